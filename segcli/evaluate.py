@@ -1,0 +1,260 @@
+"""Word-level segmentation scoring, as the SIGHAN 2005 bakeoff ``score.pl`` defines it.
+
+A predicted word is correct when both of its boundaries -- character offsets
+within the line, whitespace removed -- coincide with those of a gold word.
+Per corpus we count gold words, predicted words and correct words, and derive
+
+* precision = correct / predicted
+* recall    = correct / gold
+* F1        = 2PR / (P + R)
+
+With a training word list we also report
+
+* OOV rate   = gold words not in the list / gold words
+* OOV recall = correctly segmented gold OOV words / gold OOV words
+* IV recall  = correctly segmented gold in-vocabulary words / gold IV words
+
+Any ratio whose denominator is zero is reported as 0.0.
+
+Lines whose characters differ between gold and prediction (once whitespace is
+removed) cannot be aligned; they are listed in ``Scores.mismatched_lines``
+(1-based) and excluded from every count -- never silently scored.
+
+Everything here works on already-tokenised lines (sequences of words), so it
+is usable from the CLI and from training code alike::
+
+    gold = read_segmented("gold.utf8")
+    pred = read_segmented("pred.utf8")
+    print(format_report(score(gold, pred, read_word_list("training_words.utf8"))))
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import asdict, dataclass
+from itertools import accumulate
+from typing import Any, Union
+
+__all__ = [
+    "Scores",
+    "score",
+    "read_segmented",
+    "read_word_list",
+    "format_report",
+]
+
+PathOrLines = Union[str, bytes, "os.PathLike[str]", Iterable[str]]
+
+_MAX_LISTED_MISMATCHES = 20
+_BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Corpus-level scores. OOV fields are None when no training words were given."""
+
+    gold_words: int
+    pred_words: int
+    correct: int
+    precision: float
+    recall: float
+    f1: float
+    oov_rate: float | None = None
+    oov_recall: float | None = None
+    iv_recall: float | None = None
+    mismatched_lines: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (``mismatched_lines`` becomes a list)."""
+        d = asdict(self)
+        d["mismatched_lines"] = list(self.mismatched_lines)
+        return d
+
+
+def _ratio(num: int, den: int) -> float:
+    return num / den if den else 0.0
+
+
+def _clean(words: Sequence[str], which: str, lineno: int) -> tuple[list[str], str]:
+    """The line's words (whitespace removed, empty tokens dropped) and its text."""
+    if isinstance(words, (str, bytes)):
+        raise TypeError(
+            f"{which} line {lineno} is a {type(words).__name__}, expected a sequence of "
+            "words; split it first (e.g. with read_segmented)"
+        )
+    words = list(words)
+    text = "".join(words)
+    if text.split() == [text] and all(words):
+        return words, text  # fast path: no whitespace and no empty tokens
+    # Whitespace never counts as text; empty tokens are not words.
+    cleaned = [c for c in ("".join(w.split()) for w in words) if c]
+    return cleaned, "".join(cleaned)
+
+
+def _spans(words: list[str]) -> list[tuple[int, int]]:
+    ends = list(accumulate(len(w) for w in words))
+    return list(zip([0] + ends[:-1], ends))
+
+
+def _count_rest(it: Iterable[Any]) -> int:
+    return sum(1 for _ in it)
+
+
+def score(
+    gold: Iterable[Sequence[str]],
+    pred: Iterable[Sequence[str]],
+    train_words: Collection[str] | None = None,
+) -> Scores:
+    """Score predicted segmentation ``pred`` against ``gold``, line by line.
+
+    Each line is a sequence of words. ``train_words``, when given, enables the
+    OOV rate, OOV recall and IV recall figures. Raises ``ValueError`` when the
+    two inputs have different numbers of lines.
+    """
+    vocab: AbstractSet[str] | None
+    if train_words is None:
+        vocab = None
+    elif isinstance(train_words, AbstractSet):
+        vocab = train_words
+    else:
+        vocab = frozenset(train_words)
+
+    n_gold = n_pred = n_correct = 0
+    n_oov = n_oov_correct = 0
+    mismatched: list[int] = []
+
+    gold_it = iter(gold)
+    pred_it = iter(pred)
+    lineno = 0
+    sentinel = object()
+    while True:
+        g = next(gold_it, sentinel)
+        p = next(pred_it, sentinel)
+        if g is sentinel or p is sentinel:
+            if g is sentinel and p is sentinel:
+                break
+            if g is sentinel:
+                ng, np_ = lineno, lineno + 1 + _count_rest(pred_it)
+            else:
+                ng, np_ = lineno + 1 + _count_rest(gold_it), lineno
+            raise ValueError(f"gold has {ng} lines, prediction has {np_}")
+        lineno += 1
+
+        gw, g_text = _clean(g, "gold", lineno)  # type: ignore[arg-type]
+        pw, p_text = _clean(p, "prediction", lineno)  # type: ignore[arg-type]
+        if g_text != p_text:
+            mismatched.append(lineno)
+            continue
+
+        g_spans = _spans(gw)
+        p_spans = set(_spans(pw))
+        n_gold += len(gw)
+        n_pred += len(pw)
+        if vocab is None:
+            n_correct += len(p_spans.intersection(g_spans))
+        else:
+            for w, sp in zip(gw, g_spans):
+                hit = sp in p_spans
+                n_correct += hit
+                if w not in vocab:
+                    n_oov += 1
+                    n_oov_correct += hit
+
+    precision = _ratio(n_correct, n_pred)
+    recall = _ratio(n_correct, n_gold)
+    f1 = _ratio(2 * precision * recall, precision + recall)
+
+    oov_rate = oov_recall = iv_recall = None
+    if vocab is not None:
+        oov_rate = _ratio(n_oov, n_gold)
+        oov_recall = _ratio(n_oov_correct, n_oov)
+        iv_recall = _ratio(n_correct - n_oov_correct, n_gold - n_oov)
+
+    return Scores(
+        gold_words=n_gold,
+        pred_words=n_pred,
+        correct=n_correct,
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        oov_rate=oov_rate,
+        oov_recall=oov_recall,
+        iv_recall=iv_recall,
+        mismatched_lines=tuple(mismatched),
+    )
+
+
+def _lines(path_or_lines: PathOrLines) -> Iterable[str]:
+    """Lines of a UTF-8 file (BOM dropped, split on "\\n" only) or of an iterable."""
+    if isinstance(path_or_lines, (str, bytes, os.PathLike)):
+        with open(path_or_lines, "rb") as f:
+            text = f.read().decode("utf-8-sig")
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()  # the final newline terminates, it does not start, a line
+        return lines
+    return path_or_lines
+
+
+def read_segmented(path_or_lines: PathOrLines) -> list[list[str]]:
+    """Read a segmented corpus: one sentence per line, words separated by whitespace.
+
+    ``path_or_lines`` is a file path (str/bytes/PathLike; read as UTF-8) or an
+    iterable of lines (e.g. an open text file or a list of strings). A leading
+    BOM is dropped and CR/LF line endings are handled. Only "\\n" separates
+    lines in a file, so line numbers agree with ``wc -l``/editors; empty lines
+    are kept (as empty lists) so that gold and prediction stay aligned.
+    """
+    out: list[list[str]] = []
+    for i, line in enumerate(_lines(path_or_lines)):
+        if i == 0 and line.startswith(_BOM):
+            line = line[1:]
+        out.append(line.split())
+    return out
+
+
+def read_word_list(path_or_lines: PathOrLines) -> set[str]:
+    """The set of all whitespace-separated tokens in a file or iterable of lines.
+
+    Works for a word list (one word per line, as ``score.pl`` takes) and for a
+    segmented training corpus alike.
+    """
+    words: set[str] = set()
+    for line in read_segmented(path_or_lines):
+        words.update(line)
+    return words
+
+
+def format_report(scores: Scores) -> str:
+    """A small aligned human-readable table of ``scores``."""
+    rows: list[tuple[str, str]] = [
+        ("gold words", str(scores.gold_words)),
+        ("predicted words", str(scores.pred_words)),
+        ("correct", str(scores.correct)),
+        ("precision", f"{scores.precision:.4f}"),
+        ("recall", f"{scores.recall:.4f}"),
+        ("F1", f"{scores.f1:.4f}"),
+    ]
+    for label, value in (
+        ("OOV rate", scores.oov_rate),
+        ("OOV recall", scores.oov_recall),
+        ("IV recall", scores.iv_recall),
+    ):
+        if value is not None:
+            rows.append((label, f"{value:.4f}"))
+    rows.append(("mismatched lines", str(len(scores.mismatched_lines))))
+
+    label_w = max(len(label) for label, _ in rows)
+    value_w = max(len(value) for _, value in rows)
+    out = [f"{label:<{label_w}}  {value:>{value_w}}" for label, value in rows]
+
+    mm = scores.mismatched_lines
+    if mm:
+        listed = ", ".join(str(n) for n in mm[:_MAX_LISTED_MISMATCHES])
+        more = len(mm) - _MAX_LISTED_MISMATCHES
+        if more > 0:
+            listed += f" \u2026 and {more} more"
+        out.append(f"excluded (text differs): {listed}")
+    return "\n".join(out) + "\n"
