@@ -1,0 +1,60 @@
+"""Constrained Viterbi decoding of per-character tag scores.
+
+Policy and validation live here; the loop itself is ``segcli._viterbi``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _viterbi
+
+TAGS = "sbme"
+
+# LEGAL[i, j]: may tag j follow tag i.  The C loop hard-codes the same table;
+# it is exported for callers and tests, read-only so it cannot drift from it.
+LEGAL = np.zeros((4, 4), dtype=bool)
+for _i, _j in ("ss", "sb", "bm", "be", "mm", "me", "es", "eb"):
+    LEGAL[TAGS.index(_i), TAGS.index(_j)] = True
+LEGAL.flags.writeable = False
+del _i, _j
+
+
+def _convert(a, dtype, kinds: str, name: str) -> np.ndarray:
+    a = np.asarray(a)
+    # Refuse lossy casts (float bounds, complex scores) rather than guess;
+    # an empty list arrives as float64 and is harmless.
+    if a.dtype.kind not in kinds and a.size:
+        raise ValueError(f"{name}: unsupported dtype {a.dtype}")
+    return np.ascontiguousarray(a, dtype=dtype)
+
+
+def decode(scores: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+           transitions: np.ndarray) -> np.ndarray:
+    """Best legal tag sequence for each segment ``[starts[k], ends[k])``.
+
+    ``scores`` is (N, 4) log-space emissions, ``transitions`` (4, 4) with
+    ``transitions[i, j]`` the score of i -> j on top of the hard constraints.
+    Returns uint8 tag ids of length N; rows outside every segment are 0.
+    Ties go to the lowest tag index.  Bad bounds raise ValueError.
+    """
+    scores = _convert(scores, np.float32, "fiu", "scores")
+    if scores.ndim != 2 or scores.shape[1] != 4:
+        raise ValueError(f"scores: expected shape (N, 4), got {scores.shape}")
+    transitions = _convert(transitions, np.float32, "fiu", "transitions")
+    if transitions.shape != (4, 4):
+        raise ValueError(f"transitions: expected shape (4, 4), got {transitions.shape}")
+    starts = _convert(starts, np.int64, "iu", "starts")
+    ends = _convert(ends, np.int64, "iu", "ends")
+    if starts.ndim != 1 or starts.shape != ends.shape:
+        raise ValueError(f"starts, ends: expected equal 1-D shapes, got {starts.shape} and {ends.shape}")
+    out = np.zeros(len(scores), dtype=np.uint8)
+    _viterbi.viterbi(scores, starts, ends, transitions, out)
+    return out
+
+
+def decode_one(scores: np.ndarray, transitions: np.ndarray) -> np.ndarray:
+    """``decode`` with the whole of ``scores`` as a single segment."""
+    scores = np.asarray(scores)
+    n = scores.shape[0] if scores.ndim else 0  # decode() rejects the bad shape
+    return decode(scores, np.array([0], np.int64), np.array([n], np.int64), transitions)
