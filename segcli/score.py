@@ -1,0 +1,25 @@
+"""Score stage: the shipped ONNX tagger, run by onnxruntime over padded batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+
+
+class Scorer:
+    """One InferenceSession per process; its run() is safe to call from many threads."""
+
+    def __init__(self, model_path: Path, threads: int = 0):
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads  # 0: onnxruntime's choice (all cores)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
+
+    def __call__(self, chars: np.ndarray, bigrams: np.ndarray) -> np.ndarray:
+        """Log-probabilities of s, b, m, e: float32 (batch, length, 4)."""
+        return self._session.run(None, {"chars": chars, "bigrams": bigrams})[0]

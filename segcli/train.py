@@ -1,0 +1,392 @@
+"""Training: corpus → FCN tagger (softmax, CRF or Bi-MEMM objective) → ONNX export.
+
+Only `seg train` imports this module, so `import segcli` never pulls in torch.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import __version__, corpus
+from .decode import decode
+from .encode import UNK, Vocab, normalize
+from .evaluate import score as score_words
+
+OBJECTIVES = ("softmax", "crf", "bimemm")
+
+
+@dataclass
+class Config:
+    objective: str = "crf"
+    char_dim: int = 32
+    bigram_dim: int = 32
+    hidden: int = 64
+    kernel: int = 3
+    dilations: tuple[int, ...] = (1, 2)
+    dropout: float = 0.2
+    bigram_dropout: float = 0.05
+    epochs: int = 8
+    batch_chars: int = 4096
+    lr: float = 2e-3
+    # The CRF/MEMM transition matrix gets far fewer gradient signals than the
+    # encoder; at the encoder's rate it stays near random.
+    transition_lr_factor: float = 100.0
+    min_char_count: int = 2
+    min_bigram_count: int = 2
+    max_train_len: int = 200
+    seed: int = 1
+    max_steps: int = 0  # >0 stops each epoch early (smoke runs)
+    train_lines: int = 0  # >0 uses only the first N training lines (smoke runs)
+
+    @property
+    def context(self) -> int:
+        """Characters on each side that can influence a position's scores."""
+        half = self.kernel // 2
+        return half + sum(d * half for d in self.dilations) + 1  # +1: the bigram looks ahead
+
+
+class Tagger(nn.Module):
+    """Character + bigram embeddings → residual 1-D convolutions → 4 tag scores."""
+
+    def __init__(self, cfg: Config, n_chars: int, n_bigrams: int):
+        super().__init__()
+        self.char_emb = nn.Embedding(n_chars, cfg.char_dim, padding_idx=0)
+        self.bigram_emb = nn.Embedding(n_bigrams, cfg.bigram_dim, padding_idx=0)
+        k = cfg.kernel
+        self.inp = nn.Conv1d(cfg.char_dim + cfg.bigram_dim, cfg.hidden, k, padding=k // 2)
+        self.blocks = nn.ModuleList(
+            nn.Conv1d(cfg.hidden, cfg.hidden, k, padding=d * (k // 2), dilation=d) for d in cfg.dilations
+        )
+        self.drop = nn.Dropout(cfg.dropout)
+        self.out = nn.Conv1d(cfg.hidden, 4, 1)
+
+    def forward(self, chars: torch.Tensor, bigrams: torch.Tensor) -> torch.Tensor:
+        # Zeroing padded positions after every layer makes a line's scores
+        # independent of what it is batched with.
+        mask = (chars != 0).unsqueeze(1).to(torch.float32)
+        x = torch.cat([self.char_emb(chars), self.bigram_emb(bigrams)], -1).transpose(1, 2)
+        x = torch.relu(self.inp(self.drop(x))) * mask
+        for conv in self.blocks:
+            x = (x + torch.relu(conv(self.drop(x)))) * mask
+        return self.out(self.drop(x)).transpose(1, 2)
+
+
+class LogProbs(nn.Module):
+    """What ships: per-character log-probabilities. For a CRF this is a per-position
+    shift of its emissions, which leaves every Viterbi decision unchanged."""
+
+    def __init__(self, tagger: Tagger):
+        super().__init__()
+        self.tagger = tagger
+
+    def forward(self, chars: torch.Tensor, bigrams: torch.Tensor) -> torch.Tensor:
+        return torch.log_softmax(self.tagger(chars, bigrams), -1)
+
+
+# --- objectives: emissions [B,T,4], tags [B,T] (0 where padded), mask [B,T] bool
+
+
+def softmax_loss(em, tags, mask, trans):
+    return nn.functional.cross_entropy(em[mask], tags[mask])
+
+
+def crf_loss(em, tags, mask, trans):
+    emit = em.gather(2, tags.unsqueeze(2)).squeeze(2)
+    pair = mask[:, 1:]
+    gold = (emit * mask).sum() + (trans[tags[:, :-1], tags[:, 1:]] * pair).sum()
+    alpha = em[:, 0]
+    for t in range(1, em.shape[1]):
+        step = torch.logsumexp(alpha.unsqueeze(2) + trans + em[:, t].unsqueeze(1), dim=1)
+        alpha = torch.where(mask[:, t : t + 1], step, alpha)
+    return (torch.logsumexp(alpha, 1).sum() - gold) / mask.sum()
+
+
+def bimemm_loss(em, tags, mask, trans):
+    prev, cur, pair = tags[:, :-1], tags[:, 1:], mask[:, 1:]
+    local = torch.log_softmax(em, -1).gather(2, tags.unsqueeze(2)).squeeze(2)
+    left_to_right = torch.log_softmax(em[:, 1:] + trans[prev], -1).gather(2, cur.unsqueeze(2)).squeeze(2)
+    right_to_left = (
+        torch.log_softmax(em[:, :-1] + trans[:, cur].permute(1, 2, 0), -1).gather(2, prev.unsqueeze(2)).squeeze(2)
+    )
+    is_last = mask & ~torch.cat([pair, torch.zeros_like(mask[:, :1])], 1)
+    l2r = local[:, 0].sum() + (left_to_right * pair).sum()
+    r2l = (local * is_last).sum() + (right_to_left * pair).sum()
+    return -(l2r + r2l) / 2 / mask.sum()
+
+
+LOSSES = {"softmax": softmax_loss, "crf": crf_loss, "bimemm": bimemm_loss}
+TAG_IDS = {t: i for i, t in enumerate("sbme")}
+
+
+def _chunks(words: list[str], max_len: int) -> list[list[str]]:
+    """Long lines cut at word boundaries: the convolutions only see a few
+    characters around each position, so this changes nothing they learn."""
+    out, cur, n = [], [], 0
+    for w in words:
+        if cur and n + len(w) > max_len:
+            out.append(cur)
+            cur, n = [], 0
+        cur.append(w)
+        n += len(w)
+    if cur:
+        out.append(cur)
+    return out
+
+
+class Encoded:
+    """Sequences as padded id matrices, grouped into length-sorted batches."""
+
+    def __init__(self, vocab: Vocab, lines: list[list[str]], batch_chars: int):
+        texts = ["".join(w) for w in lines]
+        self.lines = lines
+        self.ids = [vocab.char_ids(t) for t in texts]
+        flat = np.concatenate(self.ids)
+        last = np.cumsum([len(i) for i in self.ids]) - 1
+        bigrams = vocab.bigram_ids(flat, last)
+        self.bigrams = np.split(bigrams, last[:-1] + 1)
+        self.tags = [np.array([TAG_IDS[t] for t in corpus.tags_of(w)]) for w in lines]
+        order = sorted(range(len(lines)), key=lambda i: len(self.ids[i]))
+        self.batches: list[list[int]] = []
+        cur: list[int] = []
+        for i in order:
+            if cur and (len(cur) + 1) * len(self.ids[i]) > batch_chars:
+                self.batches.append(cur)
+                cur = []
+            cur.append(i)
+        if cur:
+            self.batches.append(cur)
+
+    def tensors(self, batch: list[int]):
+        n = max(len(self.ids[i]) for i in batch)
+        chars = np.zeros((len(batch), n), np.int64)
+        bigrams = np.zeros_like(chars)
+        tags = np.zeros_like(chars)
+        for row, i in enumerate(batch):
+            k = len(self.ids[i])
+            chars[row, :k], bigrams[row, :k], tags[row, :k] = self.ids[i], self.bigrams[i], self.tags[i]
+        return torch.from_numpy(chars), torch.from_numpy(bigrams), torch.from_numpy(tags)
+
+
+def predict_words(model: nn.Module, data: Encoded, trans: np.ndarray) -> list[list[str]]:
+    model.eval()
+    texts = ["".join(w) for w in data.lines]
+    result: list[list[str]] = [[] for _ in texts]
+    with torch.no_grad():
+        for batch in data.batches:
+            chars, bigrams, _ = data.tensors(batch)
+            scores = torch.log_softmax(model(chars, bigrams), -1).numpy()
+            lengths = np.array([len(data.ids[i]) for i in batch])
+            rows = np.concatenate([scores[r, :k] for r, k in enumerate(lengths)])
+            ends = np.cumsum(lengths)
+            tags = decode(rows, ends - lengths, ends, trans)
+            for i, start, end in zip(batch, ends - lengths, ends):
+                result[i] = words_from_tags(texts[i], tags[start:end])
+    model.train()
+    return result
+
+
+def words_from_tags(text: str, tags: np.ndarray) -> list[str]:
+    cuts = np.flatnonzero((tags == TAG_IDS["s"]) | (tags == TAG_IDS["e"])) + 1
+    bounds = [0, *cuts.tolist()]
+    if bounds[-1] != len(text):
+        bounds.append(len(text))
+    return [text[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def export_onnx(model: Tagger, data: Encoded, path: Path) -> float:
+    """Writes the ONNX model and returns the largest difference between
+    onnxruntime and PyTorch on dev batches; refuses to ship above 1e-4."""
+    import onnxruntime
+
+    wrapped = LogProbs(model)
+    chars, bigrams, _ = data.tensors(data.batches[len(data.batches) // 2])
+    torch.onnx.export(
+        wrapped,
+        (chars, bigrams),
+        str(path),
+        input_names=["chars", "bigrams"],
+        output_names=["scores"],
+        dynamic_axes={n: {0: "batch", 1: "length"} for n in ("chars", "bigrams", "scores")},
+        opset_version=17,
+        dynamo=False,
+    )
+    wrapped.eval()  # the exporter restores the training mode it found
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    worst = 0.0
+    with torch.no_grad():
+        for batch in data.batches[:: max(1, len(data.batches) // 8)]:
+            chars, bigrams, _ = data.tensors(batch)
+            expected = wrapped(chars, bigrams).numpy()
+            got = session.run(None, {"chars": chars.numpy(), "bigrams": bigrams.numpy()})[0]
+            worst = max(worst, float(np.abs(expected - got).max()))
+    if worst >= 1e-4:
+        raise SystemExit(f"seg: error: onnxruntime differs from PyTorch by {worst:.2e} (limit 1e-4)")
+    return worst
+
+
+def plot(history: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(epochs, [h["loss"] for h in history], "o-", color="tab:blue", label="train loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("train loss", color="tab:blue")
+    ax2 = ax.twinx()
+    ax2.plot(epochs, [h["dev_f1"] for h in history], "s-", color="tab:red", label="dev F1")
+    ax2.set_ylabel("dev F1", color="tab:red")
+    ax.set_title("seg: training loss and dev F1")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> dict:
+    from tqdm import tqdm
+
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    torch.use_deterministic_algorithms(True)
+    started = time.time()
+
+    lines = corpus.read_corpus(corpus_path)
+    train_lines, dev_lines = corpus.split(lines)
+    if cfg.train_lines:
+        train_lines = train_lines[: cfg.train_lines]
+        dev_lines = dev_lines[: max(1, cfg.train_lines // 10)]
+    train_words = {w for line in train_lines for w in line}
+    chunks = [c for line in train_lines for c in _chunks(line, cfg.max_train_len)]
+    vocab = Vocab.build(
+        [normalize("".join(c)) for c in chunks], cfg.min_char_count, cfg.min_bigram_count
+    )
+    train_data = Encoded(vocab, chunks, cfg.batch_chars)
+    dev_data = Encoded(vocab, dev_lines, cfg.batch_chars)
+
+    model = Tagger(cfg, vocab.size, vocab.bigram_size)
+    model.train()
+    trans = nn.Parameter(torch.zeros(4, 4))
+    optimizer = torch.optim.Adam(
+        [
+            {"params": model.parameters(), "lr": cfg.lr},
+            {"params": [trans], "lr": cfg.lr * cfg.transition_lr_factor},
+        ]
+    )
+    steps_per_epoch = len(train_data.batches) if not cfg.max_steps else min(cfg.max_steps, len(train_data.batches))
+    total = steps_per_epoch * cfg.epochs
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
+    )
+    loss_fn = LOSSES[cfg.objective]
+    rng = random.Random(cfg.seed)
+    history = []
+    for epoch in range(1, cfg.epochs + 1):
+        order = list(range(len(train_data.batches)))
+        rng.shuffle(order)
+        order = order[:steps_per_epoch]
+        t0, total_loss, seen = time.time(), 0.0, 0
+        bar = tqdm(order, desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, unit="batch")
+        for b in bar:
+            chars, bigrams, tags = train_data.tensors(train_data.batches[b])
+            if cfg.bigram_dropout:
+                drop = (torch.rand(bigrams.shape) < cfg.bigram_dropout) & (bigrams != 0)
+                bigrams = torch.where(drop, torch.full_like(bigrams, UNK), bigrams)
+            mask = chars != 0
+            loss = loss_fn(model(chars, bigrams), tags, mask, trans)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optimizer.step()
+            schedule.step()
+            n = int(mask.sum())
+            total_loss += loss.item() * n
+            seen += n
+            bar.set_postfix(loss=f"{total_loss / seen:.4f}", chars_s=f"{seen / (time.time() - t0):.0f}")
+        seconds = time.time() - t0
+        decode_trans = _decode_transitions(cfg, trans)
+        dev_scores = score_words(dev_lines, predict_words(model, dev_data, decode_trans), train_words)
+        history.append(
+            {
+                "epoch": epoch,
+                "loss": total_loss / seen,
+                "seconds": round(seconds, 1),
+                "dev_f1": dev_scores.f1,
+                "dev_oov_recall": dev_scores.oov_recall,
+            }
+        )
+        print(
+            f"epoch {epoch}: loss {total_loss / seen:.4f}  dev P {dev_scores.precision:.4f} "
+            f"R {dev_scores.recall:.4f} F1 {dev_scores.f1:.4f} OOV-R {dev_scores.oov_recall:.4f}  {seconds:.0f}s",
+            flush=True,
+        )
+    if cfg.objective != "softmax":
+        print("learned transitions (rows: from, columns: to; s b m e):")
+        for tag, row in zip("sbme", trans.detach().numpy()):
+            print(f"  {tag}  " + "  ".join(f"{v:+7.3f}" for v in row))
+
+    out.mkdir(parents=True, exist_ok=True)
+    worst = export_onnx(model, dev_data, out / "model.onnx")
+    vocab.save(out)
+    (out / "transitions.json").write_text(json.dumps(decode_trans.tolist()) + "\n")
+    (out / "train_words.txt").write_text("\n".join(sorted(train_words)) + "\n", encoding="utf-8")
+    plot(history, out / "training.png")
+    meta = {
+        "format": 1,
+        "architecture": {
+            "type": "fcn",
+            "char_dim": cfg.char_dim,
+            "bigram_dim": cfg.bigram_dim,
+            "hidden": cfg.hidden,
+            "kernel": cfg.kernel,
+            "dilations": list(cfg.dilations),
+            "context": cfg.context,
+            "chars": vocab.size,
+            "bigrams": vocab.bigram_size,
+        },
+        "objective": cfg.objective,
+        "config": asdict(cfg),
+        "corpus": {
+            "path": corpus_path.name,
+            "sha256": corpus.sha256(corpus_path),
+            "lines": len(lines),
+            "split": f"every {corpus.DEV_EVERY}th non-empty line is dev; trained on the rest",
+            "train_lines": len(train_lines),
+            "dev_lines": len(dev_lines),
+        },
+        "dev": {
+            "precision": dev_scores.precision,
+            "recall": dev_scores.recall,
+            "f1": dev_scores.f1,
+            "oov_rate": dev_scores.oov_rate,
+            "oov_recall": dev_scores.oov_recall,
+            "iv_recall": dev_scores.iv_recall,
+        },
+        "history": history,
+        "onnx_max_abs_diff": worst,
+        "training_seconds": round(time.time() - started, 1),
+        "date": datetime.date.today().isoformat(),
+        "seg_version": __version__,
+        "torch_version": torch.__version__,
+    }
+    (out / "metadata.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return meta
+
+
+def _decode_transitions(cfg: Config, trans: nn.Parameter) -> np.ndarray:
+    # A softmax tagger has no transition model: only the hard constraints apply.
+    if cfg.objective == "softmax":
+        return np.zeros((4, 4), np.float32)
+    return trans.detach().numpy().astype(np.float32)
