@@ -23,6 +23,7 @@ S, B, M, E = range(4)
 LN10 = math.log(10)
 TRANS = np.zeros((4, 4), np.float32)
 FORCE = math.inf
+ALPHABET = "abc"  # for property tests: few letters, many matches
 
 
 # --- helpers ----------------------------------------------------------------
@@ -246,13 +247,47 @@ def test_updated_returns_new_dictionary():
         d.entries["x"] = 1  # read-only view
 
 
+def test_updated_overlay_and_recompile(monkeypatch):
+    monkeypatch.setattr(dictionary, "OVERLAY_MAX", 3)
+    text = "关注微信号和信号灯"
+    d = UserDictionary({"微信号": 10, "信号": 1})
+    steps = [{"信号灯": FORCE}, {"信号": 0.1, "和": 2}, {"微信号": 1}, {"关注": 5, "注": 0}, {"信号灯": 3}]
+    merged = dict(d.entries)
+    for extra in steps:
+        d = d.updated(extra)
+        merged.update(extra)
+        assert dict(d.entries) == merged
+        np.testing.assert_array_equal(_applied(d, text), _applied(UserDictionary(merged), text))
+    assert d.updated({}) is d
+
+
+def test_updated_from_empty():
+    d = UserDictionary({}).updated({"信号": 10}).updated({"号": FORCE})
+    np.testing.assert_array_equal(_applied(d, "信号"), _applied(UserDictionary({"信号": 10, "号": FORCE}), "信号"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    base=st.dictionaries(st.text(ALPHABET, min_size=1, max_size=3),
+                         st.sampled_from([0.0, 0.5, 1.0, 3.0, FORCE]), max_size=5),
+    steps=st.lists(st.dictionaries(st.text(ALPHABET, min_size=1, max_size=3),
+                                   st.sampled_from([0.0, 0.5, 1.0, 3.0, FORCE]), max_size=3),
+                   max_size=4),
+    text=st.text(ALPHABET + "\n", max_size=20),
+)
+def test_updated_equals_fresh_build(base, steps, text):
+    d, merged = UserDictionary(base), dict(base)
+    for extra in steps:
+        d = d.updated(extra)
+        merged.update(extra)
+    np.testing.assert_array_equal(_applied(d, text), _applied(UserDictionary(merged), text))
+
+
 @pytest.mark.parametrize("entries", [{"": 1}, {"a b": 1}, {"a": -1}, {"a": math.nan}, {"a": "x"}, {3: 1}])
 def test_bad_entries_raise(entries):
     with pytest.raises(DictError):
         UserDictionary(entries)
 
-
-ALPHABET = "abc"
 
 
 @settings(max_examples=150, deadline=None)
@@ -437,6 +472,13 @@ def test_cache_roundtrip(cache, monkeypatch):
     assert len(os.listdir(cache)) == 2
     UserDictionary(ENTRIES, use_cache=False)
     assert len(stores) == 2
+
+
+def test_cache_is_pruned(cache, monkeypatch):
+    monkeypatch.setattr(dictionary, "CACHE_MAX_FILES", 2)
+    for k in (2, 3, 4, 5):
+        UserDictionary({"微信号": k})
+    assert len(os.listdir(cache)) == 2
 
 
 def test_corrupt_cache_falls_back(cache):
