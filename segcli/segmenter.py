@@ -63,23 +63,25 @@ class Segmenter:
         return next(self.cut_lines([text]))
 
     def cut_lines(self, lines: Iterable[str], batch_chars: int = _BATCH_CHARS) -> Iterator[list[str]]:
-        for line, spans in self.spans_lines(lines, batch_chars):
-            yield [line[a:b] for a, b in spans]
+        for batch in self.spans_batches(lines, batch_chars):
+            for line, spans in batch:
+                yield [line[a:b] for a, b in spans]
 
-    def spans_lines(
+    def spans_batches(
         self, lines: Iterable[str], batch_chars: int = _BATCH_CHARS
-    ) -> Iterator[tuple[str, Spans]]:
-        """(line, [(start, end), …]) per line, in order, batching as it goes."""
+    ) -> Iterator[list[tuple[str, Spans]]]:
+        """Batches of (line, [(start, end), …]), in input order; a batch is
+        yielded as soon as `batch_chars` characters of input have been read."""
         batch: list[str] = []
         size = 0
         for line in lines:
             batch.append(line)
             size += len(line) + 1
             if size >= batch_chars:
-                yield from zip(batch, self.spans_batch(batch))
+                yield list(zip(batch, self.spans_batch(batch)))
                 batch, size = [], 0
         if batch:
-            yield from zip(batch, self.spans_batch(batch))
+            yield list(zip(batch, self.spans_batch(batch)))
 
     def spans_batch(self, lines: Sequence[str]) -> list[Spans]:
         """Word offsets for each line of one batch."""

@@ -55,6 +55,11 @@ class Config:
         return half + sum(d * half for d in self.dilations) + 1  # +1: the bigram looks ahead
 
 
+# A tiny model and a few steps: proves train → export → runtime works end to end.
+SMOKE = {"hidden": 16, "char_dim": 8, "bigram_dim": 8, "dilations": (1,), "epochs": 1, "max_steps": 20,
+         "train_lines": 1000}
+
+
 class Tagger(nn.Module):
     """Character + bigram embeddings → residual 1-D convolutions → 4 tag scores."""
 
