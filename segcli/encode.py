@@ -32,36 +32,48 @@ def normalize(text: str) -> str:
     )
 
 
-def _pair_keys(char_ids: np.ndarray, last: np.ndarray, size: int) -> np.ndarray:
-    following = np.empty_like(char_ids)
-    following[:-1] = char_ids[1:]
-    following[last] = PAD
-    return char_ids * size + following
+def _ngram_keys(char_ids: np.ndarray, last: np.ndarray, size: int, order: int) -> np.ndarray:
+    """Keys of the n-grams starting at each position; past the end of a
+    sequence (marked by `last`) PAD stands in, so sequences concatenated in one
+    array never share an n-gram."""
+    ends = np.flatnonzero(last)
+    remaining = ends[np.searchsorted(ends, np.arange(len(char_ids)))] - np.arange(len(char_ids))
+    keys = char_ids.copy()
+    for k in range(1, order):
+        following = np.full_like(char_ids, PAD)
+        following[:-k] = char_ids[k:]
+        keys = keys * size + np.where(remaining >= k, following, PAD)
+    return keys
 
 
 class Vocab:
-    """Character and character-bigram ids, as stored beside the model."""
+    """Character ids and the ids of character n-grams (orders 2, 3, …), as
+    stored beside the model."""
 
-    def __init__(self, chars: str, bigram_keys: np.ndarray):
+    def __init__(self, chars: str, ngram_keys: dict[int, np.ndarray]):
         self.chars = chars
         self.size = len(chars) + _FIRST_ID
-        self.bigram_keys = np.asarray(bigram_keys, dtype=np.int64)
-        self.bigram_size = len(self.bigram_keys) + _FIRST_ID
+        self.ngram_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(ngram_keys.items())}
         table = np.full(0x110000, UNK, dtype=np.int64)
         table[codepoints(chars)] = np.arange(_FIRST_ID, self.size)
         table[_FULLWIDTH] = table[_FULLWIDTH - _HALFWIDTH_OFFSET]
         self._table = table
 
+    @property
+    def ngram_sizes(self) -> dict[int, int]:
+        return {n: len(k) + _FIRST_ID for n, k in self.ngram_keys.items()}
+
     @classmethod
     def load(cls, model_dir: Path) -> "Vocab":
         chars = json.loads((model_dir / "vocab.json").read_text(encoding="utf-8"))["chars"]
-        return cls(chars, np.load(model_dir / "bigrams.npy"))
+        with np.load(model_dir / "ngrams.npz") as stored:
+            return cls(chars, {int(name.split("_")[1]): stored[name] for name in stored.files})
 
     def save(self, model_dir: Path) -> None:
         (model_dir / "vocab.json").write_text(
             json.dumps({"chars": self.chars}, ensure_ascii=False), encoding="utf-8"
         )
-        np.save(model_dir / "bigrams.npy", self.bigram_keys)
+        np.savez(model_dir / "ngrams.npz", **{f"order_{n}": k for n, k in self.ngram_keys.items()})
 
     def char_ids(self, text: str) -> np.ndarray:
         return self._table[codepoints(text)]
@@ -69,26 +81,33 @@ class Vocab:
     def char_ids_of(self, cps: np.ndarray) -> np.ndarray:
         return self._table[cps]
 
-    def bigram_ids(self, char_ids: np.ndarray, last: np.ndarray) -> np.ndarray:
-        """Ids of (char i, char i+1); `last` marks the final char of each sequence,
-        whose partner is PAD, so sequences concatenated in one array stay apart."""
-        keys = _pair_keys(char_ids, last, self.size)
-        pos = np.searchsorted(self.bigram_keys, keys)
-        pos_clipped = np.minimum(pos, len(self.bigram_keys) - 1)
-        found = self.bigram_keys[pos_clipped] == keys if len(self.bigram_keys) else np.zeros(len(keys), bool)
-        return np.where(found, pos + _FIRST_ID, UNK)
+    def ngram_ids(self, char_ids: np.ndarray, last: np.ndarray) -> list[np.ndarray]:
+        """For each stored order, the id of the n-gram starting at each char
+        (UNK when unseen); `last` marks the final char of each sequence."""
+        result = []
+        for n, known in self.ngram_keys.items():
+            keys = _ngram_keys(char_ids, last, self.size, n)
+            pos = np.searchsorted(known, keys)
+            found = known[np.minimum(pos, len(known) - 1)] == keys if len(known) else np.zeros(len(keys), bool)
+            result.append(np.where(found, pos + _FIRST_ID, UNK))
+        return result
 
     @classmethod
-    def build(cls, sequences: list[str], min_char_count: int, min_bigram_count: int) -> "Vocab":
+    def build(cls, sequences: list[str], min_char_count: int, orders: tuple[int, ...],
+              min_ngram_count: int) -> "Vocab":
         """Vocabulary of the (normalised) training sequences; rare items stay
-        UNK so the model learns what to do with unseen characters."""
+        UNK so the model learns what to do with unseen ones."""
         from collections import Counter
 
         char_counts = Counter("".join(sequences))
         chars = "".join(sorted(c for c, n in char_counts.items() if n >= min_char_count))
-        partial = cls(chars, np.empty(0, dtype=np.int64))
+        partial = cls(chars, {})
         ids = [partial.char_ids(s) for s in sequences if s]
         flat = np.concatenate(ids)
-        last = np.cumsum([len(i) for i in ids]) - 1
-        keys, counts = np.unique(_pair_keys(flat, last, partial.size), return_counts=True)
-        return cls(chars, keys[counts >= min_bigram_count])
+        last = np.zeros(len(flat), dtype=bool)
+        last[np.cumsum([len(i) for i in ids]) - 1] = True
+        ngram_keys = {}
+        for n in orders:
+            keys, counts = np.unique(_ngram_keys(flat, last, partial.size, n), return_counts=True)
+            ngram_keys[n] = keys[counts >= min_ngram_count]
+        return cls(chars, ngram_keys)

@@ -20,6 +20,9 @@ class Scorer:
             str(model_path), options, providers=["CPUExecutionProvider"]
         )
 
-    def __call__(self, chars: np.ndarray, bigrams: np.ndarray) -> np.ndarray:
-        """Log-probabilities of s, b, m, e: float32 (batch, length, 4)."""
-        return self._session.run(None, {"chars": chars, "bigrams": bigrams})[0]
+        self._inputs = [i.name for i in self._session.get_inputs()]
+
+    def __call__(self, chars: np.ndarray, ngrams: list[np.ndarray]) -> np.ndarray:
+        """Log-probabilities of s, b, m, e: float32 (batch, length, 4).
+        Inputs are the char ids and the n-gram ids, in the model's input order."""
+        return self._session.run(None, dict(zip(self._inputs, [chars, *ngrams])))[0]

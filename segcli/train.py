@@ -29,12 +29,13 @@ OBJECTIVES = ("softmax", "crf", "bimemm")
 class Config:
     objective: str = "crf"
     char_dim: int = 32
-    bigram_dim: int = 32
+    ngram_orders: tuple[int, ...] = (2, 3)  # character n-grams embedded beside each character
+    ngram_dim: int = 32
     hidden: int = 64
     kernel: int = 3
     dilations: tuple[int, ...] = (1, 2)
     dropout: float = 0.2
-    bigram_dropout: float = 0.05
+    ngram_dropout: float = 0.05  # n-grams replaced by UNK, as unseen ones will be
     epochs: int = 8
     batch_chars: int = 4096
     lr: float = 2e-3
@@ -42,7 +43,7 @@ class Config:
     # encoder; at the encoder's rate it stays near random.
     transition_lr_factor: float = 100.0
     min_char_count: int = 2
-    min_bigram_count: int = 2
+    min_ngram_count: int = 2
     max_train_len: int = 200
     seed: int = 1
     max_steps: int = 0  # >0 stops each epoch early (smoke runs)
@@ -52,34 +53,40 @@ class Config:
     def context(self) -> int:
         """Characters on each side that can influence a position's scores."""
         half = self.kernel // 2
-        return half + sum(d * half for d in self.dilations) + 1  # +1: the bigram looks ahead
+        return half + sum(d * half for d in self.dilations) + max(self.ngram_orders, default=1) - 1
 
 
 # A tiny model and a few steps: proves train → export → runtime works end to end.
-SMOKE = {"hidden": 16, "char_dim": 8, "bigram_dim": 8, "dilations": (1,), "epochs": 1, "max_steps": 20,
+SMOKE = {"hidden": 16, "char_dim": 8, "ngram_dim": 8, "dilations": (1,), "epochs": 1, "max_steps": 20,
          "train_lines": 1000}
 
 
 class Tagger(nn.Module):
-    """Character + bigram embeddings → residual 1-D convolutions → 4 tag scores."""
+    """Character + n-gram embeddings → residual 1-D convolutions → 4 tag scores."""
 
-    def __init__(self, cfg: Config, n_chars: int, n_bigrams: int):
+    def __init__(self, cfg: Config, n_chars: int, ngram_sizes: list[int]):
         super().__init__()
-        self.char_emb = nn.Embedding(n_chars, cfg.char_dim, padding_idx=0)
-        self.bigram_emb = nn.Embedding(n_bigrams, cfg.bigram_dim, padding_idx=0)
+        # Sparse gradients: a step touches a few thousand of the n-gram rows, and
+        # dense Adam updates of every row would dominate training time.
+        self.char_emb = nn.Embedding(n_chars, cfg.char_dim, padding_idx=0, sparse=True)
+        self.ngram_embs = nn.ModuleList(
+            nn.Embedding(n, cfg.ngram_dim, padding_idx=0, sparse=True) for n in ngram_sizes
+        )
         k = cfg.kernel
-        self.inp = nn.Conv1d(cfg.char_dim + cfg.bigram_dim, cfg.hidden, k, padding=k // 2)
+        width = cfg.char_dim + cfg.ngram_dim * len(ngram_sizes)
+        self.inp = nn.Conv1d(width, cfg.hidden, k, padding=k // 2)
         self.blocks = nn.ModuleList(
             nn.Conv1d(cfg.hidden, cfg.hidden, k, padding=d * (k // 2), dilation=d) for d in cfg.dilations
         )
         self.drop = nn.Dropout(cfg.dropout)
         self.out = nn.Conv1d(cfg.hidden, 4, 1)
 
-    def forward(self, chars: torch.Tensor, bigrams: torch.Tensor) -> torch.Tensor:
+    def forward(self, chars: torch.Tensor, *ngrams: torch.Tensor) -> torch.Tensor:
         # Zeroing padded positions after every layer makes a line's scores
         # independent of what it is batched with.
         mask = (chars != 0).unsqueeze(1).to(torch.float32)
-        x = torch.cat([self.char_emb(chars), self.bigram_emb(bigrams)], -1).transpose(1, 2)
+        embedded = [self.char_emb(chars)] + [emb(ids) for emb, ids in zip(self.ngram_embs, ngrams)]
+        x = torch.cat(embedded, -1).transpose(1, 2)
         x = torch.relu(self.inp(self.drop(x))) * mask
         for conv in self.blocks:
             x = (x + torch.relu(conv(self.drop(x)))) * mask
@@ -94,8 +101,8 @@ class LogProbs(nn.Module):
         super().__init__()
         self.tagger = tagger
 
-    def forward(self, chars: torch.Tensor, bigrams: torch.Tensor) -> torch.Tensor:
-        return torch.log_softmax(self.tagger(chars, bigrams), -1)
+    def forward(self, chars: torch.Tensor, *ngrams: torch.Tensor) -> torch.Tensor:
+        return torch.log_softmax(self.tagger(chars, *ngrams), -1)
 
 
 # --- objectives: emissions [B,T,4], tags [B,T] (0 where padded), mask [B,T] bool
@@ -156,9 +163,10 @@ class Encoded:
         self.lines = lines
         self.ids = [vocab.char_ids(t) for t in texts]
         flat = np.concatenate(self.ids)
-        last = np.cumsum([len(i) for i in self.ids]) - 1
-        bigrams = vocab.bigram_ids(flat, last)
-        self.bigrams = np.split(bigrams, last[:-1] + 1)
+        last = np.zeros(len(flat), dtype=bool)
+        ends = np.cumsum([len(i) for i in self.ids])
+        last[ends - 1] = True
+        self.ngrams = [np.split(ids, ends[:-1]) for ids in vocab.ngram_ids(flat, last)]
         self.tags = [np.array([TAG_IDS[t] for t in corpus.tags_of(w)]) for w in lines]
         order = sorted(range(len(lines)), key=lambda i: len(self.ids[i]))
         self.batches: list[list[int]] = []
@@ -174,12 +182,14 @@ class Encoded:
     def tensors(self, batch: list[int]):
         n = max(len(self.ids[i]) for i in batch)
         chars = np.zeros((len(batch), n), np.int64)
-        bigrams = np.zeros_like(chars)
+        ngrams = [np.zeros_like(chars) for _ in self.ngrams]
         tags = np.zeros_like(chars)
         for row, i in enumerate(batch):
             k = len(self.ids[i])
-            chars[row, :k], bigrams[row, :k], tags[row, :k] = self.ids[i], self.bigrams[i], self.tags[i]
-        return torch.from_numpy(chars), torch.from_numpy(bigrams), torch.from_numpy(tags)
+            chars[row, :k], tags[row, :k] = self.ids[i], self.tags[i]
+            for matrix, ids in zip(ngrams, self.ngrams):
+                matrix[row, :k] = ids[i]
+        return torch.from_numpy(chars), [torch.from_numpy(m) for m in ngrams], torch.from_numpy(tags)
 
 
 def predict_words(model: nn.Module, data: Encoded, trans: np.ndarray) -> list[list[str]]:
@@ -188,8 +198,8 @@ def predict_words(model: nn.Module, data: Encoded, trans: np.ndarray) -> list[li
     result: list[list[str]] = [[] for _ in texts]
     with torch.no_grad():
         for batch in data.batches:
-            chars, bigrams, _ = data.tensors(batch)
-            scores = torch.log_softmax(model(chars, bigrams), -1).numpy()
+            chars, ngrams, _ = data.tensors(batch)
+            scores = torch.log_softmax(model(chars, *ngrams), -1).numpy()
             lengths = np.array([len(data.ids[i]) for i in batch])
             rows = np.concatenate([scores[r, :k] for r, k in enumerate(lengths)])
             ends = np.cumsum(lengths)
@@ -208,20 +218,21 @@ def words_from_tags(text: str, tags: np.ndarray) -> list[str]:
     return [text[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
-def export_onnx(model: Tagger, data: Encoded, path: Path) -> float:
+def export_onnx(model: Tagger, data: Encoded, orders: tuple[int, ...], path: Path) -> float:
     """Writes the ONNX model and returns the largest difference between
     onnxruntime and PyTorch on dev batches; refuses to ship above 1e-4."""
     import onnxruntime
 
     wrapped = LogProbs(model)
-    chars, bigrams, _ = data.tensors(data.batches[len(data.batches) // 2])
+    chars, ngrams, _ = data.tensors(data.batches[len(data.batches) // 2])
+    names = ["chars", *(f"ngrams{n}" for n in orders)]
     torch.onnx.export(
         wrapped,
-        (chars, bigrams),
+        (chars, *ngrams),
         str(path),
-        input_names=["chars", "bigrams"],
+        input_names=names,
         output_names=["scores"],
-        dynamic_axes={n: {0: "batch", 1: "length"} for n in ("chars", "bigrams", "scores")},
+        dynamic_axes={n: {0: "batch", 1: "length"} for n in [*names, "scores"]},
         opset_version=17,
         dynamo=False,
     )
@@ -230,9 +241,9 @@ def export_onnx(model: Tagger, data: Encoded, path: Path) -> float:
     worst = 0.0
     with torch.no_grad():
         for batch in data.batches[:: max(1, len(data.batches) // 8)]:
-            chars, bigrams, _ = data.tensors(batch)
-            expected = wrapped(chars, bigrams).numpy()
-            got = session.run(None, {"chars": chars.numpy(), "bigrams": bigrams.numpy()})[0]
+            chars, ngrams, _ = data.tensors(batch)
+            expected = wrapped(chars, *ngrams).numpy()
+            got = session.run(None, dict(zip(names, [chars.numpy(), *(m.numpy() for m in ngrams)])))[0]
             worst = max(worst, float(np.abs(expected - got).max()))
     if worst >= 1e-4:
         raise SystemExit(f"seg: error: onnxruntime differs from PyTorch by {worst:.2e} (limit 1e-4)")
@@ -276,25 +287,28 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
     train_words = {w for line in train_lines for w in line}
     chunks = [c for line in train_lines for c in _chunks(line, cfg.max_train_len)]
     vocab = Vocab.build(
-        [normalize("".join(c)) for c in chunks], cfg.min_char_count, cfg.min_bigram_count
+        [normalize("".join(c)) for c in chunks], cfg.min_char_count, cfg.ngram_orders, cfg.min_ngram_count
     )
     train_data = Encoded(vocab, chunks, cfg.batch_chars)
     dev_data = Encoded(vocab, dev_lines, cfg.batch_chars)
 
-    model = Tagger(cfg, vocab.size, vocab.bigram_size)
+    model = Tagger(cfg, vocab.size, list(vocab.ngram_sizes.values()))
     model.train()
     trans = nn.Parameter(torch.zeros(4, 4))
-    optimizer = torch.optim.Adam(
-        [
-            {"params": model.parameters(), "lr": cfg.lr},
-            {"params": [trans], "lr": cfg.lr * cfg.transition_lr_factor},
-        ]
-    )
+    embeddings = [p for m in model.modules() if isinstance(m, nn.Embedding) for p in m.parameters()]
+    dense = [p for p in model.parameters() if all(p is not e for e in embeddings)]
+    optimizers = [
+        torch.optim.SparseAdam(embeddings, lr=cfg.lr),
+        torch.optim.Adam(
+            [{"params": dense, "lr": cfg.lr}, {"params": [trans], "lr": cfg.lr * cfg.transition_lr_factor}]
+        ),
+    ]
     steps_per_epoch = len(train_data.batches) if not cfg.max_steps else min(cfg.max_steps, len(train_data.batches))
     total = steps_per_epoch * cfg.epochs
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total))
-    )
+    def warmup_cosine(step: int) -> float:
+        return min(1.0, (step + 1) / 100) * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+
+    schedules = [torch.optim.lr_scheduler.LambdaLR(o, warmup_cosine) for o in optimizers]
     loss_fn = LOSSES[cfg.objective]
     rng = random.Random(cfg.seed)
     history = []
@@ -305,17 +319,18 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
         t0, total_loss, seen = time.time(), 0.0, 0
         bar = tqdm(order, desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, unit="batch")
         for b in bar:
-            chars, bigrams, tags = train_data.tensors(train_data.batches[b])
-            if cfg.bigram_dropout:
-                drop = (torch.rand(bigrams.shape) < cfg.bigram_dropout) & (bigrams != 0)
-                bigrams = torch.where(drop, torch.full_like(bigrams, UNK), bigrams)
+            chars, ngrams, tags = train_data.tensors(train_data.batches[b])
+            if cfg.ngram_dropout:
+                ngrams = [torch.where((torch.rand(m.shape) < cfg.ngram_dropout) & (m != 0), UNK, m) for m in ngrams]
             mask = chars != 0
-            loss = loss_fn(model(chars, bigrams), tags, mask, trans)
-            optimizer.zero_grad()
+            loss = loss_fn(model(chars, *ngrams), tags, mask, trans)
+            for o in optimizers:
+                o.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
-            schedule.step()
+            nn.utils.clip_grad_norm_(dense, 5.0)
+            for o, sched in zip(optimizers, schedules):
+                o.step()
+                sched.step()
             n = int(mask.sum())
             total_loss += loss.item() * n
             seen += n
@@ -343,7 +358,7 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
             print(f"  {tag}  " + "  ".join(f"{v:+7.3f}" for v in row))
 
     out.mkdir(parents=True, exist_ok=True)
-    worst = export_onnx(model, dev_data, out / "model.onnx")
+    worst = export_onnx(model, dev_data, cfg.ngram_orders, out / "model.onnx")
     vocab.save(out)
     (out / "transitions.json").write_text(json.dumps(decode_trans.tolist()) + "\n")
     (out / "train_words.txt").write_text("\n".join(sorted(train_words)) + "\n", encoding="utf-8")
@@ -353,13 +368,14 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
         "architecture": {
             "type": "fcn",
             "char_dim": cfg.char_dim,
-            "bigram_dim": cfg.bigram_dim,
+            "ngram_orders": list(cfg.ngram_orders),
+            "ngram_dim": cfg.ngram_dim,
             "hidden": cfg.hidden,
             "kernel": cfg.kernel,
             "dilations": list(cfg.dilations),
             "context": cfg.context,
             "chars": vocab.size,
-            "bigrams": vocab.bigram_size,
+            "ngrams": {str(n): size for n, size in vocab.ngram_sizes.items()},
         },
         "objective": cfg.objective,
         "config": asdict(cfg),
