@@ -100,10 +100,10 @@ class Segmenter:
         last = np.zeros(len(kept), dtype=bool)
         last[seq_ends[nonempty] - 1] = True
         char_ids = self.vocab.char_ids_of(cps[kept])
-        bigram_ids = self.vocab.bigram_ids(char_ids, last)
+        ngram_ids = self.vocab.ngram_ids(char_ids, last)
 
         scores = np.zeros((len(cps), 4), dtype=np.float32)
-        scores[kept] = self._score(char_ids, bigram_ids, seq_starts[nonempty], seq_ends[nonempty])
+        scores[kept] = self._score(char_ids, ngram_ids, seq_starts[nonempty], seq_ends[nonempty])
         self._dictionary.apply(text, scores)
 
         boundary = np.diff(space.astype(np.int8), prepend=1, append=1)
@@ -123,7 +123,7 @@ class Segmenter:
             out.append(list(zip((word_starts[a:b] - base).tolist(), (word_ends[a:b] - base).tolist())))
         return out
 
-    def _score(self, char_ids, bigram_ids, starts, ends) -> np.ndarray:
+    def _score(self, char_ids, ngram_ids, starts, ends) -> np.ndarray:
         """Model scores for the concatenated sequences [starts[k], ends[k])."""
         # Long sequences become windows whose scored core is framed by enough
         # context that their scores match scoring the whole sequence.
@@ -150,8 +150,8 @@ class Segmenter:
             valid = index < group[:, 1:2]
             index = np.where(valid, index, 0)
             chars = np.where(valid, char_ids[index], PAD)
-            bigrams = np.where(valid, bigram_ids[index], PAD)
-            out = self._scorer(chars, bigrams)
+            ngrams = [np.where(valid, ids[index], PAD) for ids in ngram_ids]
+            out = self._scorer(chars, ngrams)
             in_core = valid & (index >= group[:, 2:3]) & (index < group[:, 3:4])
             result[index[in_core]] = out[in_core]
             i = j
