@@ -36,24 +36,35 @@ def _ngram_keys(char_ids: np.ndarray, last: np.ndarray, size: int, order: int) -
     """Keys of the n-grams starting at each position; past the end of a
     sequence (marked by `last`) PAD stands in, so sequences concatenated in one
     array never share an n-gram."""
-    ends = np.flatnonzero(last)
-    remaining = ends[np.searchsorted(ends, np.arange(len(char_ids)))] - np.arange(len(char_ids))
     keys = char_ids.copy()
+    ended = last.copy()  # ended[i]: the sequence of i ends before i + k
     for k in range(1, order):
         following = np.full_like(char_ids, PAD)
         following[:-k] = char_ids[k:]
-        keys = keys * size + np.where(remaining >= k, following, PAD)
+        following[ended] = PAD
+        keys = keys * size + following
+        ended[:-k] |= last[k:]
     return keys
 
 
-class Vocab:
-    """Character ids and the ids of character n-grams (orders 2, 3, …), as
-    stored beside the model."""
+def _lookup(known: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of `keys` in the sorted array `known`, and which were found."""
+    pos = np.searchsorted(known, keys)
+    if not len(known):
+        return pos, np.zeros(len(keys), dtype=bool)
+    return pos, known[np.minimum(pos, len(known) - 1)] == keys
 
-    def __init__(self, chars: str, ngram_keys: dict[int, np.ndarray]):
+
+class Vocab:
+    """What the model's inputs are made of, as stored beside it: character ids,
+    the ids of character n-grams (orders 2, 3, …) and the training words that
+    give the word-match features."""
+
+    def __init__(self, chars: str, ngram_keys: dict[int, np.ndarray], word_keys: dict[int, np.ndarray]):
         self.chars = chars
         self.size = len(chars) + _FIRST_ID
         self.ngram_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(ngram_keys.items())}
+        self.word_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(word_keys.items())}
         table = np.full(0x110000, UNK, dtype=np.int64)
         table[codepoints(chars)] = np.arange(_FIRST_ID, self.size)
         table[_FULLWIDTH] = table[_FULLWIDTH - _HALFWIDTH_OFFSET]
@@ -63,17 +74,27 @@ class Vocab:
     def ngram_sizes(self) -> dict[int, int]:
         return {n: len(k) + _FIRST_ID for n, k in self.ngram_keys.items()}
 
+    @property
+    def word_feature_count(self) -> int:
+        return 2 * len(self.word_keys)
+
     @classmethod
     def load(cls, model_dir: Path) -> "Vocab":
         chars = json.loads((model_dir / "vocab.json").read_text(encoding="utf-8"))["chars"]
         with np.load(model_dir / "ngrams.npz") as stored:
-            return cls(chars, {int(name.split("_")[1]): stored[name] for name in stored.files})
+            tables = {name: stored[name] for name in stored.files}
+        pick = lambda prefix: {int(k.split("_")[1]): v for k, v in tables.items() if k.startswith(prefix)}
+        return cls(chars, pick("order_"), pick("words_"))
 
     def save(self, model_dir: Path) -> None:
         (model_dir / "vocab.json").write_text(
             json.dumps({"chars": self.chars}, ensure_ascii=False), encoding="utf-8"
         )
-        np.savez(model_dir / "ngrams.npz", **{f"order_{n}": k for n, k in self.ngram_keys.items()})
+        np.savez(
+            model_dir / "ngrams.npz",
+            **{f"order_{n}": k for n, k in self.ngram_keys.items()},
+            **{f"words_{n}": k for n, k in self.word_keys.items()},
+        )
 
     def char_ids(self, text: str) -> np.ndarray:
         return self._table[codepoints(text)]
@@ -81,27 +102,51 @@ class Vocab:
     def char_ids_of(self, cps: np.ndarray) -> np.ndarray:
         return self._table[cps]
 
-    def ngram_ids(self, char_ids: np.ndarray, last: np.ndarray) -> list[np.ndarray]:
-        """For each stored order, the id of the n-gram starting at each char
-        (UNK when unseen); `last` marks the final char of each sequence."""
+    def word_keys_of(self, words, max_len: int) -> dict[int, np.ndarray]:
+        """Sorted keys of the words of length 2..max_len, skipping words with an
+        unknown character (an UNK key would match any unknown character)."""
+        by_len: dict[int, list[int]] = {n: [] for n in range(2, max_len + 1)}
+        for word in words:
+            if 2 <= len(word) <= max_len:
+                ids = self.char_ids(word)
+                if (ids != UNK).all():
+                    key = 0
+                    for i in ids.tolist():
+                        key = key * self.size + i
+                    by_len[len(word)].append(key)
+        return {n: np.unique(np.array(k, dtype=np.int64)) for n, k in by_len.items()}
+
+    def features(self, char_ids: np.ndarray, last: np.ndarray, word_keys=None) -> list[np.ndarray]:
+        """The model's inputs after the char ids, for concatenated sequences
+        whose final chars `last` marks: for each n-gram order, the id of the
+        n-gram starting at each char (UNK when unseen); then, if the model has
+        word features, a float32 (n, 2 × lengths) matrix saying whether a known
+        word of each length begins / ends at each char."""
+        word_keys = self.word_keys if word_keys is None else word_keys
+        keys = {n: _ngram_keys(char_ids, last, self.size, n) for n in {*self.ngram_keys, *word_keys}}
         result = []
         for n, known in self.ngram_keys.items():
-            keys = _ngram_keys(char_ids, last, self.size, n)
-            pos = np.searchsorted(known, keys)
-            found = known[np.minimum(pos, len(known) - 1)] == keys if len(known) else np.zeros(len(keys), bool)
+            pos, found = _lookup(known, keys[n])
             result.append(np.where(found, pos + _FIRST_ID, UNK))
+        if word_keys:
+            matches = np.zeros((len(char_ids), 2 * len(word_keys)), dtype=np.float32)
+            for column, (n, known) in enumerate(word_keys.items()):
+                begins = _lookup(known, keys[n])[1]
+                matches[:, 2 * column] = begins
+                matches[n - 1 :, 2 * column + 1] = begins[: len(begins) - n + 1]
+            result.append(matches)
         return result
 
     @classmethod
     def build(cls, sequences: list[str], min_char_count: int, orders: tuple[int, ...],
-              min_ngram_count: int) -> "Vocab":
+              min_ngram_count: int, words=(), word_max_len: int = 0) -> "Vocab":
         """Vocabulary of the (normalised) training sequences; rare items stay
         UNK so the model learns what to do with unseen ones."""
         from collections import Counter
 
         char_counts = Counter("".join(sequences))
         chars = "".join(sorted(c for c, n in char_counts.items() if n >= min_char_count))
-        partial = cls(chars, {})
+        partial = cls(chars, {}, {})
         ids = [partial.char_ids(s) for s in sequences if s]
         flat = np.concatenate(ids)
         last = np.zeros(len(flat), dtype=bool)
@@ -110,4 +155,4 @@ class Vocab:
         for n in orders:
             keys, counts = np.unique(_ngram_keys(flat, last, partial.size, n), return_counts=True)
             ngram_keys[n] = keys[counts >= min_ngram_count]
-        return cls(chars, ngram_keys)
+        return cls(chars, ngram_keys, partial.word_keys_of(words, word_max_len) if word_max_len else {})

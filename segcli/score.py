@@ -22,7 +22,7 @@ class Scorer:
 
         self._inputs = [i.name for i in self._session.get_inputs()]
 
-    def __call__(self, chars: np.ndarray, ngrams: list[np.ndarray]) -> np.ndarray:
+    def __call__(self, chars: np.ndarray, features: list[np.ndarray]) -> np.ndarray:
         """Log-probabilities of s, b, m, e: float32 (batch, length, 4).
-        Inputs are the char ids and the n-gram ids, in the model's input order."""
-        return self._session.run(None, dict(zip(self._inputs, [chars, *ngrams])))[0]
+        Inputs: the char ids, then the other features in the model's input order."""
+        return self._session.run(None, dict(zip(self._inputs, [chars, *features])))[0]

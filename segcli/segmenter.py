@@ -54,7 +54,9 @@ class Segmenter:
         self._dictionary_lock = threading.Lock()
 
     def add_word(self, word: str, multiplier: float | str = DEFAULT_MULTIPLIER) -> None:
-        """Adds or replaces one dictionary word; `"force"` forces it, 0 forbids it."""
+        """Adds or replaces one dictionary word: a multiplier k > 1 encourages it,
+        k < 1 discourages it, 0 forbids it, `"force"` (or math.inf) forces it.
+        Raises DictError (a ValueError) for an invalid word or multiplier."""
         value = _check_entry(word, multiplier)
         with self._dictionary_lock:
             self._dictionary = self._dictionary.updated({word: value})
@@ -100,10 +102,10 @@ class Segmenter:
         last = np.zeros(len(kept), dtype=bool)
         last[seq_ends[nonempty] - 1] = True
         char_ids = self.vocab.char_ids_of(cps[kept])
-        ngram_ids = self.vocab.ngram_ids(char_ids, last)
+        features = self.vocab.features(char_ids, last)
 
         scores = np.zeros((len(cps), 4), dtype=np.float32)
-        scores[kept] = self._score(char_ids, ngram_ids, seq_starts[nonempty], seq_ends[nonempty])
+        scores[kept] = self._score(char_ids, features, seq_starts[nonempty], seq_ends[nonempty])
         self._dictionary.apply(text, scores)
 
         boundary = np.diff(space.astype(np.int8), prepend=1, append=1)
@@ -123,7 +125,7 @@ class Segmenter:
             out.append(list(zip((word_starts[a:b] - base).tolist(), (word_ends[a:b] - base).tolist())))
         return out
 
-    def _score(self, char_ids, ngram_ids, starts, ends) -> np.ndarray:
+    def _score(self, char_ids, features, starts, ends) -> np.ndarray:
         """Model scores for the concatenated sequences [starts[k], ends[k])."""
         # Long sequences become windows whose scored core is framed by enough
         # context that their scores match scoring the whole sequence.
@@ -150,8 +152,10 @@ class Segmenter:
             valid = index < group[:, 1:2]
             index = np.where(valid, index, 0)
             chars = np.where(valid, char_ids[index], PAD)
-            ngrams = [np.where(valid, ids[index], PAD) for ids in ngram_ids]
-            out = self._scorer(chars, ngrams)
+            padded = [f[index] for f in features]
+            for f in padded:
+                f[~valid] = 0  # PAD, and no word matches
+            out = self._scorer(chars, padded)
             in_core = valid & (index >= group[:, 2:3]) & (index < group[:, 3:4])
             result[index[in_core]] = out[in_core]
             i = j
@@ -159,11 +163,15 @@ class Segmenter:
 
 
 def _check_entry(word: str, multiplier: float | str) -> float:
-    if not word or any(ch.isspace() for ch in word):
-        raise DictError(f"word {word!r} is empty or contains whitespace")
-    if isinstance(multiplier, str) and multiplier.lower() == "force":
+    if not isinstance(word, str) or not word or any(ch.isspace() for ch in word):
+        raise DictError(f"word {word!r} must be a non-empty string without whitespace")
+    if isinstance(multiplier, str) and multiplier.strip().lower() == "force":
         return math.inf
-    value = float(multiplier)
-    if not (0 <= value < math.inf):
-        raise DictError(f"multiplier {multiplier!r} must be a finite number >= 0")
+    try:
+        value = float(multiplier)
+    except (TypeError, ValueError):
+        raise DictError(f"multiplier {multiplier!r} is not a number or 'force'") from None
+    # math.inf is how the dictionary module spells "force".
+    if not value >= 0:  # also NaN
+        raise DictError(f"multiplier {multiplier!r} must be a number >= 0 or 'force'")
     return value

@@ -31,6 +31,11 @@ class Config:
     char_dim: int = 32
     ngram_orders: tuple[int, ...] = (2, 3)  # character n-grams embedded beside each character
     ngram_dim: int = 32
+    # Word-match features: does a training word of length 2..word_max_len begin
+    # or end here (0: none). Training lines see only the words of the other
+    # folds, so the model learns how far to trust them on unseen text.
+    word_max_len: int = 4
+    word_folds: int = 5
     hidden: int = 64
     kernel: int = 3
     dilations: tuple[int, ...] = (1, 2)
@@ -64,7 +69,7 @@ SMOKE = {"hidden": 16, "char_dim": 8, "ngram_dim": 8, "dilations": (1,), "epochs
 class Tagger(nn.Module):
     """Character + n-gram embeddings → residual 1-D convolutions → 4 tag scores."""
 
-    def __init__(self, cfg: Config, n_chars: int, ngram_sizes: list[int]):
+    def __init__(self, cfg: Config, n_chars: int, ngram_sizes: list[int], word_features: int):
         super().__init__()
         # Sparse gradients: a step touches a few thousand of the n-gram rows, and
         # dense Adam updates of every row would dominate training time.
@@ -73,7 +78,7 @@ class Tagger(nn.Module):
             nn.Embedding(n, cfg.ngram_dim, padding_idx=0, sparse=True) for n in ngram_sizes
         )
         k = cfg.kernel
-        width = cfg.char_dim + cfg.ngram_dim * len(ngram_sizes)
+        width = cfg.char_dim + cfg.ngram_dim * len(ngram_sizes) + word_features
         self.inp = nn.Conv1d(width, cfg.hidden, k, padding=k // 2)
         self.blocks = nn.ModuleList(
             nn.Conv1d(cfg.hidden, cfg.hidden, k, padding=d * (k // 2), dilation=d) for d in cfg.dilations
@@ -81,11 +86,13 @@ class Tagger(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.out = nn.Conv1d(cfg.hidden, 4, 1)
 
-    def forward(self, chars: torch.Tensor, *ngrams: torch.Tensor) -> torch.Tensor:
+    def forward(self, chars: torch.Tensor, *features: torch.Tensor) -> torch.Tensor:
+        """features: one id matrix per n-gram order, then the word-match matrix if any."""
         # Zeroing padded positions after every layer makes a line's scores
         # independent of what it is batched with.
         mask = (chars != 0).unsqueeze(1).to(torch.float32)
-        embedded = [self.char_emb(chars)] + [emb(ids) for emb, ids in zip(self.ngram_embs, ngrams)]
+        embedded = [self.char_emb(chars)] + [emb(ids) for emb, ids in zip(self.ngram_embs, features)]
+        embedded += features[len(self.ngram_embs) :]
         x = torch.cat(embedded, -1).transpose(1, 2)
         x = torch.relu(self.inp(self.drop(x))) * mask
         for conv in self.blocks:
@@ -101,8 +108,8 @@ class LogProbs(nn.Module):
         super().__init__()
         self.tagger = tagger
 
-    def forward(self, chars: torch.Tensor, *ngrams: torch.Tensor) -> torch.Tensor:
-        return torch.log_softmax(self.tagger(chars, *ngrams), -1)
+    def forward(self, chars: torch.Tensor, *features: torch.Tensor) -> torch.Tensor:
+        return torch.log_softmax(self.tagger(chars, *features), -1)
 
 
 # --- objectives: emissions [B,T,4], tags [B,T] (0 where padded), mask [B,T] bool
@@ -158,15 +165,23 @@ def _chunks(words: list[str], max_len: int) -> list[list[str]]:
 class Encoded:
     """Sequences as padded id matrices, grouped into length-sorted batches."""
 
-    def __init__(self, vocab: Vocab, lines: list[list[str]], batch_chars: int):
-        texts = ["".join(w) for w in lines]
+    def __init__(self, vocab: Vocab, lines: list[list[str]], batch_chars: int, fold_words=None):
+        """fold_words: per fold, the word keys its lines may see (line i is in
+        fold i % len(fold_words)); default: the vocabulary's own."""
         self.lines = lines
-        self.ids = [vocab.char_ids(t) for t in texts]
-        flat = np.concatenate(self.ids)
-        last = np.zeros(len(flat), dtype=bool)
-        ends = np.cumsum([len(i) for i in self.ids])
-        last[ends - 1] = True
-        self.ngrams = [np.split(ids, ends[:-1]) for ids in vocab.ngram_ids(flat, last)]
+        self.ids = [vocab.char_ids("".join(w)) for w in lines]
+        folds = fold_words or [None]
+        self.features: list[list[np.ndarray]] = [[] for _ in lines]
+        for fold, word_keys in enumerate(folds):
+            members = range(fold, len(lines), len(folds))
+            ids = [self.ids[i] for i in members]
+            flat = np.concatenate(ids)
+            ends = np.cumsum([len(i) for i in ids])
+            last = np.zeros(len(flat), dtype=bool)
+            last[ends - 1] = True
+            per_input = [np.split(f, ends[:-1]) for f in vocab.features(flat, last, word_keys)]
+            for k, i in enumerate(members):
+                self.features[i] = [f[k] for f in per_input]
         self.tags = [np.array([TAG_IDS[t] for t in corpus.tags_of(w)]) for w in lines]
         order = sorted(range(len(lines)), key=lambda i: len(self.ids[i]))
         self.batches: list[list[int]] = []
@@ -182,14 +197,14 @@ class Encoded:
     def tensors(self, batch: list[int]):
         n = max(len(self.ids[i]) for i in batch)
         chars = np.zeros((len(batch), n), np.int64)
-        ngrams = [np.zeros_like(chars) for _ in self.ngrams]
+        features = [np.zeros((len(batch), n, *f.shape[1:]), f.dtype) for f in self.features[batch[0]]]
         tags = np.zeros_like(chars)
         for row, i in enumerate(batch):
             k = len(self.ids[i])
             chars[row, :k], tags[row, :k] = self.ids[i], self.tags[i]
-            for matrix, ids in zip(ngrams, self.ngrams):
-                matrix[row, :k] = ids[i]
-        return torch.from_numpy(chars), [torch.from_numpy(m) for m in ngrams], torch.from_numpy(tags)
+            for matrix, values in zip(features, self.features[i]):
+                matrix[row, :k] = values
+        return torch.from_numpy(chars), [torch.from_numpy(m) for m in features], torch.from_numpy(tags)
 
 
 def predict_words(model: nn.Module, data: Encoded, trans: np.ndarray) -> list[list[str]]:
@@ -198,8 +213,8 @@ def predict_words(model: nn.Module, data: Encoded, trans: np.ndarray) -> list[li
     result: list[list[str]] = [[] for _ in texts]
     with torch.no_grad():
         for batch in data.batches:
-            chars, ngrams, _ = data.tensors(batch)
-            scores = torch.log_softmax(model(chars, *ngrams), -1).numpy()
+            chars, features, _ = data.tensors(batch)
+            scores = torch.log_softmax(model(chars, *features), -1).numpy()
             lengths = np.array([len(data.ids[i]) for i in batch])
             rows = np.concatenate([scores[r, :k] for r, k in enumerate(lengths)])
             ends = np.cumsum(lengths)
@@ -218,17 +233,17 @@ def words_from_tags(text: str, tags: np.ndarray) -> list[str]:
     return [text[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
-def export_onnx(model: Tagger, data: Encoded, orders: tuple[int, ...], path: Path) -> float:
+def export_onnx(model: Tagger, data: Encoded, vocab: Vocab, path: Path) -> float:
     """Writes the ONNX model and returns the largest difference between
     onnxruntime and PyTorch on dev batches; refuses to ship above 1e-4."""
     import onnxruntime
 
     wrapped = LogProbs(model)
-    chars, ngrams, _ = data.tensors(data.batches[len(data.batches) // 2])
-    names = ["chars", *(f"ngrams{n}" for n in orders)]
+    chars, features, _ = data.tensors(data.batches[len(data.batches) // 2])
+    names = ["chars", *(f"ngrams{n}" for n in vocab.ngram_keys)] + (["words"] if vocab.word_keys else [])
     torch.onnx.export(
         wrapped,
-        (chars, *ngrams),
+        (chars, *features),
         str(path),
         input_names=names,
         output_names=["scores"],
@@ -241,9 +256,9 @@ def export_onnx(model: Tagger, data: Encoded, orders: tuple[int, ...], path: Pat
     worst = 0.0
     with torch.no_grad():
         for batch in data.batches[:: max(1, len(data.batches) // 8)]:
-            chars, ngrams, _ = data.tensors(batch)
-            expected = wrapped(chars, *ngrams).numpy()
-            got = session.run(None, dict(zip(names, [chars.numpy(), *(m.numpy() for m in ngrams)])))[0]
+            chars, features, _ = data.tensors(batch)
+            expected = wrapped(chars, *features).numpy()
+            got = session.run(None, dict(zip(names, [chars.numpy(), *(m.numpy() for m in features)])))[0]
             worst = max(worst, float(np.abs(expected - got).max()))
     if worst >= 1e-4:
         raise SystemExit(f"seg: error: onnxruntime differs from PyTorch by {worst:.2e} (limit 1e-4)")
@@ -287,12 +302,21 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
     train_words = {w for line in train_lines for w in line}
     chunks = [c for line in train_lines for c in _chunks(line, cfg.max_train_len)]
     vocab = Vocab.build(
-        [normalize("".join(c)) for c in chunks], cfg.min_char_count, cfg.ngram_orders, cfg.min_ngram_count
+        [normalize("".join(c)) for c in chunks], cfg.min_char_count, cfg.ngram_orders, cfg.min_ngram_count,
+        train_words, cfg.word_max_len,
     )
-    train_data = Encoded(vocab, chunks, cfg.batch_chars)
+    fold_words = None
+    if cfg.word_max_len:
+        fold_words = [
+            vocab.word_keys_of(
+                {w for i, c in enumerate(chunks) if i % cfg.word_folds != fold for w in c}, cfg.word_max_len
+            )
+            for fold in range(cfg.word_folds)
+        ]
+    train_data = Encoded(vocab, chunks, cfg.batch_chars, fold_words)
     dev_data = Encoded(vocab, dev_lines, cfg.batch_chars)
 
-    model = Tagger(cfg, vocab.size, list(vocab.ngram_sizes.values()))
+    model = Tagger(cfg, vocab.size, list(vocab.ngram_sizes.values()), vocab.word_feature_count)
     model.train()
     trans = nn.Parameter(torch.zeros(4, 4))
     embeddings = [p for m in model.modules() if isinstance(m, nn.Embedding) for p in m.parameters()]
@@ -319,11 +343,14 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
         t0, total_loss, seen = time.time(), 0.0, 0
         bar = tqdm(order, desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, unit="batch")
         for b in bar:
-            chars, ngrams, tags = train_data.tensors(train_data.batches[b])
+            chars, features, tags = train_data.tensors(train_data.batches[b])
             if cfg.ngram_dropout:
-                ngrams = [torch.where((torch.rand(m.shape) < cfg.ngram_dropout) & (m != 0), UNK, m) for m in ngrams]
+                n = len(cfg.ngram_orders)
+                features[:n] = [
+                    torch.where((torch.rand(m.shape) < cfg.ngram_dropout) & (m != 0), UNK, m) for m in features[:n]
+                ]
             mask = chars != 0
-            loss = loss_fn(model(chars, *ngrams), tags, mask, trans)
+            loss = loss_fn(model(chars, *features), tags, mask, trans)
             for o in optimizers:
                 o.zero_grad()
             loss.backward()
@@ -358,7 +385,7 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
             print(f"  {tag}  " + "  ".join(f"{v:+7.3f}" for v in row))
 
     out.mkdir(parents=True, exist_ok=True)
-    worst = export_onnx(model, dev_data, cfg.ngram_orders, out / "model.onnx")
+    worst = export_onnx(model, dev_data, vocab, out / "model.onnx")
     vocab.save(out)
     (out / "transitions.json").write_text(json.dumps(decode_trans.tolist()) + "\n")
     (out / "train_words.txt").write_text("\n".join(sorted(train_words)) + "\n", encoding="utf-8")
@@ -376,6 +403,8 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
             "context": cfg.context,
             "chars": vocab.size,
             "ngrams": {str(n): size for n, size in vocab.ngram_sizes.items()},
+            "word_max_len": cfg.word_max_len,
+            "words": {str(n): len(k) for n, k in vocab.word_keys.items()},
         },
         "objective": cfg.objective,
         "config": asdict(cfg),
