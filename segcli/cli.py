@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import io
+import multiprocessing
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
@@ -21,6 +25,7 @@ Examples:
   seg --dict add_dict.txt < input.txt
   cat news.txt | seg | sort | uniq -c
   seg a.txt b.txt -o out.txt
+  seg --jobs 4 < big.txt > out.txt  four worker processes, same output
   seg --format jsonl < input.txt
   seg eval gold.txt                 score the model on segmented text
   seg train --out models/           retrain the model (pip install .[train])
@@ -44,13 +49,79 @@ def run(segmenter, lines: Iterable[str], out: BinaryIO, delimiter: str = " ",
         out.flush()
 
 
+_CHUNK_CHARS = 1 << 16  # characters of input per task handed to a worker process
+_worker_state = None  # in a worker process: its Segmenter, or why it could not load one
+
+
+def run_parallel(model, dicts, lines: Iterable[str], out: BinaryIO, delimiter: str = " ",
+                 fmt: str = "text", jobs: int = 2, batch_chars: int | None = None,
+                 chunk_chars: int = _CHUNK_CHARS) -> None:
+    """run() over `jobs` worker processes, each loading `model` and `dicts` itself;
+    chunks of lines go out in turn and their output is written in input order."""
+    # Each worker runs onnxruntime on one thread: `jobs` processes share the
+    # cores, and single-threaded scores do not depend on how lines are batched.
+    ctx = multiprocessing.get_context("spawn")  # fork is unsafe with onnxruntime's threads
+    ignore_sigint = threading.current_thread() is threading.main_thread()
+    if ignore_sigint:
+        # Workers inherit the ignored SIGINT: Ctrl-C stops only this process,
+        # which then terminates them, so no worker prints a traceback.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool = ctx.Pool(jobs, _worker_init, (model, list(dicts)))
+    finally:
+        if ignore_sigint:
+            signal.signal(signal.SIGINT, previous)
+    with pool:  # leaving it terminates the workers, also on errors
+        pending: collections.deque = collections.deque()
+        for chunk in _chunks(lines, chunk_chars):
+            pending.append(pool.apply_async(_worker_run, (chunk, delimiter, fmt, batch_chars)))
+            if len(pending) >= 2 * jobs:  # bounded read-ahead keeps memory flat
+                out.write(pending.popleft().get())
+                out.flush()
+        while pending:
+            out.write(pending.popleft().get())
+            out.flush()
+
+
+def _chunks(lines: Iterable[str], chunk_chars: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        chunk.append(line)
+        size += len(line) + 1
+        if size >= chunk_chars:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _worker_init(model, dicts) -> None:
+    global _worker_state
+    try:
+        _worker_state = _load_segmenter(model, dicts, threads=1)
+    except SegError as e:
+        _worker_state = str(e)  # raised with the first task, as one line in the parent
+
+
+def _worker_run(lines: list[str], delimiter: str, fmt: str, batch_chars: int | None) -> bytes:
+    if isinstance(_worker_state, str):
+        raise SegError(_worker_state)
+    out = io.BytesIO()
+    run(_worker_state, lines, out, delimiter, fmt, batch_chars)
+    return out.getvalue()
+
+
+def _stdin() -> BinaryIO:
+    if sys.stdin is None:  # started with stdin closed (`seg <&-`)
+        raise SegError("standard input is closed")
+    return sys.stdin.buffer
+
+
 def _input_lines(files: tuple[str, ...]) -> Iterator[str]:
-    if not files:
-        yield from read_lines(sys.stdin.buffer)
-        return
-    for name in files:
+    for name in files or ("-",):
         if name == "-":
-            yield from read_lines(sys.stdin.buffer)
+            yield from read_lines(_stdin())
             continue
         try:
             stream = open(name, "rb")
@@ -63,20 +134,41 @@ def _input_lines(files: tuple[str, ...]) -> Iterator[str]:
                 raise SegError(f"{name}: {e.strerror}") from None
 
 
-def _make_segmenter(model, dicts):
+def _load_segmenter(model, dicts, threads: int = 0):
     from .dictionary import DictError
     from .segmenter import Segmenter
 
     try:
-        segmenter = Segmenter(model=model, dicts=dicts)
+        return Segmenter(model=model, dicts=dicts, threads=threads)
     except DictError as e:
         raise SegError(str(e)) from None
     except OSError as e:
         raise SegError(f"cannot load model: {e}") from None
-    if segmenter.duplicate_words:
-        click.echo(f"seg: warning: {segmenter.duplicate_words} duplicate dictionary words (the last one wins)",
-                   err=True)
+    except Exception as e:  # onnxruntime's errors for a damaged model file, and the like
+        first_line = (str(e).strip().splitlines() or [""])[0]
+        raise SegError(f"cannot load model: {type(e).__name__}: {first_line}") from None
+
+
+def _warn_duplicates(count: int) -> None:
+    if count:
+        click.echo(f"seg: warning: {count} duplicate dictionary words (the last one wins)", err=True)
+
+
+def _make_segmenter(model, dicts):
+    segmenter = _load_segmenter(model, dicts)
+    _warn_duplicates(segmenter.duplicate_words)
     return segmenter
+
+
+def _check_dicts(dicts) -> None:
+    """Parses the dictionaries once here, so --jobs reports errors (and
+    duplicates) once, as without it; the workers compile them."""
+    from .dictionary import DictError, load_dicts
+
+    try:
+        _warn_duplicates(load_dicts(list(dicts))[1])
+    except DictError as e:
+        raise SegError(str(e)) from None
 
 
 @contextlib.contextmanager
@@ -118,8 +210,10 @@ def main():
 
 
 @main.command(epilog=EXAMPLES)
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+# Files are only opened when their turn comes, so a missing or unreadable one
+# is a data error (`seg: error: …`, status 1), not a usage error.
+@click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
+@click.option("-o", "--output", type=click.Path(), help="Write here instead of stdout.")
 @click.option("--dict", "dicts", multiple=True, type=click.Path(), metavar="FILE",
               help="User dictionary (repeatable; later files override earlier ones).")
 @click.option("-d", "--delimiter", default=" ", show_default=True, help="Text between words.")
@@ -127,22 +221,33 @@ def main():
               help="jsonl: tokens with character offsets, one JSON object per line.")
 @click.option("--model", type=click.Path(file_okay=False), help="Model directory (default: the shipped model).")
 @click.option("--batch-chars", type=click.IntRange(min=1), help="Characters per batch (output is the same for any).")
-def cut(files, output, dicts, delimiter, fmt, model, batch_chars):
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes, each with its own copy of the model (output is the same for any).")
+def cut(files, output, dicts, delimiter, fmt, model, batch_chars, jobs):
     """Segment FILES (default: standard input) into words, one output line per input line."""
     with _quiet_exits():
-        segmenter = _make_segmenter(model, dicts)
-        if batch_chars is None and not files and sys.stdin.isatty():
-            batch_chars = 1  # answer each typed line at once
+        if batch_chars is None and (not files or "-" in files) and _stdin().isatty():
+            batch_chars, jobs = 1, 1  # answer each typed line at once
+        if jobs == 1:
+            segmenter = _make_segmenter(model, dicts)
+
+            def segment(lines, out):
+                run(segmenter, lines, out, delimiter, fmt, batch_chars)
+        else:
+            _check_dicts(dicts)
+
+            def segment(lines, out):
+                run_parallel(model, dicts, lines, out, delimiter, fmt, jobs, batch_chars)
         lines = _input_lines(files)
         if output is None:
-            run(segmenter, lines, sys.stdout.buffer, delimiter, fmt, batch_chars)
+            segment(lines, sys.stdout.buffer)
             return
         try:
             out = open(output, "wb")
         except OSError as e:
             raise SegError(f"{output}: {e.strerror}") from None
         with out:
-            run(segmenter, lines, out, delimiter, fmt, batch_chars)
+            segment(lines, out)
 
 
 @main.command("eval")

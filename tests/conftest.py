@@ -1,0 +1,53 @@
+"""Shared fixtures for the segmenter and CLI tests.
+
+No test pins a segmentation the model chooses (the model gets retrained);
+only what a dictionary forces, or what the contract fixes (one-character
+lines, whitespace boundaries, byte pass-through), is compared exactly.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Newswire-like sentences, the kind of text the model is trained on.
+DEV_LINES = [
+    "扫描二维码，关注微信号。",
+    "中共中央总书记、国家主席江泽民发表了新年讲话。",
+    "一九九八年，中国经济保持了持续快速健康发展的良好势头。",
+    "国务院总理在人民大会堂会见了来访的外国代表团。",
+    "这次会议的主要任务是研究部署明年的经济工作。",
+    "他说，科技进步和创新是经济发展的决定性因素。",
+    "北京市政府决定进一步加强城市交通管理。",
+    "记者从有关部门获悉，全国粮食总产量达到四千九百亿公斤。",
+    "今天天气很好，我们去公园散步吧！",
+    "2024年GDP增长5.2%，全年进出口总额约41.8万亿元。",
+]
+
+
+def dev_text(chars: int) -> str:
+    """At least `chars` characters of dev-like text on one line."""
+    text = "".join(DEV_LINES)
+    return text * (chars // len(text) + 1)
+
+
+@pytest.fixture(scope="session")
+def segmenter():
+    from segcli import Segmenter
+
+    return Segmenter()
+
+
+@pytest.fixture(scope="session")
+def seg_env():
+    """Environment for `python -m segcli` subprocesses that import this checkout."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    env.pop("PYTHONWARNINGS", None)
+    return env
+
+
+SEG = [sys.executable, "-m", "segcli"]

@@ -1,0 +1,385 @@
+"""The `seg` command: CliRunner for options and errors, real subprocesses for
+pipes, signals and terminals, run()/run_parallel() for streaming and --jobs."""
+
+import io
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from click.testing import CliRunner
+from conftest import DEV_LINES, SEG, dev_text
+
+from segcli import __version__
+from segcli.cli import main, run, run_parallel
+
+
+def seg(*args, input=b""):
+    result = CliRunner().invoke(main, list(args), input=input)
+    # No exception may escape the command (CliRunner would otherwise turn it
+    # into exit status 1 without a traceback on stderr).
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def nonspace_bytes(data: bytes) -> bytes:
+    """The bytes of `data` without the whitespace seg drops (input side)."""
+    text = data.decode("utf-8", "surrogateescape")
+    return "".join(c for c in text if not c.isspace()).encode("utf-8", "surrogateescape")
+
+
+def expected_text(segmenter, lines, delimiter=" "):
+    return "".join(delimiter.join(segmenter.cut(line)) + "\n" for line in lines).encode()
+
+
+# --- the seed example, formats, options ------------------------------------------
+
+def test_seed_example_with_dictionary(tmp_path):
+    d = tmp_path / "dict.txt"
+    d.write_text("微信号,10\n", encoding="utf-8")
+    result = seg("--dict", str(d), input="扫描二维码，关注微信号。\n".encode())
+    assert result.exit_code == 0
+    assert " 微信号 " in result.stdout
+    assert result.stdout.replace(" ", "") == "扫描二维码，关注微信号。\n"
+
+
+@pytest.mark.parametrize("args", [[], ["cut"]])
+def test_default_command_is_cut(segmenter, args):
+    data = "\n".join(DEV_LINES).encode() + b"\n"
+    result = seg(*args, input=data)
+    assert result.exit_code == 0
+    assert result.stdout_bytes == expected_text(segmenter, DEV_LINES)
+
+
+@pytest.mark.parametrize("data, expected", [
+    # One-character runs are one word whatever the model: exact output.
+    (b"a\r\nb\r\n", b"a\nb\n"),  # CRLF accepted, LF written
+    (b"a\r\nb", b"a\nb\n"),  # no final newline: one is added
+    (b"\xef\xbb\xbfa\n", b"a\n"),  # BOM at the start dropped
+    (b"a\n\xef\xbb\xbfb\n", b"a\n\xef\xbb\xbfb\n"),  # ... only there (U+FEFF is no space)
+    (b"\xff\n\xc3\n\xed\n", b"\xff\n\xc3\n\xed\n"),  # invalid bytes kept
+    (b"\n\n\n", b"\n\n\n"),  # empty lines kept
+    (b"", b""),
+    (b"a b\tc\n", b"a/b/c\n"),  # whitespace is a boundary and goes
+    (b" \t \n", b"\n"),
+])
+def test_bytes_in_bytes_out(data, expected):
+    result = seg("-d", "/", input=data)
+    assert result.exit_code == 0
+    assert result.stdout_bytes == expected
+
+
+@pytest.mark.parametrize("data", [
+    b"\xef\xbb\xbf\xe6\x89\xab\xe6\x8f\x8f\xff\xfe\xe4\xb8\xe4\xba\x8c\xe7\xbb\xb4\xe7\xa0\x81\r\n",
+    "关注\udc80微信号 𠀀😀\x00 ok\r\n".encode("utf-8", "surrogateescape") * 3,
+    b"\xc0\xaf\xe0\x80\xaf\xf8\x88\x80\x80\x80 \xf4\x90\x80\x80" + "中文".encode() + b"\n",
+])
+def test_invalid_utf8_passes_through(data):
+    result = seg("-d", "|", input=data)
+    assert result.exit_code == 0
+    out = result.stdout_bytes
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    assert out.replace(b"|", b"") == b"\n".join(nonspace_bytes(line) for line in body.split(b"\n")[:-1]) + b"\n"
+    assert out.count(b"\n") == body.count(b"\n")
+
+
+def test_jsonl_offsets(tmp_path):
+    lines = [*DEV_LINES, "", "  𠀀 a\udc80b  😀中文 ", "\x00\t\u3000x"]
+    data = "\n".join(lines).encode("utf-8", "surrogateescape") + b"\n"
+    result = seg("--format", "jsonl", input=b"\xef\xbb\xbf" + data)
+    assert result.exit_code == 0
+    out_lines = result.stdout_bytes.decode("ascii").splitlines()
+    assert len(out_lines) == len(lines)
+    for line, out in zip(lines, out_lines):
+        tokens = json.loads(out)["tokens"]
+        assert all(line[t["start"]:t["end"]] == t["word"] for t in tokens)
+        assert "".join(t["word"] for t in tokens) == "".join(c for c in line if not c.isspace())
+        ends = [t["start"] for t in tokens[1:]]
+        assert all(t["end"] <= e for t, e in zip(tokens, ends))
+
+
+@pytest.mark.parametrize("delimiter", ["/", " | ", "\t", "、"])
+def test_delimiter(segmenter, delimiter):
+    result = seg("-d", delimiter, input="\n".join(DEV_LINES).encode())
+    assert result.exit_code == 0
+    assert result.stdout_bytes == expected_text(segmenter, DEV_LINES, delimiter)
+
+
+def test_files_in_order_stdin_dash_and_output(segmenter, tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes(("\n".join(DEV_LINES[:3]) + "\n").encode())
+    b.write_bytes(("\n".join(DEV_LINES[6:]) + "\n").encode())  # CRLF-free, final newline
+    stdin = ("\n".join(DEV_LINES[3:6]) + "\n").encode()
+    out = tmp_path / "out.txt"
+    result = seg(str(a), "-", str(b), "-o", str(out), input=stdin)
+    assert result.exit_code == 0
+    assert result.stdout_bytes == b""
+    assert out.read_bytes() == expected_text(segmenter, DEV_LINES)
+    # Last line without a newline, then the next file: still separate lines.
+    a.write_bytes("中国".encode())
+    result = seg(str(a), str(a))
+    assert result.stdout_bytes == expected_text(segmenter, ["中国", "中国"])
+
+
+def test_deterministic_across_batch_sizes():
+    lines = [*DEV_LINES, "", dev_text(10_500), "a\udc80 b", *DEV_LINES[::-1]]
+    data = "\n".join(lines).encode("utf-8", "surrogateescape") + b"\n"
+    outputs = {bc: seg(*(["--batch-chars", str(bc)] if bc else []), input=data).stdout_bytes
+               for bc in (1, 7, 100, None)}
+    assert len(set(outputs.values())) == 1, {k: v[:200] for k, v in outputs.items()}
+    assert outputs[None].count(b"\n") == len(lines)
+
+
+# --- help, version, errors ------------------------------------------------------
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["cut", "--help"]])
+def test_help(args):
+    result = seg(*args)
+    assert result.exit_code == 0
+    assert "Usage:" in result.stdout and "Examples:" in result.stdout
+    assert "seg --dict" in result.stdout
+
+
+def test_help_lists_options():
+    text = seg("cut", "--help").stdout
+    for option in ("--dict", "--delimiter", "--output", "--format", "--jobs", "--batch-chars"):
+        assert option in text
+
+
+def test_version():
+    result = seg("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"seg, version {__version__}"
+
+
+def _error_setup(tmp_path, case):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("好,10\n科学空间,lots\n", encoding="utf-8")
+    d = tmp_path / "dir"
+    d.mkdir()
+    return {
+        "missing input": ([str(tmp_path / "nope.txt")], r"seg: error: .*nope\.txt: No such file or directory"),
+        "directory input": ([str(d)], r"seg: error: .*dir: Is a directory"),
+        "bad dict line": (["--dict", str(bad)], r"seg: error: .*bad\.txt:2: multiplier 'lots' is not a number"),
+        "bad dict line, jobs": (["--jobs", "2", "--dict", str(bad)], r"seg: error: .*bad\.txt:2: "),
+        "dict is a directory": (["--dict", str(d)], r"seg: error: .*dir: is a directory"),
+        "missing dict": (["--dict", str(tmp_path / "no.txt")], r"seg: error: .*no\.txt: cannot read"),
+        "missing model": (["--model", str(d)], r"seg: error: cannot load model: "),
+        "output in a directory that is not there": (["-o", str(tmp_path / "x" / "y.txt")],
+                                                    r"seg: error: .*y\.txt: No such file or directory"),
+    }[case]
+
+
+@pytest.mark.parametrize("case", [
+    "missing input", "directory input", "bad dict line", "bad dict line, jobs", "dict is a directory",
+    "missing dict", "missing model", "output in a directory that is not there",
+])
+def test_data_errors_are_one_line(tmp_path, case):
+    args, pattern = _error_setup(tmp_path, case)
+    result = seg(*args, input=b"abc\n")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert re.fullmatch(pattern + r".*\n", result.stderr), result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["--bogus"], ["--batch-chars", "0"], ["--jobs", "0"], ["--format", "xml"], ["-d"], ["eval"],
+])
+def test_usage_errors_exit_2(args):
+    result = seg(*args)
+    assert result.exit_code == 2
+    assert "Error: " in result.stderr
+
+
+def test_errors_in_a_real_process(tmp_path, seg_env):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("好\n\n科学 空间,3\n", encoding="utf-8")
+    for args, status in ([str(tmp_path / "missing.txt")], 1), (["--dict", str(bad)], 1), (["--nope"], 2):
+        proc = subprocess.run(SEG + args, input=b"", env=seg_env, capture_output=True, timeout=60)
+        assert proc.returncode == status, proc.stderr
+        assert b"Traceback" not in proc.stderr
+        if status == 1:
+            assert proc.stderr.startswith(b"seg: error: ") and proc.stderr.count(b"\n") == 1, proc.stderr
+
+
+def test_bad_dict_line_number_in_real_process(tmp_path, seg_env):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("好\n\n科学 空间,3\n", encoding="utf-8")
+    proc = subprocess.run(SEG + ["--dict", str(bad)], input=b"", env=seg_env, capture_output=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == f"seg: error: {bad}:3: word '科学 空间' contains whitespace\n"
+
+
+# --- real processes: pipes, signals, terminals ------------------------------------
+
+def big_input(path, lines=4000):
+    path.write_bytes(("\n".join(dev_text(120)[: 80 + k % 40] for k in range(lines)) + "\n").encode())
+    return path
+
+
+def test_head_closes_the_pipe_quietly(tmp_path, seg_env):
+    big = big_input(tmp_path / "big.txt")
+    err = tmp_path / "err.txt"
+    cmd = (f'{" ".join(SEG)} < "{big}" 2> "{err}" | head -1; '
+           'echo "status=${PIPESTATUS[0]}"')
+    proc = subprocess.run(["bash", "-c", cmd], env=seg_env, capture_output=True, timeout=120)
+    out = proc.stdout.decode().splitlines()
+    assert len(out) == 2 and out[1] == "status=0", proc.stdout[-300:]
+    assert err.read_bytes() == b""
+
+
+def test_shell_pipeline_sort_uniq(seg_env):
+    cmd = f"printf '好\\n好\\n坏 好\\n\\n' | {' '.join(SEG)} | sort | uniq -c"
+    proc = subprocess.run(["bash", "-c", cmd], env=seg_env, capture_output=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == b""
+    counts = sorted(line.split() for line in proc.stdout.decode().splitlines())
+    assert counts == [["1"], ["1", "坏", "好"], ["2", "好"]]
+
+
+def read_line(stream, timeout=60.0) -> bytes:
+    """One line from a pipe, failing rather than hanging."""
+    deadline = time.monotonic() + timeout
+    data = b""
+    while not data.endswith(b"\n"):
+        ready, _, _ = select.select([stream], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, f"no output within {timeout} s (got {data!r})"
+        chunk = os.read(stream.fileno(), 1)
+        assert chunk, f"end of output (got {data!r})"
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize("args, lines", [
+    (["--batch-chars", "1"], 1),  # answers the first line, then waits for more
+    (["--jobs", "2"], 8000),  # output starts after a few chunks
+])
+def test_sigint_exits_130_without_traceback(seg_env, args, lines):
+    # Its own process group, signalled as a whole, as Ctrl-C in a terminal does:
+    # --jobs workers get the SIGINT too.
+    proc = subprocess.Popen(SEG + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=seg_env, start_new_session=True)
+    try:
+        text = "\n".join(dev_text(120)[: 80 + k % 40] for k in range(lines)) + "\n"
+
+        def feed():  # a thread, as seg's output would fill its pipe and block it
+            try:
+                proc.stdin.write(text.encode())
+                proc.stdin.flush()
+            except (BrokenPipeError, ValueError):
+                pass
+
+        threading.Thread(target=feed, daemon=True).start()
+        read_line(proc.stdout)  # the model is loaded and working; stdin stays open
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+        stderr = proc.stderr.read()
+        assert b"Traceback" not in stderr and b"KeyboardInterrupt" not in stderr, stderr
+    finally:
+        proc.kill()
+        proc.wait()
+        for f in (proc.stdin, proc.stdout, proc.stderr):
+            f.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_terminal_input_is_answered_line_by_line(segmenter, seg_env):
+    master, slave = os.openpty()
+    proc = subprocess.Popen(SEG, stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=seg_env)
+    os.close(slave)
+    try:
+        for line in DEV_LINES[:2]:
+            os.write(master, line.encode() + b"\n")
+            # Answered while stdin is still open: no waiting for a full batch.
+            assert read_line(proc.stdout) == expected_text(segmenter, [line])
+        os.write(master, b"\x04")  # Ctrl-D: end of input
+        assert proc.wait(timeout=60) == 0
+        assert b"Traceback" not in proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()
+        os.close(master)
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+# --- run(): streaming --------------------------------------------------------------
+
+def test_run_streams_with_batch_chars_1(segmenter):
+    events = []
+
+    class Out(io.BytesIO):
+        def write(self, data):
+            events.append("write")
+            return super().write(data)
+
+    def lines():
+        for line in ["扫描二维码", "", "关注微信号"]:
+            events.append("pull")
+            yield line
+        events.append("end")
+
+    out = Out()
+    run(segmenter, lines(), out, batch_chars=1)
+    # Each line's answer is written before the next line is asked for, so a
+    # reader that blocks after one line is never kept waiting.
+    assert events == ["pull", "write", "pull", "write", "pull", "write", "end"]
+    assert out.getvalue().count(b"\n") == 3
+
+
+def test_run_default_batches_lines(segmenter):
+    pulled = []
+
+    def lines():
+        for k in range(50):
+            pulled.append(k)
+            yield DEV_LINES[k % len(DEV_LINES)]
+
+    class Out(io.BytesIO):
+        def write(self, data):
+            writes.append(len(pulled))
+            return super().write(data)
+
+    writes = []
+    run(segmenter, lines(), Out())
+    assert writes == [50]  # a few KB: one batch
+
+
+# --- --jobs ---------------------------------------------------------------------------
+
+JOB_LINES = [*DEV_LINES * 30, "", "a\udc80b 𠀀", dev_text(5000), "  ", *DEV_LINES]
+
+
+@pytest.mark.parametrize("fmt, delimiter", [("text", " "), ("jsonl", " "), ("text", "/")])
+def test_run_parallel_equals_run(segmenter, tmp_path, fmt, delimiter):
+    d = tmp_path / "d.txt"
+    d.write_text("码，关注微,force\n", encoding="utf-8")
+    from segcli import Segmenter
+
+    serial = io.BytesIO()
+    run(Segmenter(dicts=[d]), JOB_LINES, serial, delimiter, fmt)
+    parallel = io.BytesIO()
+    run_parallel(None, [str(d)], iter(JOB_LINES), parallel, delimiter, fmt, jobs=2, chunk_chars=300)
+    assert parallel.getvalue() == serial.getvalue()
+    assert parallel.getvalue().count(b"\n") == len(JOB_LINES)
+    if fmt == "text":
+        assert "码，关注微".encode() in parallel.getvalue()
+
+
+def test_jobs_2_equals_jobs_1_in_a_real_process(tmp_path, seg_env):
+    big = big_input(tmp_path / "big.txt", lines=3000)
+    with open(big, "ab") as f:
+        f.write("\n\nx\udc80 y\r\n".encode("utf-8", "surrogateescape"))
+    outs = []
+    for jobs in ("1", "2"):
+        proc = subprocess.run(SEG + ["--jobs", jobs, str(big)], env=seg_env, capture_output=True, timeout=120)
+        assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+        outs.append(proc.stdout)
+    assert outs[0] == outs[1]
+    assert outs[0].count(b"\n") == big.read_bytes().count(b"\n")
