@@ -154,8 +154,8 @@ def _warn_duplicates(count: int) -> None:
         click.echo(f"seg: warning: {count} duplicate dictionary words (the last one wins)", err=True)
 
 
-def _make_segmenter(model, dicts):
-    segmenter = _load_segmenter(model, dicts)
+def _make_segmenter(model, dicts, threads: int = 0):
+    segmenter = _load_segmenter(model, dicts, threads)
     _warn_duplicates(segmenter.duplicate_words)
     return segmenter
 
@@ -181,11 +181,17 @@ def _quiet_exits():
         click.echo(f"seg: error: {e}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
-        sys.exit(128 + signal.SIGINT)
+        _exit_now(128 + signal.SIGINT)
     except BrokenPipeError:
-        # Python would complain again when flushing stdout at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(0)
+        _exit_now(0)
+
+
+def _exit_now(status: int) -> None:
+    """Ends the process without interpreter shutdown: a reader thread may be
+    blocked inside stdin, and shutdown would abort on its lock. Nothing of ours
+    is left to flush: every batch was written whole and flushed."""
+    sys.stderr.flush()
+    os._exit(status)
 
 
 class _DefaultToCut(click.Group):
@@ -226,10 +232,11 @@ def main():
 def cut(files, output, dicts, delimiter, fmt, model, batch_chars, jobs):
     """Segment FILES (default: standard input) into words, one output line per input line."""
     with _quiet_exits():
-        if batch_chars is None and (not files or "-" in files) and _stdin().isatty():
+        interactive = batch_chars is None and (not files or "-" in files) and _stdin().isatty()
+        if interactive:
             batch_chars, jobs = 1, 1  # answer each typed line at once
         if jobs == 1:
-            segmenter = _make_segmenter(model, dicts)
+            segmenter = _make_segmenter(model, dicts, threads=1 if interactive else 0)
 
             def segment(lines, out):
                 run(segmenter, lines, out, delimiter, fmt, batch_chars)

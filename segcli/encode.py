@@ -105,6 +105,8 @@ class Vocab:
     def word_keys_of(self, words, max_len: int) -> dict[int, np.ndarray]:
         """Sorted keys of the words of length 2..max_len, skipping words with an
         unknown character (an UNK key would match any unknown character)."""
+        if self.size ** max_len >= 2**63:
+            raise ValueError(f"words of {max_len} characters overflow 64-bit keys with {self.size} characters")
         by_len: dict[int, list[int]] = {n: [] for n in range(2, max_len + 1)}
         for word in words:
             if 2 <= len(word) <= max_len:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import queue
 import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -41,6 +45,7 @@ class Segmenter:
     """
 
     def __init__(self, model: str | Path | None = None, dicts: Iterable[str | Path] = (), *, threads: int = 0):
+        """threads: batches scored at once (0: one per available core)."""
         model_dir = Path(model) if model is not None else default_model_dir()
         self.metadata = json.loads((model_dir / "metadata.json").read_text(encoding="utf-8"))
         self.vocab = Vocab.load(model_dir)
@@ -48,7 +53,8 @@ class Segmenter:
             json.loads((model_dir / "transitions.json").read_text()), dtype=np.float32
         )
         self._context = int(self.metadata["architecture"]["context"])
-        self._scorer = Scorer(model_dir / "model.onnx", threads)
+        self._scorer = Scorer(model_dir / "model.onnx")
+        self.threads = threads or _available_cores()
         entries, self.duplicate_words = load_dicts(list(dicts))
         self._dictionary = UserDictionary(entries)
         self._dictionary_lock = threading.Lock()
@@ -62,7 +68,7 @@ class Segmenter:
             self._dictionary = self._dictionary.updated({word: value})
 
     def cut(self, text: str) -> list[str]:
-        return next(self.cut_lines([text]))
+        return [text[a:b] for a, b in self.spans_batch([text])[0]]
 
     def cut_lines(self, lines: Iterable[str], batch_chars: int = _BATCH_CHARS) -> Iterator[list[str]]:
         for batch in self.spans_batches(lines, batch_chars):
@@ -72,18 +78,43 @@ class Segmenter:
     def spans_batches(
         self, lines: Iterable[str], batch_chars: int = _BATCH_CHARS
     ) -> Iterator[list[tuple[str, Spans]]]:
-        """Batches of (line, [(start, end), …]), in input order; a batch is
-        yielded as soon as `batch_chars` characters of input have been read."""
+        """Batches of (line, [(start, end), …]) in input order. A batch closes
+        at `batch_chars` characters, or early when the input stalls, so a slow
+        producer (a terminal, `tail -f`) gets each answer without waiting."""
+        if self.threads == 1:
+            for batch in _batched(lines, batch_chars):
+                yield list(zip(batch, self.spans_batch(batch)))
+            return
+        # onnxruntime, numpy and the decoder release the GIL, so batches in
+        # flight on a few threads keep every core busy. A reader thread lets us
+        # notice a stalled input instead of blocking on it.
+        inbox = _Prefetch(lines, limit=max(64, batch_chars // 8))
+        pending: deque = deque()
         batch: list[str] = []
         size = 0
-        for line in lines:
-            batch.append(line)
-            size += len(line) + 1
-            if size >= batch_chars:
-                yield list(zip(batch, self.spans_batch(batch)))
-                batch, size = [], 0
-        if batch:
-            yield list(zip(batch, self.spans_batch(batch)))
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="seg") as pool:
+            try:
+                while True:
+                    line = inbox.get(block=not (batch or pending))
+                    if line is _STALLED or line is _END or size >= batch_chars:
+                        if batch:
+                            pending.append((batch, pool.submit(self.spans_batch, batch)))
+                            batch, size = [], 0
+                        elif line is _STALLED:
+                            done, future = pending.popleft()
+                            yield list(zip(done, future.result()))
+                    if line is _END:
+                        break
+                    if line is not _STALLED:
+                        batch.append(line)
+                        size += len(line) + 1
+                    while len(pending) > self.threads:
+                        done, future = pending.popleft()
+                        yield list(zip(done, future.result()))
+                for done, future in pending:
+                    yield list(zip(done, future.result()))
+            finally:
+                inbox.close()
 
     def spans_batch(self, lines: Sequence[str]) -> list[Spans]:
         """Word offsets for each line of one batch."""
@@ -160,6 +191,70 @@ class Segmenter:
             result[index[in_core]] = out[in_core]
             i = j
         return result
+
+
+def _available_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+_END = object()
+_STALLED = object()
+
+
+class _Prefetch:
+    """Reads an iterable on a thread of its own into a bounded queue."""
+
+    def __init__(self, lines: Iterable[str], limit: int):
+        self._queue: queue.Queue = queue.Queue(maxsize=limit)
+        self._closed = threading.Event()
+        self._failure: BaseException | None = None
+        threading.Thread(target=self._feed, args=(iter(lines),), daemon=True).start()
+
+    def _feed(self, lines: Iterator[str]) -> None:
+        try:
+            for line in lines:
+                if not self._put(line):
+                    return
+        except BaseException as e:  # re-raised in the consumer, with its type
+            self._failure = e
+        self._put(_END)
+
+    def _put(self, item) -> bool:
+        while not self._closed.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def get(self, block: bool):
+        """The next line, _END, or _STALLED when not blocking and none is ready."""
+        try:
+            item = self._queue.get(block=block)
+        except queue.Empty:
+            return _STALLED
+        if item is _END and self._failure is not None:
+            raise self._failure
+        return item
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+def _batched(lines: Iterable[str], batch_chars: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    size = 0
+    for line in lines:
+        batch.append(line)
+        size += len(line) + 1
+        if size >= batch_chars:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def _check_entry(word: str, multiplier: float | str) -> float:
