@@ -23,8 +23,8 @@ Spans = list[tuple[int, int]]
 
 # Every code point that str.isspace() accepts lies below U+3001.
 _SPACE_TABLE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
-_WINDOW = 2048  # longest run handed to the model at once; longer lines are windowed
-_BATCH_CHARS = 32768  # padded characters per onnxruntime call
+_WINDOW = 2048  # characters in a row handed to the model; longer lines are windowed
+_BATCH_CHARS = 32768  # characters of input per batch (one onnxruntime call)
 
 
 def default_model_dir() -> Path:
@@ -158,38 +158,46 @@ class Segmenter:
 
     def _score(self, char_ids, features, starts, ends) -> np.ndarray:
         """Model scores for the concatenated sequences [starts[k], ends[k])."""
-        # Long sequences become windows whose scored core is framed by enough
-        # context that their scores match scoring the whole sequence.
+        # Sequences are packed one after another into rows of up to _WINDOW
+        # characters, a few PAD positions apart: the model zeroes PAD positions
+        # after every layer, so neighbours never leak into each other, and long
+        # rows keep the convolutions' matrix products efficient (padding short
+        # lines to a common length ran 2.4 times slower). A longer sequence
+        # becomes windows whose scored core is framed by enough context that
+        # its scores match scoring the whole sequence.
         margin = max(16, 2 * self._context)
         core = _WINDOW - 2 * margin
-        pieces = []  # (input start, input end, core start, core end)
+        pieces = []  # input start, input end, core start, core end, row, column
+        row = column = 0
         for s, e in zip(starts.tolist(), ends.tolist()):
-            if e - s <= _WINDOW:
-                pieces.append((s, e, s, e))
-                continue
-            for c in range(s, e, core):
-                pieces.append((max(s, c - margin), min(e, c + core + margin), c, min(e, c + core)))
-        pieces.sort(key=lambda p: p[1] - p[0])
+            windows = [(s, e, s, e)] if e - s <= _WINDOW else [
+                (max(s, c - margin), min(e, c + core + margin), c, min(e, c + core)) for c in range(s, e, core)
+            ]
+            for a, b, c, d in windows:
+                if column + b - a > _WINDOW:
+                    row, column = row + 1, 0
+                pieces.append((a, b, c, d, row, column))
+                column += b - a + self._context
         result = np.empty((len(char_ids), 4), dtype=np.float32)
-        i = 0
-        while i < len(pieces):
-            j = i + 1
-            while j < len(pieces) and (j - i + 1) * (pieces[j][1] - pieces[j][0]) <= _BATCH_CHARS:
-                j += 1
-            group = np.array(pieces[i:j], dtype=np.int64)
-            width = int((group[:, 1] - group[:, 0]).max())
-            offsets = np.arange(width)
-            index = group[:, :1] + offsets
-            valid = index < group[:, 1:2]
-            index = np.where(valid, index, 0)
-            chars = np.where(valid, char_ids[index], PAD)
-            padded = [f[index] for f in features]
-            for f in padded:
-                f[~valid] = 0  # PAD, and no word matches
-            out = self._scorer(chars, padded)
-            in_core = valid & (index >= group[:, 2:3]) & (index < group[:, 3:4])
-            result[index[in_core]] = out[in_core]
-            i = j
+        if not pieces:
+            return result
+        a, b, c, d, rows, columns = np.array(pieces, dtype=np.int64).T
+        lengths = b - a
+        within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        source = np.repeat(a, lengths) + within
+        width = int((columns + lengths).max())
+        target = np.repeat(rows * width + columns, lengths) + within
+        shape = (int(rows[-1]) + 1, width)
+        chars = np.full(shape[0] * width, PAD, dtype=char_ids.dtype)
+        chars[target] = char_ids[source]
+        packed = []
+        for f in features:
+            matrix = np.zeros((shape[0] * width, *f.shape[1:]), dtype=f.dtype)  # PAD, no word matches
+            matrix[target] = f[source]
+            packed.append(matrix.reshape(*shape, *f.shape[1:]))
+        out = self._scorer(chars.reshape(shape), packed).reshape(-1, 4)
+        in_core = (source >= np.repeat(c, lengths)) & (source < np.repeat(d, lengths))
+        result[source[in_core]] = out[target[in_core]]
         return result
 
 
