@@ -47,12 +47,54 @@ def _ngram_keys(char_ids: np.ndarray, last: np.ndarray, size: int, order: int) -
     return keys
 
 
-def _lookup(known: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of `keys` in the sorted array `known`, and which were found."""
-    pos = np.searchsorted(known, keys)
-    if not len(known):
-        return pos, np.zeros(len(keys), dtype=bool)
-    return pos, known[np.minimum(pos, len(known) - 1)] == keys
+class KeyIndex:
+    """Positions of int64 keys in a sorted key array, found through an
+    open-addressing hash table: a few vectorised probes per lookup instead of
+    binary search's ~17 dependent, cache-missing steps."""
+
+    _EMPTY = -1  # keys are never negative
+    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+
+    def __init__(self, sorted_keys: np.ndarray):
+        keys = np.asarray(sorted_keys, dtype=np.int64)
+        self._bits = max(4, int(4 * len(keys)).bit_length())  # load factor <= 1/4
+        self._mask = (1 << self._bits) - 1
+        self._keys = np.full(1 << self._bits, self._EMPTY, dtype=np.int64)
+        self._positions = np.zeros(1 << self._bits, dtype=np.int64)
+        pending = np.arange(len(keys))
+        slots = self._slots(keys)
+        while len(pending):  # each round, each free slot takes one contender
+            wanted = slots[pending]
+            free = self._keys[wanted] == self._EMPTY
+            taken, first = np.unique(wanted[free], return_index=True)
+            winners = pending[free][first]
+            self._keys[taken] = keys[winners]
+            self._positions[taken] = winners
+            pending = np.setdiff1d(pending, winners, assume_unique=True)
+            slots[pending] = (slots[pending] + 1) & self._mask
+
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        hashed = keys.astype(np.uint64) * self._MULTIPLIER
+        return (hashed >> np.uint64(64 - self._bits)).astype(np.int64)
+
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in the sorted keys, found) for each key."""
+        slots = self._slots(keys)
+        stored = self._keys[slots]
+        found = stored == keys
+        positions = self._positions[slots]  # meaningful where found
+        # Most keys settle at the first probe; only collisions walk on.
+        pending = np.flatnonzero(~found & (stored != self._EMPTY))
+        probe = slots[pending]
+        while len(pending):
+            probe = (probe + 1) & self._mask
+            stored = self._keys[probe]
+            hit = stored == keys[pending]
+            found[pending[hit]] = True
+            positions[pending[hit]] = self._positions[probe[hit]]
+            go_on = ~hit & (stored != self._EMPTY)
+            pending, probe = pending[go_on], probe[go_on]
+        return positions, found
 
 
 class Vocab:
@@ -65,6 +107,8 @@ class Vocab:
         self.size = len(chars) + _FIRST_ID
         self.ngram_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(ngram_keys.items())}
         self.word_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(word_keys.items())}
+        self._ngram_index = {n: KeyIndex(k) for n, k in self.ngram_keys.items()}
+        self._word_index = {n: KeyIndex(k) for n, k in self.word_keys.items()}
         table = np.full(0x110000, UNK, dtype=np.int64)
         table[codepoints(chars)] = np.arange(_FIRST_ID, self.size)
         table[_FULLWIDTH] = table[_FULLWIDTH - _HALFWIDTH_OFFSET]
@@ -124,16 +168,16 @@ class Vocab:
         n-gram starting at each char (UNK when unseen); then, if the model has
         word features, a float32 (n, 2 × lengths) matrix saying whether a known
         word of each length begins / ends at each char."""
-        word_keys = self.word_keys if word_keys is None else word_keys
-        keys = {n: _ngram_keys(char_ids, last, self.size, n) for n in {*self.ngram_keys, *word_keys}}
+        word_index = self._word_index if word_keys is None else {n: KeyIndex(k) for n, k in word_keys.items()}
+        keys = {n: _ngram_keys(char_ids, last, self.size, n) for n in {*self.ngram_keys, *word_index}}
         result = []
-        for n, known in self.ngram_keys.items():
-            pos, found = _lookup(known, keys[n])
+        for n, index in self._ngram_index.items():
+            pos, found = index.find(keys[n])
             result.append(np.where(found, pos + _FIRST_ID, UNK))
-        if word_keys:
-            matches = np.zeros((len(char_ids), 2 * len(word_keys)), dtype=np.float32)
-            for column, (n, known) in enumerate(word_keys.items()):
-                begins = _lookup(known, keys[n])[1]
+        if word_index:
+            matches = np.zeros((len(char_ids), 2 * len(word_index)), dtype=np.float32)
+            for column, (n, index) in enumerate(word_index.items()):
+                begins = index.find(keys[n])[1]
                 matches[:, 2 * column] = begins
                 matches[n - 1 :, 2 * column + 1] = begins[: len(begins) - n + 1]
             result.append(matches)

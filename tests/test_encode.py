@@ -1,0 +1,44 @@
+"""Encode stage: ids, n-gram keys and the hash index behind them."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from segcli.encode import PAD, UNK, KeyIndex, Vocab, _ngram_keys
+
+keys_strategy = st.lists(st.integers(0, 2**62), max_size=300, unique=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(keys_strategy, st.lists(st.integers(0, 2**62), max_size=200), st.data())
+def test_key_index_agrees_with_binary_search(keys, others, data):
+    known = np.array(sorted(keys), dtype=np.int64)
+    present = data.draw(st.lists(st.sampled_from(keys), max_size=200)) if keys else []
+    queries = np.array(present + others, dtype=np.int64)
+    positions, found = KeyIndex(known).find(queries)
+    expected_found = np.isin(queries, known)
+    assert (found == expected_found).all()
+    assert (positions[found] == np.searchsorted(known, queries[found])).all()
+
+
+def test_ngram_keys_never_cross_a_sequence_end():
+    ids = np.array([5, 6, 7, 8, 9, 10])
+    last = np.array([0, 0, 1, 0, 0, 1], dtype=bool)
+    assert _ngram_keys(ids, last, 100, 2).tolist() == [506, 607, 700, 809, 910, 1000]
+    assert _ngram_keys(ids, last, 100, 3).tolist() == [50607, 60700, 70000, 80910, 91000, 100000]
+
+
+def test_vocab_ids_fold_full_width_and_mark_unknowns():
+    vocab = Vocab("1ab中", {2: np.array([], dtype=np.int64)}, {})
+    ids = vocab.char_ids("１a中?")
+    assert ids[0] != UNK and ids[0] == vocab.char_ids("1")[0]
+    assert ids[3] == UNK and PAD not in ids
+
+
+def test_word_features_mark_begins_and_ends():
+    vocab = Vocab("中国人民", {2: np.array([], dtype=np.int64)}, {})
+    vocab = Vocab("中国人民", {}, vocab.word_keys_of({"中国", "人民", "国人民"}, 3))
+    ids = vocab.char_ids("中国人民")
+    (matches,) = vocab.features(ids, np.array([0, 0, 0, 1], dtype=bool))
+    # columns: length 2 begins, length 2 ends, length 3 begins, length 3 ends
+    assert matches.tolist() == [[1, 0, 0, 0], [0, 1, 1, 0], [1, 0, 0, 0], [0, 1, 0, 1]]
