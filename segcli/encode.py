@@ -179,7 +179,7 @@ class Vocab:
             for column, (n, index) in enumerate(word_index.items()):
                 begins = index.find(keys[n])[1]
                 matches[:, 2 * column] = begins
-                matches[n - 1 :, 2 * column + 1] = begins[: len(begins) - n + 1]
+                matches[n - 1 :, 2 * column + 1] = begins[: max(0, len(begins) - n + 1)]
             result.append(matches)
         return result
 

@@ -42,3 +42,11 @@ def test_word_features_mark_begins_and_ends():
     (matches,) = vocab.features(ids, np.array([0, 0, 0, 1], dtype=bool))
     # columns: length 2 begins, length 2 ends, length 3 begins, length 3 ends
     assert matches.tolist() == [[1, 0, 0, 0], [0, 1, 1, 0], [1, 0, 0, 0], [0, 1, 0, 1]]
+
+
+def test_word_features_of_sequences_shorter_than_a_word():
+    vocab = Vocab("中国人民", {}, {})
+    vocab = Vocab("中国人民", {}, vocab.word_keys_of({"中国人民"}, 4))
+    for text in ("中", "中国", "中国人"):
+        (matches,) = vocab.features(vocab.char_ids(text), np.eye(len(text), dtype=bool)[-1])
+        assert not matches.any()
