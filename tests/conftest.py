@@ -43,9 +43,15 @@ def segmenter():
 
 @pytest.fixture(scope="session")
 def seg_env():
-    """Environment for `python -m segcli` subprocesses that import this checkout."""
+    """Environment for `python -m segcli` subprocesses that import the same
+    segcli as these tests: the installed package in CI (the checkout has no
+    compiled extension), the checkout when PYTHONPATH points at it."""
+    import segcli
+
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    package_parent = str(Path(segcli.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([package_parent, *filter(None, [env.get("PYTHONPATH")])])
+    env["PYTHONSAFEPATH"] = "1"  # the working directory (a checkout) must not shadow it
     env.pop("PYTHONWARNINGS", None)
     return env
 

@@ -66,11 +66,11 @@ def test_split_puts_every_tenth_line_in_dev():
     assert dev == [["9"], ["19"]] and len(train_lines) == 23
 
 
-def test_smoke_training_run_exports_a_working_model(tmp_path):
+def test_smoke_training_run_exports_a_working_model(tmp_path, seg_env):
     out = tmp_path / "model"
     run = subprocess.run(
         [sys.executable, "-m", "segcli", "train", "--smoke", "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, env=seg_env,
     )
     assert run.returncode == 0, run.stderr
     for name in ("model.onnx", "vocab.json", "ngrams.npz", "transitions.json", "metadata.json", "training.png"):
@@ -79,9 +79,9 @@ def test_smoke_training_run_exports_a_working_model(tmp_path):
     assert segmented.replace(" ", "") == "扫描二维码，关注微信号。"
 
 
-def test_missing_torch_is_a_one_line_error():
+def test_missing_torch_is_a_one_line_error(seg_env):
     code = "import sys; sys.modules['torch'] = None; from segcli.cli import main; main(['train', '--out', 'x'])"
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=seg_env)
     assert run.returncode == 1
     assert run.stderr.strip().splitlines() == [
         "seg: error: training needs PyTorch (torch is missing): pip install torch==2.13.0 && pip install .[train]"
