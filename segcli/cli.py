@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import io
 import multiprocessing
 import os
 import signal
@@ -16,8 +15,8 @@ from typing import BinaryIO, Iterable, Iterator
 import click
 
 from . import __version__
-from .reader import read_lines
-from .writer import FORMATS, FORMATTERS
+from .reader import Piece, read_pieces
+from .writer import FORMATS, LineWriter, body
 
 EXAMPLES = """\b
 Examples:
@@ -39,14 +38,40 @@ class SegError(Exception):
     """A data error: reported as one line, exit status 1."""
 
 
-def run(segmenter, lines: Iterable[str], out: BinaryIO, delimiter: str = " ",
+def run(segmenter, lines: Iterable[str | Piece], out: BinaryIO, delimiter: str = " ",
         fmt: str = "text", batch_chars: int | None = None) -> None:
-    """Segments `lines` into `out`, writing and flushing one whole batch at a time."""
-    formatter = FORMATTERS[fmt]
+    """Segments `lines` (strings, or the reader's pieces of lines) into `out`,
+    writing and flushing one batch at a time."""
+    writer = LineWriter(fmt, delimiter)
+    done: list[bytes] = []
+    for piece, piece_body in _bodies(segmenter, lines, delimiter, fmt, batch_chars):
+        if piece is _BATCH_END:  # one write per batch: a kill never leaves half a line
+            out.write(b"".join(done))
+            out.flush()
+            done = []
+        else:
+            done.append(writer.piece(piece_body, piece.ends_line))
+
+
+_BATCH_END = Piece("", 0, False)  # marks where a batch's output is complete
+
+
+def _bodies(segmenter, lines, delimiter, fmt, batch_chars) -> Iterator[tuple[Piece, bytes]]:
+    """(piece, its words formatted) for each piece, then _BATCH_END after each batch."""
+    pieces: collections.deque = collections.deque()  # filled as spans_batches reads ahead
+
+    def texts():
+        for item in lines:
+            piece = item if isinstance(item, Piece) else Piece(item, 0, True)
+            pieces.append(piece)
+            yield piece.text
+
     kwargs = {} if batch_chars is None else {"batch_chars": batch_chars}
-    for batch in segmenter.spans_batches(lines, **kwargs):
-        out.write(b"".join(formatter(line, spans, delimiter) for line, spans in batch))
-        out.flush()
+    for batch in segmenter.spans_batches(texts(), **kwargs):
+        for text, spans in batch:
+            piece = pieces.popleft()
+            yield piece, body(fmt, text, spans, piece.start, delimiter)
+        yield _BATCH_END, b""
 
 
 _CHUNK_CHARS = 1 << 16  # characters of input per task handed to a worker process
@@ -71,24 +96,29 @@ def run_parallel(model, dicts, lines: Iterable[str], out: BinaryIO, delimiter: s
     finally:
         if ignore_sigint:
             signal.signal(signal.SIGINT, previous)
+    writer = LineWriter(fmt, delimiter)
+
+    def write(chunk, task):
+        out.write(b"".join(writer.piece(b, piece.ends_line) for piece, b in zip(chunk, task.get())))
+        out.flush()
+
     with pool:  # leaving it terminates the workers, also on errors
         pending: collections.deque = collections.deque()
         for chunk in _chunks(lines, chunk_chars):
-            pending.append(pool.apply_async(_worker_run, (chunk, delimiter, fmt, batch_chars)))
+            pending.append((chunk, pool.apply_async(_worker_run, (chunk, delimiter, fmt, batch_chars))))
             if len(pending) >= 2 * jobs:  # bounded read-ahead keeps memory flat
-                out.write(pending.popleft().get())
-                out.flush()
+                write(*pending.popleft())
         while pending:
-            out.write(pending.popleft().get())
-            out.flush()
+            write(*pending.popleft())
 
 
-def _chunks(lines: Iterable[str], chunk_chars: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
+def _chunks(lines: Iterable[str | Piece], chunk_chars: int) -> Iterator[list[Piece]]:
+    chunk: list[Piece] = []
     size = 0
-    for line in lines:
-        chunk.append(line)
-        size += len(line) + 1
+    for item in lines:
+        piece = item if isinstance(item, Piece) else Piece(item, 0, True)
+        chunk.append(piece)
+        size += len(piece.text) + 1
         if size >= chunk_chars:
             yield chunk
             chunk, size = [], 0
@@ -104,12 +134,11 @@ def _worker_init(model, dicts) -> None:
         _worker_state = str(e)  # raised with the first task, as one line in the parent
 
 
-def _worker_run(lines: list[str], delimiter: str, fmt: str, batch_chars: int | None) -> bytes:
+def _worker_run(pieces: list[Piece], delimiter: str, fmt: str, batch_chars: int | None) -> list[bytes]:
+    """The formatted words of each piece; the parent frames them into lines."""
     if isinstance(_worker_state, str):
         raise SegError(_worker_state)
-    out = io.BytesIO()
-    run(_worker_state, lines, out, delimiter, fmt, batch_chars)
-    return out.getvalue()
+    return [b for piece, b in _bodies(_worker_state, pieces, delimiter, fmt, batch_chars) if piece is not _BATCH_END]
 
 
 def _stdin() -> BinaryIO:
@@ -118,10 +147,10 @@ def _stdin() -> BinaryIO:
     return sys.stdin.buffer
 
 
-def _input_lines(files: tuple[str, ...]) -> Iterator[str]:
+def _input_pieces(files: tuple[str, ...]) -> Iterator[Piece]:
     for name in files or ("-",):
         if name == "-":
-            yield from read_lines(_stdin())
+            yield from read_pieces(_stdin())
             continue
         try:
             stream = open(name, "rb")
@@ -129,7 +158,7 @@ def _input_lines(files: tuple[str, ...]) -> Iterator[str]:
             raise SegError(f"{name}: {e.strerror}") from None
         with stream:
             try:
-                yield from read_lines(stream)
+                yield from read_pieces(stream)
             except OSError as e:
                 raise SegError(f"{name}: {e.strerror}") from None
 
@@ -245,7 +274,7 @@ def cut(files, output, dicts, delimiter, fmt, model, batch_chars, jobs):
 
             def segment(lines, out):
                 run_parallel(model, dicts, lines, out, delimiter, fmt, jobs, batch_chars)
-        lines = _input_lines(files)
+        lines = _input_pieces(files)
         if output is None:
             segment(lines, sys.stdout.buffer)
             return

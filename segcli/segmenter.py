@@ -195,7 +195,14 @@ class Segmenter:
             matrix = np.zeros((shape[0] * width, *f.shape[1:]), dtype=f.dtype)  # PAD, no word matches
             matrix[target] = f[source]
             packed.append(matrix.reshape(*shape, *f.shape[1:]))
-        out = self._scorer(chars.reshape(shape), packed).reshape(-1, 4)
+        # At most _BATCH_CHARS characters per run bounds onnxruntime's memory,
+        # however long the input.
+        rows_per_run = max(1, _BATCH_CHARS // width)
+        chars = chars.reshape(shape)
+        out = np.concatenate([
+            self._scorer(chars[r : r + rows_per_run], [m[r : r + rows_per_run] for m in packed]).reshape(-1, 4)
+            for r in range(0, shape[0], rows_per_run)
+        ])
         in_core = (source >= np.repeat(c, lengths)) & (source < np.repeat(d, lengths))
         result[source[in_core]] = out[target[in_core]]
         return result
