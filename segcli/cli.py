@@ -335,8 +335,10 @@ def _model_train_words(model) -> set[str] | None:
 @click.option("--epochs", type=click.IntRange(min=1))
 @click.option("--hidden", type=click.IntRange(min=1))
 @click.option("--seed", type=int)
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="Any other training setting (see segcli/train.py Config), e.g. --set word_max_len=0.")
 @click.option("--smoke", is_flag=True, help="Tiny model, a few steps: checks train → export → segment in seconds.")
-def train_command(out, corpus, objective, epochs, hidden, seed, smoke):
+def train_command(out, corpus, objective, epochs, hidden, seed, settings, smoke):
     """Train the tagger on a corpus, evaluate on the dev split, export to ONNX."""
     with _quiet_exits():
         try:
@@ -346,6 +348,10 @@ def train_command(out, corpus, objective, epochs, hidden, seed, smoke):
                            "pip install torch==2.13.0 && pip install .[train]") from None
         overrides = {k: v for k, v in {"objective": objective, "epochs": epochs, "hidden": hidden,
                                        "seed": seed}.items() if v is not None}
+        try:
+            overrides.update(train.parse_settings(settings))
+        except ValueError as e:
+            raise click.UsageError(str(e)) from None
         cfg = train.Config(**{**(train.SMOKE if smoke else {}), **overrides})
         corpus_path = Path(corpus) if corpus else corpora.default_corpus()
         meta = train.train(cfg, corpus_path, Path(out), progress=not smoke)

@@ -64,6 +64,26 @@ class Config:
         return half + sum(d * half for d in self.dilations) + max(self.ngram_orders, default=1) - 1
 
 
+def parse_settings(settings) -> dict:
+    """`key=value` strings to Config fields, typed like their defaults
+    (tuples as comma-separated integers)."""
+    defaults = asdict(Config())
+    result = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or key not in defaults:
+            raise ValueError(f"unknown setting {item!r}; known: {', '.join(sorted(defaults))}")
+        default = defaults[key]
+        try:
+            if isinstance(default, tuple):
+                result[key] = tuple(int(v) for v in value.split(",") if v)
+            else:
+                result[key] = type(default)(value)
+        except ValueError:
+            raise ValueError(f"setting {key} needs a value like {default!r}, not {value!r}") from None
+    return result
+
+
 # A tiny model and a few steps: proves train → export → runtime works end to end.
 SMOKE = {"hidden": 16, "char_dim": 8, "ngram_dim": 8, "dilations": (1,), "epochs": 1, "max_steps": 20,
          "train_lines": 1000}

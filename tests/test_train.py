@@ -86,3 +86,22 @@ def test_missing_torch_is_a_one_line_error(seg_env):
     assert run.stderr.strip().splitlines() == [
         "seg: error: training needs PyTorch (torch is missing): pip install torch==2.13.0 && pip install .[train]"
     ]
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        (["word_max_len=0"], {"word_max_len": 0}),
+        (["ngram_orders=2,3", "lr=0.001"], {"ngram_orders": (2, 3), "lr": 0.001}),
+        (["ngram_orders="], {"ngram_orders": ()}),
+        (["objective=softmax"], {"objective": "softmax"}),
+    ],
+)
+def test_settings_are_typed_like_their_defaults(settings, expected):
+    assert train.parse_settings(settings) == expected
+
+
+@pytest.mark.parametrize("bad", ["nope=1", "hidden", "hidden=wide", "dilations=1,x"])
+def test_bad_settings_are_refused(bad):
+    with pytest.raises(ValueError):
+        train.parse_settings([bad])
