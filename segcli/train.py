@@ -61,7 +61,8 @@ class Config:
     def context(self) -> int:
         """Characters on each side that can influence a position's scores."""
         half = self.kernel // 2
-        return half + sum(d * half for d in self.dilations) + max(self.ngram_orders, default=1) - 1
+        features = max(max(self.ngram_orders, default=1), self.word_max_len, 1) - 1  # n-grams, words
+        return half + sum(d * half for d in self.dilations) + features
 
 
 def parse_settings(settings) -> dict:
