@@ -16,6 +16,7 @@ import click
 
 from . import __version__
 from .reader import Piece, read_pieces
+from .segmenter import batched
 from .writer import FORMATS, LineWriter, body
 
 EXAMPLES = """\b
@@ -45,15 +46,50 @@ def run(segmenter, lines: Iterable[str | Piece], out: BinaryIO, delimiter: str =
     writer = LineWriter(fmt, delimiter)
     done: list[bytes] = []
     for piece, piece_body in _bodies(segmenter, lines, delimiter, fmt, batch_chars):
-        if piece is _BATCH_END:  # one write per batch: a kill never leaves half a line
-            out.write(b"".join(done))
-            out.flush()
+        if piece is _BATCH_END:
+            _write_whole(out, b"".join(done))
             done = []
         else:
             done.append(writer.piece(piece_body, piece.ends_line))
 
 
 _BATCH_END = Piece("", 0, False)  # marks where a batch's output is complete
+_writing = threading.Event()  # a batch's output is going out
+_terminate = threading.Event()  # SIGTERM came while it was
+
+
+def _write_whole(out: BinaryIO, data: bytes) -> None:
+    """Writes and flushes one batch of whole lines; a SIGTERM meanwhile ends
+    seg only once it is out, so the output never ends in half a line."""
+    _writing.set()
+    try:
+        try:
+            fd = out.fileno()
+        except (AttributeError, OSError, ValueError):  # in-memory streams (the API, tests)
+            out.write(data)
+            out.flush()
+        else:
+            # Straight to the file descriptor: a BufferedWriter whose write a
+            # signal interrupts can drop the rest of it.
+            out.flush()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+    finally:
+        _writing.clear()
+    if _terminate.is_set():
+        raise _Terminated
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so worker pools are shut down."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    if _writing.is_set():
+        _terminate.set()
+    else:
+        raise _Terminated
 
 
 def _bodies(segmenter, lines, delimiter, fmt, batch_chars) -> Iterator[tuple[Piece, bytes]]:
@@ -61,8 +97,7 @@ def _bodies(segmenter, lines, delimiter, fmt, batch_chars) -> Iterator[tuple[Pie
     pieces: collections.deque = collections.deque()  # filled as spans_batches reads ahead
 
     def texts():
-        for item in lines:
-            piece = item if isinstance(item, Piece) else Piece(item, 0, True)
+        for piece in map(_as_piece, lines):
             pieces.append(piece)
             yield piece.text
 
@@ -99,12 +134,11 @@ def run_parallel(model, dicts, lines: Iterable[str], out: BinaryIO, delimiter: s
     writer = LineWriter(fmt, delimiter)
 
     def write(chunk, task):
-        out.write(b"".join(writer.piece(b, piece.ends_line) for piece, b in zip(chunk, task.get())))
-        out.flush()
+        _write_whole(out, b"".join(writer.piece(b, piece.ends_line) for piece, b in zip(chunk, task.get())))
 
     with pool:  # leaving it terminates the workers, also on errors
         pending: collections.deque = collections.deque()
-        for chunk in _chunks(lines, chunk_chars):
+        for chunk in batched(map(_as_piece, lines), chunk_chars, size=lambda piece: len(piece.text) + 1):
             pending.append((chunk, pool.apply_async(_worker_run, (chunk, delimiter, fmt, batch_chars))))
             if len(pending) >= 2 * jobs:  # bounded read-ahead keeps memory flat
                 write(*pending.popleft())
@@ -112,18 +146,8 @@ def run_parallel(model, dicts, lines: Iterable[str], out: BinaryIO, delimiter: s
             write(*pending.popleft())
 
 
-def _chunks(lines: Iterable[str | Piece], chunk_chars: int) -> Iterator[list[Piece]]:
-    chunk: list[Piece] = []
-    size = 0
-    for item in lines:
-        piece = item if isinstance(item, Piece) else Piece(item, 0, True)
-        chunk.append(piece)
-        size += len(piece.text) + 1
-        if size >= chunk_chars:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
+def _as_piece(item: str | Piece) -> Piece:
+    return item if isinstance(item, Piece) else Piece(item, 0, True)
 
 
 def _worker_init(model, dicts) -> None:
@@ -147,16 +171,19 @@ def _stdin() -> BinaryIO:
     return sys.stdin.buffer
 
 
+def _open(name: str, mode: str) -> BinaryIO:
+    try:
+        return open(name, mode)
+    except OSError as e:
+        raise SegError(f"{name}: {e.strerror}") from None
+
+
 def _input_pieces(files: tuple[str, ...]) -> Iterator[Piece]:
     for name in files or ("-",):
         if name == "-":
             yield from read_pieces(_stdin())
             continue
-        try:
-            stream = open(name, "rb")
-        except OSError as e:
-            raise SegError(f"{name}: {e.strerror}") from None
-        with stream:
+        with _open(name, "rb") as stream:
             try:
                 yield from read_pieces(stream)
             except OSError as e:
@@ -211,6 +238,8 @@ def _quiet_exits():
         sys.exit(1)
     except KeyboardInterrupt:
         _exit_now(128 + signal.SIGINT)
+    except _Terminated:
+        _exit_now(128 + signal.SIGTERM)
     except BrokenPipeError:
         _exit_now(0)
 
@@ -260,6 +289,7 @@ def main():
               help="Worker processes, each with its own copy of the model (output is the same for any).")
 def cut(files, output, dicts, delimiter, fmt, model, batch_chars, jobs):
     """Segment FILES (default: standard input) into words, one output line per input line."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
     with _quiet_exits():
         interactive = batch_chars is None and (not files or "-" in files) and _stdin().isatty()
         if interactive:
@@ -278,11 +308,7 @@ def cut(files, output, dicts, delimiter, fmt, model, batch_chars, jobs):
         if output is None:
             segment(lines, sys.stdout.buffer)
             return
-        try:
-            out = open(output, "wb")
-        except OSError as e:
-            raise SegError(f"{output}: {e.strerror}") from None
-        with out:
+        with _open(output, "wb") as out:
             segment(lines, out)
 
 

@@ -6,13 +6,14 @@ so seg never changes or drops a byte it does not understand.
 
 from __future__ import annotations
 
+import codecs
 from typing import BinaryIO, Iterator, NamedTuple
 
 ENCODING_ERRORS = "surrogateescape"
 PIECE_BYTES = 1 << 18  # a longer line is read, and segmented, in pieces of about this size
 _BOM = b"\xef\xbb\xbf"
 # A piece ends after the last of these in its second half, where there is one.
-_CUTS = tuple(s.encode() for s in ("。", "！", "？", "；", "!", "?", ";", " ", "\t", "，", ","))
+_CUTS = ("。", "！", "？", "；", "!", "?", ";", " ", "\t", "，", ",")
 
 
 class Piece(NamedTuple):
@@ -35,45 +36,28 @@ def read_pieces(stream: BinaryIO, piece_bytes: int = PIECE_BYTES) -> Iterator[Pi
     """The stream's lines as pieces of at most about `piece_bytes`, so memory
     stays bounded whatever the line length. A piece boundary becomes a word
     boundary: it is put after punctuation or a space where the piece has one."""
-    carry = b""
+    # The incremental decoder keeps a character split between two reads whole.
+    decoder = codecs.getincrementaldecoder("utf-8")(ENCODING_ERRORS)
+    pending = ""  # decoded, not yet handed out, of the current line
     start = 0
-    first = True
+    chunk = stream.readline(piece_bytes)
+    if chunk.startswith(_BOM):
+        chunk = chunk[len(_BOM):]
     while True:
-        chunk = stream.readline(piece_bytes)
-        raw = carry + chunk
-        if not raw:
+        pending += decoder.decode(chunk, final=not chunk)
+        if chunk.endswith(b"\n") or (not chunk and (pending or start)):  # a line's end, or the stream's
+            line = pending[:-1] if pending.endswith("\n") else pending
+            yield Piece(line[:-1] if line.endswith("\r") and pending.endswith("\n") else line, start, True)
+            pending, start = "", 0
+        elif pending:
+            cut = _cut_point(pending)
+            yield Piece(pending[:cut], start, False)
+            pending, start = pending[cut:], start + cut
+        if not chunk:
             return
-        if first:
-            first = False
-            if raw.startswith(_BOM):
-                raw = raw[len(_BOM):]
-                if not raw and len(chunk) < piece_bytes:  # the stream was just a BOM
-                    return
-        if raw.endswith(b"\n") or len(chunk) < piece_bytes:  # a line's end, or the stream's
-            carry = b""
-            if raw.endswith(b"\n"):
-                raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
-            yield Piece(raw.decode("utf-8", ENCODING_ERRORS), start, True)
-            start = 0
-        else:
-            cut = _cut_point(raw)
-            carry = raw[cut:]
-            text = raw[:cut].decode("utf-8", ENCODING_ERRORS)
-            yield Piece(text, start, False)
-            start += len(text)
+        chunk = stream.readline(piece_bytes)
 
 
-def _cut_point(raw: bytes) -> int:
-    best = 0
-    for sep in _CUTS:
-        at = raw.rfind(sep, len(raw) // 2)
-        if at >= 0:
-            best = max(best, at + len(sep))
-    if best:
-        return best
-    # No such place: cut before the last character's first byte, never inside
-    # a UTF-8 sequence (at most 3 continuation bytes follow a first byte).
-    cut = len(raw) - 1
-    while cut > len(raw) - 4 and 0x80 <= raw[cut] < 0xC0:
-        cut -= 1
-    return cut
+def _cut_point(text: str) -> int:
+    best = max(text.rfind(sep, len(text) // 2) + 1 for sep in _CUTS)
+    return best or len(text)  # no such place: any character boundary will do

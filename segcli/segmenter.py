@@ -10,7 +10,7 @@ import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -82,7 +82,7 @@ class Segmenter:
         at `batch_chars` characters, or early when the input stalls, so a slow
         producer (a terminal, `tail -f`) gets each answer without waiting."""
         if self.threads == 1:
-            for batch in _batched(lines, batch_chars):
+            for batch in batched(lines, batch_chars):
                 yield list(zip(batch, self.spans_batch(batch)))
             return
         # onnxruntime, numpy and the decoder release the GIL, so batches in
@@ -157,30 +157,40 @@ class Segmenter:
         return out
 
     def _score(self, char_ids, features, starts, ends) -> np.ndarray:
-        """Model scores for the concatenated sequences [starts[k], ends[k])."""
-        # Sequences are packed one after another into rows of up to _WINDOW
-        # characters, a few PAD positions apart: the model zeroes PAD positions
-        # after every layer, so neighbours never leak into each other, and long
-        # rows keep the convolutions' matrix products efficient (padding short
-        # lines to a common length ran 2.4 times slower). A longer sequence
-        # becomes windows whose scored core is framed by enough context that
-        # its scores match scoring the whole sequence.
-        margin = max(16, 2 * self._context)
-        core = _WINDOW - 2 * margin
-        pieces = []  # input start, input end, core start, core end, row, column
-        row = column = 0
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            windows = [(s, e, s, e)] if e - s <= _WINDOW else [
-                (max(s, c - margin), min(e, c + core + margin), c, min(e, c + core)) for c in range(s, e, core)
-            ]
-            for a, b, c, d in windows:
-                if column + b - a > _WINDOW:
-                    row, column = row + 1, 0
-                pieces.append((a, b, c, d, row, column))
-                column += b - a + self._context
-        result = np.empty((len(char_ids), 4), dtype=np.float32)
-        if not pieces:
-            return result
+        """Model scores for back-to-back sequences [starts[k], ends[k])."""
+        # The sequences are laid end to end in one stream, a few PAD positions
+        # apart: the model zeroes PAD positions after every layer, so
+        # neighbours never leak into each other. The stream is cut into rows
+        # of _WINDOW characters whose scored core is framed by enough context
+        # that the scores equal scoring each sequence whole. Long rows keep the
+        # convolutions' matrix products efficient (padding short lines to a
+        # common length ran 2.4 times slower).
+        if not len(char_ids):
+            return np.empty((0, 4), dtype=np.float32)
+        lengths = ends - starts
+        stream_at = np.arange(len(char_ids)) + self._context * np.repeat(np.arange(len(lengths)), lengths)
+        size = int(stream_at[-1]) + 1
+        if size <= _WINDOW:
+            margin, core = 0, size
+        else:
+            margin = max(16, 2 * self._context)
+            core = _WINDOW - 2 * margin
+        index = (np.arange(0, size, core) - margin)[:, None] + np.arange(core + 2 * margin)
+        outside = (index < 0) | (index >= size)
+        inputs = []
+        for values, blank in ((char_ids, PAD), *((f, 0) for f in features)):  # 0: PAD, no word matches
+            stream = np.full((size, *values.shape[1:]), blank, dtype=values.dtype)
+            stream[stream_at] = values
+            rows = stream[np.clip(index, 0, size - 1)]
+            rows[outside] = blank
+            inputs.append(rows)
+        # At most _BATCH_CHARS characters per run bounds onnxruntime's memory.
+        step = max(1, _BATCH_CHARS // index.shape[1])
+        scores = np.concatenate([
+            self._scorer(inputs[0][r : r + step], [m[r : r + step] for m in inputs[1:]])
+            for r in range(0, len(index), step)
+        ])
+        return scores[:, margin : margin + core].reshape(-1, 4)[stream_at]
         a, b, c, d, rows, columns = np.array(pieces, dtype=np.int64).T
         lengths = b - a
         within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -259,15 +269,16 @@ class _Prefetch:
         self._closed.set()
 
 
-def _batched(lines: Iterable[str], batch_chars: int) -> Iterator[list[str]]:
-    batch: list[str] = []
-    size = 0
-    for line in lines:
-        batch.append(line)
-        size += len(line) + 1
-        if size >= batch_chars:
+def batched(items: Iterable, limit: int, size: Callable = lambda line: len(line) + 1) -> Iterator[list]:
+    """Consecutive items grouped until their sizes add up to `limit`."""
+    batch: list = []
+    total = 0
+    for item in items:
+        batch.append(item)
+        total += size(item)
+        if total >= limit:
             yield batch
-            batch, size = [], 0
+            batch, total = [], 0
     if batch:
         yield batch
 

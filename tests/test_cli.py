@@ -288,6 +288,27 @@ def test_sigint_exits_130_without_traceback(seg_env, args, lines):
             f.close()
 
 
+@pytest.mark.parametrize("args", [[], ["--jobs", "2"]])
+def test_sigterm_leaves_only_whole_lines(seg_env, tmp_path, args):
+    lines = [dev_text(200)[: 50 + k % 150] for k in range(20000)]
+    source = tmp_path / "in.txt"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with open(source, "rb") as stdin:
+        proc = subprocess.Popen(SEG + args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=seg_env)
+        try:
+            first = read_line(proc.stdout)  # working, and its output pipe is filling up
+            proc.terminate()
+            rest, stderr = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert b"Traceback" not in stderr, stderr
+    out = (first + rest).decode().split("\n")
+    assert out[-1] == ""  # ends with a whole line
+    assert [line.replace(" ", "") for line in out[:-1]] == lines[: len(out) - 1]
+
+
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_terminal_input_is_answered_line_by_line(segmenter, seg_env):
     master, slave = os.openpty()
@@ -384,3 +405,52 @@ def test_jobs_2_equals_jobs_1_in_a_real_process(tmp_path, seg_env):
         outs.append(proc.stdout)
     assert outs[0] == outs[1]
     assert outs[0].count(b"\n") == big.read_bytes().count(b"\n")
+
+
+EVAL_CASES = [
+    # gold, prediction, expected (precision, recall, f1, gold words, predicted words)
+    ("迈向 充满 希望\n", "迈向 充满 希望\n", (1.0, 1.0, 1.0, 3, 3)),
+    ("迈向 充满 希望\n", "迈 向 充满希望\n", (0.0, 0.0, 0.0, 3, 3)),
+    ("迈向 充满 希望\n的 新 世纪\n", "迈向 充 满 希望\n的 新世纪\n", (3 / 6, 3 / 6, 0.5, 6, 6)),
+]
+
+
+@pytest.mark.parametrize(("gold", "pred", "expected"), EVAL_CASES)
+def test_eval_scores_a_prediction_file(tmp_path, gold, pred, expected):
+    (tmp_path / "gold.txt").write_text(gold, encoding="utf-8")
+    (tmp_path / "pred.txt").write_text(pred, encoding="utf-8")
+    (tmp_path / "words.txt").write_text("迈向\n充满\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--pred", str(tmp_path / "pred.txt"),
+                                       "--train-words", str(tmp_path / "words.txt"), "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    got = (scores["precision"], scores["recall"], scores["f1"], scores["gold_words"], scores["pred_words"])
+    assert got == pytest.approx(expected)
+    assert scores["oov_rate"] == pytest.approx(1 - 2 / scores["gold_words"])  # 迈向 and 充满 are known
+
+
+def test_eval_reports_lines_whose_text_differs(tmp_path):
+    (tmp_path / "gold.txt").write_text("迈向 充满\n希望 的\n", encoding="utf-8")
+    (tmp_path / "pred.txt").write_text("迈向 充满\n失望 的\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--pred", str(tmp_path / "pred.txt"),
+                                       "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    assert scores["mismatched_lines"] == [2] and scores["f1"] == 1.0
+
+
+def test_eval_without_pred_segments_gold_with_seg(tmp_path, segmenter):
+    gold = "扫描 二维码 ， 关注 微信号 。\n"
+    (tmp_path / "gold.txt").write_text(gold, encoding="utf-8")
+    (tmp_path / "d.txt").write_text("".join(f"{w},force\n" for w in gold.split()), encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--dict", str(tmp_path / "d.txt")])
+    assert result.exit_code == 0, result.output
+    assert "1.0000" in result.output  # forced words make the cut exactly the gold one
+
+
+def test_eval_line_count_mismatch_is_a_data_error(tmp_path):
+    (tmp_path / "gold.txt").write_text("迈向\n充满\n", encoding="utf-8")
+    (tmp_path / "pred.txt").write_text("迈向\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--pred", str(tmp_path / "pred.txt")])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "seg: error: gold has 2 lines, prediction has 1"

@@ -29,10 +29,9 @@ def test_pieces_put_back_together_are_the_lines(lines, piece_bytes, junk):
             line = []
     assert not line
     kept = data[3:] if data.startswith(b"\xef\xbb\xbf") else data  # a leading BOM is dropped
-    expected = kept.decode("utf-8", "surrogateescape").split("\n")
-    if expected[-1] == "":  # after the last newline
-        expected.pop()
-    assert joined == [x[:-1] if x.endswith("\r") else x for x in expected]
+    *ended, last = kept.decode("utf-8", "surrogateescape").split("\n")
+    expected = [x[:-1] if x.endswith("\r") else x for x in ended] + ([last] if last else [])
+    assert joined == expected
     if not junk:  # valid UTF-8 is never cut inside a character
         assert not any("\udc80" <= ch <= "\udcff" for p in pieces for ch in p.text)
 
