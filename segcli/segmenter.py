@@ -24,7 +24,7 @@ Spans = list[tuple[int, int]]
 # Every code point that str.isspace() accepts lies below U+3001.
 _SPACE_TABLE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
 _WINDOW = 2048  # characters in a row handed to the model; longer lines are windowed
-_BATCH_CHARS = 32768  # characters of input per batch (one onnxruntime call)
+_BATCH_CHARS = 16384  # characters of input per batch (one onnxruntime call)
 
 
 def default_model_dir() -> Path:
