@@ -24,7 +24,7 @@ Spans = list[tuple[int, int]]
 # Every code point that str.isspace() accepts lies below U+3001.
 _SPACE_TABLE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
 _WINDOW = 2048  # characters in a row handed to the model; longer lines are windowed
-_BATCH_CHARS = 16384  # characters of input per batch (one onnxruntime call)
+_BATCH_CHARS = 16384  # characters of input per batch
 
 
 def default_model_dir() -> Path:
@@ -191,31 +191,6 @@ class Segmenter:
             for r in range(0, len(index), step)
         ])
         return scores[:, margin : margin + core].reshape(-1, 4)[stream_at]
-        a, b, c, d, rows, columns = np.array(pieces, dtype=np.int64).T
-        lengths = b - a
-        within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        source = np.repeat(a, lengths) + within
-        width = int((columns + lengths).max())
-        target = np.repeat(rows * width + columns, lengths) + within
-        shape = (int(rows[-1]) + 1, width)
-        chars = np.full(shape[0] * width, PAD, dtype=char_ids.dtype)
-        chars[target] = char_ids[source]
-        packed = []
-        for f in features:
-            matrix = np.zeros((shape[0] * width, *f.shape[1:]), dtype=f.dtype)  # PAD, no word matches
-            matrix[target] = f[source]
-            packed.append(matrix.reshape(*shape, *f.shape[1:]))
-        # At most _BATCH_CHARS characters per run bounds onnxruntime's memory,
-        # however long the input.
-        rows_per_run = max(1, _BATCH_CHARS // width)
-        chars = chars.reshape(shape)
-        out = np.concatenate([
-            self._scorer(chars[r : r + rows_per_run], [m[r : r + rows_per_run] for m in packed]).reshape(-1, 4)
-            for r in range(0, shape[0], rows_per_run)
-        ])
-        in_core = (source >= np.repeat(c, lengths)) & (source < np.repeat(d, lengths))
-        result[source[in_core]] = out[target[in_core]]
-        return result
 
 
 def _available_cores() -> int:
