@@ -91,6 +91,7 @@ __all__ = [
     "HARD",
     "DictError",
     "UserDictionary",
+    "check_entry",
     "load_dicts",
     "parse_dict",
 ]
@@ -353,11 +354,15 @@ def _log_multipliers(mults: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return logk, force
 
 
-def _check_entry(word, k) -> float:
+def check_entry(word, k) -> float:
+    """The multiplier of a valid (word, multiplier) pair, as stored: math.inf
+    for 'force' (a string, any case); raises DictError otherwise."""
     if not isinstance(word, str) or not word:
         raise DictError(f"invalid dictionary word {word!r}: must be a non-empty string")
     if _WHITESPACE.search(word):
         raise DictError(f"dictionary word {word!r} contains whitespace")
+    if isinstance(k, str) and k.strip().lower() == "force":
+        return math.inf
     try:
         k = float(k)
     except (TypeError, ValueError):
@@ -386,7 +391,7 @@ def _validate(entries: Mapping[str, float]) -> tuple[list[str], np.ndarray]:
         ok = False
     if not ok:  # find the culprit for a precise message
         for w, k in zip(words, values):
-            _check_entry(w, k)
+            check_entry(w, k)
         raise DictError("invalid dictionary entries")  # pragma: no cover
     return words, mults
 

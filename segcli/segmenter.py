@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import queue
 import threading
@@ -15,7 +14,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from .decode import decode
-from .dictionary import DEFAULT_MULTIPLIER, DictError, UserDictionary, load_dicts
+from .dictionary import DEFAULT_MULTIPLIER, UserDictionary, check_entry, load_dicts
 from .encode import PAD, Vocab, codepoints
 from .score import Scorer
 
@@ -63,7 +62,7 @@ class Segmenter:
         """Adds or replaces one dictionary word: a multiplier k > 1 encourages it,
         k < 1 discourages it, 0 forbids it, `"force"` (or math.inf) forces it.
         Raises DictError (a ValueError) for an invalid word or multiplier."""
-        value = _check_entry(word, multiplier)
+        value = check_entry(word, multiplier)
         with self._dictionary_lock:
             self._dictionary = self._dictionary.updated({word: value})
 
@@ -256,18 +255,3 @@ def batched(items: Iterable, limit: int, size: Callable = lambda line: len(line)
             batch, total = [], 0
     if batch:
         yield batch
-
-
-def _check_entry(word: str, multiplier: float | str) -> float:
-    if not isinstance(word, str) or not word or any(ch.isspace() for ch in word):
-        raise DictError(f"word {word!r} must be a non-empty string without whitespace")
-    if isinstance(multiplier, str) and multiplier.strip().lower() == "force":
-        return math.inf
-    try:
-        value = float(multiplier)
-    except (TypeError, ValueError):
-        raise DictError(f"multiplier {multiplier!r} is not a number or 'force'") from None
-    # math.inf is how the dictionary module spells "force".
-    if not value >= 0:  # also NaN
-        raise DictError(f"multiplier {multiplier!r} must be a number >= 0 or 'force'")
-    return value
