@@ -43,14 +43,35 @@ def run(segmenter, lines: Iterable[str | Piece], out: BinaryIO, delimiter: str =
         fmt: str = "text", batch_chars: int | None = None) -> None:
     """Segments `lines` (strings, or the reader's pieces of lines) into `out`,
     writing and flushing one batch at a time."""
-    writer = LineWriter(fmt, delimiter)
-    done: list[bytes] = []
+    output = _LineOutput(out, fmt, delimiter)
     for piece, piece_body in _bodies(segmenter, lines, delimiter, fmt, batch_chars):
         if piece is _BATCH_END:
-            _write_whole(out, b"".join(done))
-            done = []
+            output.flush()
         else:
-            done.append(writer.piece(piece_body, piece.ends_line))
+            output.add(piece, piece_body)
+    output.flush()
+
+
+class _LineOutput:
+    """Frames pieces into lines and writes them out whole lines at a time: a
+    batch can end inside a long line, whose rest waits for the next write."""
+
+    def __init__(self, out: BinaryIO, fmt: str, delimiter: str):
+        self._out = out
+        self._writer = LineWriter(fmt, delimiter)
+        self._parts: list[bytes] = []
+        self._whole = 0  # how many of _parts make up whole lines
+
+    def add(self, piece: Piece, piece_body: bytes) -> None:
+        self._parts.append(self._writer.piece(piece_body, piece.ends_line))
+        if piece.ends_line:
+            self._whole = len(self._parts)
+
+    def flush(self) -> None:
+        if self._whole:
+            _write_whole(self._out, b"".join(self._parts[: self._whole]))
+            del self._parts[: self._whole]
+            self._whole = 0
 
 
 _BATCH_END = Piece("", 0, False)  # marks where a batch's output is complete
@@ -59,8 +80,8 @@ _terminate = threading.Event()  # SIGTERM came while it was
 
 
 def _write_whole(out: BinaryIO, data: bytes) -> None:
-    """Writes and flushes one batch of whole lines; a SIGTERM meanwhile ends
-    seg only once it is out, so the output never ends in half a line."""
+    """Writes and flushes whole lines; a SIGTERM meanwhile ends seg only once
+    they are out, so the output never ends in half a line."""
     _writing.set()
     try:
         try:
@@ -113,13 +134,12 @@ _CHUNK_CHARS = 1 << 16  # characters of input per task handed to a worker proces
 _worker_state = None  # in a worker process: its Segmenter, or why it could not load one
 
 
-def run_parallel(model, dicts, lines: Iterable[str], out: BinaryIO, delimiter: str = " ",
+def run_parallel(model, dicts, lines: Iterable[str | Piece], out: BinaryIO, delimiter: str = " ",
                  fmt: str = "text", jobs: int = 2, batch_chars: int | None = None,
                  chunk_chars: int = _CHUNK_CHARS) -> None:
     """run() over `jobs` worker processes, each loading `model` and `dicts` itself;
     chunks of lines go out in turn and their output is written in input order."""
-    # Each worker runs onnxruntime on one thread: `jobs` processes share the
-    # cores, and single-threaded scores do not depend on how lines are batched.
+    # Each worker scores one batch at a time: `jobs` processes share the cores.
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe with onnxruntime's threads
     ignore_sigint = threading.current_thread() is threading.main_thread()
     if ignore_sigint:
@@ -131,10 +151,12 @@ def run_parallel(model, dicts, lines: Iterable[str], out: BinaryIO, delimiter: s
     finally:
         if ignore_sigint:
             signal.signal(signal.SIGINT, previous)
-    writer = LineWriter(fmt, delimiter)
+    output = _LineOutput(out, fmt, delimiter)
 
     def write(chunk, task):
-        _write_whole(out, b"".join(writer.piece(b, piece.ends_line) for piece, b in zip(chunk, task.get())))
+        for piece, piece_body in zip(chunk, task.get()):
+            output.add(piece, piece_body)
+        output.flush()
 
     with pool:  # leaving it terminates the workers, also on errors
         pending: collections.deque = collections.deque()
@@ -144,6 +166,7 @@ def run_parallel(model, dicts, lines: Iterable[str], out: BinaryIO, delimiter: s
                 write(*pending.popleft())
         while pending:
             write(*pending.popleft())
+        output.flush()
 
 
 def _as_piece(item: str | Piece) -> Piece:
@@ -304,6 +327,9 @@ def cut(files, output, dicts, delimiter, fmt, model, batch_chars, jobs):
 
             def segment(lines, out):
                 run_parallel(model, dicts, lines, out, delimiter, fmt, jobs, batch_chars)
+        for name in files:  # a missing file is reported before any output
+            if name != "-":
+                _open(name, "rb").close()
         lines = _input_pieces(files)
         if output is None:
             segment(lines, sys.stdout.buffer)
@@ -327,23 +353,28 @@ def eval_command(gold, pred, train_words, dicts, model, as_json):
     from .evaluate import format_report, read_segmented, read_word_list, score
 
     with _quiet_exits():
-        try:
-            gold_lines = read_segmented(gold)
-            pred_lines = read_segmented(pred) if pred else None
-            words = read_word_list(train_words) if train_words else None
-        except (OSError, UnicodeDecodeError) as e:
-            raise SegError(str(e)) from None
-        if pred_lines is None or words is None:
+        gold_lines = _read(read_segmented, gold)
+        pred_lines = _read(read_segmented, pred) if pred else None
+        words = _read(read_word_list, train_words) if train_words else None
+        if pred_lines is None:
             segmenter = _make_segmenter(model, dicts)
-            if pred_lines is None:
-                pred_lines = list(segmenter.cut_lines("".join(words) for words in gold_lines))
-            if words is None:
-                words = _model_train_words(model)
+            pred_lines = list(segmenter.cut_lines("".join(line) for line in gold_lines))
+        if words is None:
+            words = _model_train_words(model)
         try:
             scores = score(gold_lines, pred_lines, words)
         except ValueError as e:
             raise SegError(str(e)) from None
         click.echo(json.dumps(scores.to_dict(), indent=2) if as_json else format_report(scores))
+
+
+def _read(reader, path: str):
+    try:
+        return reader(path)
+    except OSError as e:
+        raise SegError(f"{path}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise SegError(f"{path}: invalid UTF-8 at byte {e.start}") from None
 
 
 def _model_train_words(model) -> set[str] | None:

@@ -361,8 +361,11 @@ def check_entry(word, k) -> float:
         raise DictError(f"invalid dictionary word {word!r}: must be a non-empty string")
     if _WHITESPACE.search(word):
         raise DictError(f"dictionary word {word!r} contains whitespace")
-    if isinstance(k, str) and k.strip().lower() == "force":
-        return math.inf
+    if isinstance(k, str):
+        parsed = _parse_multiplier(k.strip())  # as in a file: 'force', never 'inf'
+        if isinstance(parsed, str):
+            raise DictError(parsed)
+        return parsed
     try:
         k = float(k)
     except (TypeError, ValueError):

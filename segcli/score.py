@@ -1,4 +1,4 @@
-"""Score stage: the shipped ONNX tagger, run by onnxruntime over padded batches."""
+"""Score stage: the shipped ONNX tagger, run by onnxruntime."""
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,7 @@ Spans = list[tuple[int, int]]
 
 # Every code point that str.isspace() accepts lies below U+3001.
 _SPACE_TABLE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
-_WINDOW = 2048  # characters in a row handed to the model; longer lines are windowed
+_WINDOW = 2048  # characters in a row handed to the model
 _BATCH_CHARS = 16384  # characters of input per batch
 
 
@@ -51,7 +50,11 @@ class Segmenter:
         self.transitions = np.array(
             json.loads((model_dir / "transitions.json").read_text()), dtype=np.float32
         )
-        self._context = int(self.metadata["architecture"]["context"])
+        architecture = self.metadata["architecture"]
+        self._context = int(architecture["context"])
+        # PAD positions between sequences, zeroed after every layer: as many
+        # as one convolution reaches keep neighbours apart.
+        self._gap = architecture["kernel"] // 2 * max(1, *architecture["dilations"])
         self._scorer = Scorer(model_dir / "model.onnx")
         self.threads = threads or _available_cores()
         entries, self.duplicate_words = load_dicts(list(dicts))
@@ -87,7 +90,7 @@ class Segmenter:
         # onnxruntime, numpy and the decoder release the GIL, so batches in
         # flight on a few threads keep every core busy. A reader thread lets us
         # notice a stalled input instead of blocking on it.
-        inbox = _Prefetch(lines, limit=max(64, batch_chars // 8))
+        inbox = _Prefetch(lines, limit=4 * batch_chars)
         pending: deque = deque()
         batch: list[str] = []
         size = 0
@@ -112,6 +115,7 @@ class Segmenter:
                         yield list(zip(done, future.result()))
                 for done, future in pending:
                     yield list(zip(done, future.result()))
+                inbox.raise_failure()
             finally:
                 inbox.close()
 
@@ -157,9 +161,9 @@ class Segmenter:
 
     def _score(self, char_ids, features, starts, ends) -> np.ndarray:
         """Model scores for back-to-back sequences [starts[k], ends[k])."""
-        # The sequences are laid end to end in one stream, a few PAD positions
-        # apart: the model zeroes PAD positions after every layer, so
-        # neighbours never leak into each other. The stream is cut into rows
+        # The sequences are laid end to end in one stream, self._gap PAD
+        # positions apart: the model zeroes PAD positions after every layer,
+        # so neighbours never leak into each other. The stream is cut into rows
         # of _WINDOW characters whose scored core is framed by enough context
         # that the scores equal scoring each sequence whole. Long rows keep the
         # convolutions' matrix products efficient (padding short lines to a
@@ -167,7 +171,7 @@ class Segmenter:
         if not len(char_ids):
             return np.empty((0, 4), dtype=np.float32)
         lengths = ends - starts
-        stream_at = np.arange(len(char_ids)) + self._context * np.repeat(np.arange(len(lengths)), lengths)
+        stream_at = np.arange(len(char_ids)) + self._gap * np.repeat(np.arange(len(lengths)), lengths)
         size = int(stream_at[-1]) + 1
         if size <= _WINDOW:
             margin, core = 0, size
@@ -203,44 +207,55 @@ _STALLED = object()
 
 
 class _Prefetch:
-    """Reads an iterable on a thread of its own into a bounded queue."""
+    """Reads an iterable of lines on a thread of its own, at most about
+    `limit` characters ahead of the consumer."""
 
     def __init__(self, lines: Iterable[str], limit: int):
-        self._queue: queue.Queue = queue.Queue(maxsize=limit)
-        self._closed = threading.Event()
+        self._lines: deque = deque()
+        self._chars = 0
+        self._limit = limit
+        self._done = self._closed = False
         self._failure: BaseException | None = None
+        self._changed = threading.Condition()
         threading.Thread(target=self._feed, args=(iter(lines),), daemon=True).start()
 
     def _feed(self, lines: Iterator[str]) -> None:
         try:
             for line in lines:
-                if not self._put(line):
-                    return
+                with self._changed:
+                    self._changed.wait_for(lambda: self._closed or self._chars < self._limit)
+                    if self._closed:
+                        return
+                    self._lines.append(line)
+                    self._chars += len(line)
+                    self._changed.notify_all()
         except BaseException as e:  # re-raised in the consumer, with its type
             self._failure = e
-        self._put(_END)
-
-    def _put(self, item) -> bool:
-        while not self._closed.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                pass
-        return False
+        with self._changed:
+            self._done = True
+            self._changed.notify_all()
 
     def get(self, block: bool):
-        """The next line, _END, or _STALLED when not blocking and none is ready."""
-        try:
-            item = self._queue.get(block=block)
-        except queue.Empty:
-            return _STALLED
-        if item is _END and self._failure is not None:
+        """The next line; _END after the last; _STALLED when not blocking and none is ready."""
+        with self._changed:
+            if block:
+                self._changed.wait_for(lambda: self._lines or self._done)
+            if not self._lines:
+                return _END if self._done else _STALLED
+            line = self._lines.popleft()
+            self._chars -= len(line)
+            self._changed.notify_all()
+            return line
+
+    def raise_failure(self) -> None:
+        """Re-raises what reading failed with, once everything before it is out."""
+        if self._failure is not None:
             raise self._failure
-        return item
 
     def close(self) -> None:
-        self._closed.set()
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
 
 
 def batched(items: Iterable, limit: int, size: Callable = lambda line: len(line) + 1) -> Iterator[list]:

@@ -4,7 +4,6 @@ import itertools
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="training tests need torch (pip install .[train])")
