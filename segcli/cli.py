@@ -25,7 +25,7 @@ Examples:
   seg --dict add_dict.txt < input.txt
   cat news.txt | seg | sort | uniq -c
   seg a.txt b.txt -o out.txt
-  seg --jobs 4 < big.txt > out.txt  four worker processes, same output
+  seg --jobs 2 < big.txt > out.txt  two worker processes, same output
   seg --format jsonl < input.txt
   seg eval gold.txt                 score the model on segmented text
   seg train --out models/           retrain the model (pip install .[train])
@@ -309,7 +309,8 @@ def main():
 @click.option("--model", type=click.Path(file_okay=False), help="Model directory (default: the shipped model).")
 @click.option("--batch-chars", type=click.IntRange(min=1), help="Characters per batch (output is the same for any).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes, each with its own copy of the model (output is the same for any).")
+              help="Worker processes, each with its own copy of the model (output is the same for any; "
+                   "one process already keeps every core busy).")
 def cut(files, output, dicts, delimiter, fmt, model, batch_chars, jobs):
     """Segment FILES (default: standard input) into words, one output line per input line."""
     signal.signal(signal.SIGTERM, _on_sigterm)
