@@ -99,18 +99,14 @@ def _write_whole(out: BinaryIO, data: bytes) -> None:
     finally:
         _writing.clear()
     if _terminate.is_set():
-        raise _Terminated
-
-
-class _Terminated(BaseException):
-    """SIGTERM, raised like KeyboardInterrupt so worker pools are shut down."""
+        _exit_now(128 + signal.SIGTERM)
 
 
 def _on_sigterm(signum, frame) -> None:
     if _writing.is_set():
         _terminate.set()
     else:
-        raise _Terminated
+        _exit_now(128 + signum)
 
 
 def _bodies(segmenter, lines, delimiter, fmt, batch_chars) -> Iterator[tuple[Piece, bytes]]:
@@ -261,8 +257,6 @@ def _quiet_exits():
         sys.exit(1)
     except KeyboardInterrupt:
         _exit_now(128 + signal.SIGINT)
-    except _Terminated:
-        _exit_now(128 + signal.SIGTERM)
     except BrokenPipeError:
         _exit_now(0)
 
@@ -270,7 +264,10 @@ def _quiet_exits():
 def _exit_now(status: int) -> None:
     """Ends the process without interpreter shutdown: a reader thread may be
     blocked inside stdin, and shutdown would abort on its lock. Nothing of ours
-    is left to flush: every batch was written whole and flushed."""
+    is left to flush: every batch was written whole and flushed. --jobs
+    workers go first, killed, so that none reports its parent's end."""
+    for worker in multiprocessing.active_children():
+        worker.kill()
     sys.stderr.flush()
     os._exit(status)
 

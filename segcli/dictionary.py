@@ -275,13 +275,13 @@ def _ahocorasick_version() -> str:
         return "unknown:" + getattr(ahocorasick, "__file__", "")
 
 
-def _entries_key(words: list[str], mults: np.ndarray) -> str:
+def _entries_key(words: list[str]) -> str:
+    # The automaton maps words to their positions; the multipliers live in
+    # arrays beside it, so changing one does not make the cache miss.
     h = hashlib.sha256(_CACHE_FORMAT)
     h.update(_ahocorasick_version().encode() + b"\0")
     h.update(str(len(words)).encode() + b"\0")
     h.update("\0".join(words).encode("utf-8", "surrogatepass"))
-    h.update(b"\0")
-    h.update(np.ascontiguousarray(mults, dtype="<f8").tobytes())
     return h.hexdigest()
 
 
@@ -443,15 +443,15 @@ class UserDictionary:
         self._singles = _single_table([active_words[i] for i in np.flatnonzero(single)], np.flatnonzero(single))
         self._layers: tuple = ()
         if not single.all():
-            self._layers = (self._compile(active_words, mults[active], np.flatnonzero(~single), use_cache),)
+            self._layers = (self._compile(active_words, np.flatnonzero(~single), use_cache),)
 
     @staticmethod
-    def _compile(words: list[str], mults: np.ndarray, ids: np.ndarray, use_cache: bool):
+    def _compile(words: list[str], ids: np.ndarray, use_cache: bool):
         """An automaton of words[i] -> i for i in ids (the cache key covers all words)."""
         path = None
         if use_cache and len(words) >= CACHE_MIN_ENTRIES:
             try:
-                path = os.path.join(cache_dir(), _entries_key(words, mults) + ".pkl")
+                path = os.path.join(cache_dir(), _entries_key(words) + ".pkl")
             except Exception:
                 path = None
             if path is not None:

@@ -32,19 +32,23 @@ def normalize(text: str) -> str:
     )
 
 
-def _ngram_keys(char_ids: np.ndarray, last: np.ndarray, size: int, order: int) -> np.ndarray:
-    """Keys of the n-grams starting at each position; past the end of a
-    sequence (marked by `last`) PAD stands in, so sequences concatenated in one
-    array never share an n-gram."""
+def _ngram_keys(char_ids: np.ndarray, last: np.ndarray, size: int, orders) -> dict[int, np.ndarray]:
+    """For each order n, the keys of the n-grams starting at each position
+    (each order extends the one before); past the end of a sequence (marked by
+    `last`) PAD stands in, so sequences concatenated in one array never share
+    an n-gram."""
     keys = char_ids.copy()
     ended = last.copy()  # ended[i]: the sequence of i ends before i + k
-    for k in range(1, order):
+    result = {}
+    for k in range(1, max(orders, default=1)):
         following = np.full_like(char_ids, PAD)
         following[:-k] = char_ids[k:]
         following[ended] = PAD
         keys = keys * size + following
         ended[:-k] |= last[k:]
-    return keys
+        if k + 1 in orders:
+            result[k + 1] = keys
+    return result
 
 
 class KeyIndex:
@@ -169,7 +173,7 @@ class Vocab:
         word features, a float32 (n, 2 × lengths) matrix saying whether a known
         word of each length begins / ends at each char."""
         word_index = self._word_index if word_keys is None else {n: KeyIndex(k) for n, k in word_keys.items()}
-        keys = {n: _ngram_keys(char_ids, last, self.size, n) for n in {*self.ngram_keys, *word_index}}
+        keys = _ngram_keys(char_ids, last, self.size, {*self.ngram_keys, *word_index})
         result = []
         for n, index in self._ngram_index.items():
             pos, found = index.find(keys[n])
@@ -198,7 +202,7 @@ class Vocab:
         last = np.zeros(len(flat), dtype=bool)
         last[np.cumsum([len(i) for i in ids]) - 1] = True
         ngram_keys = {}
-        for n in orders:
-            keys, counts = np.unique(_ngram_keys(flat, last, partial.size, n), return_counts=True)
+        for n, all_keys in _ngram_keys(flat, last, partial.size, orders).items():
+            keys, counts = np.unique(all_keys, return_counts=True)
             ngram_keys[n] = keys[counts >= min_ngram_count]
         return cls(chars, ngram_keys, partial.word_keys_of(words, word_max_len) if word_max_len else {})

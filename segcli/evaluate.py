@@ -190,7 +190,7 @@ def _lines(path_or_lines: PathOrLines) -> Iterable[str]:
     """Lines of a UTF-8 file (BOM dropped, split on "\\n" only) or of an iterable."""
     if isinstance(path_or_lines, (str, bytes, os.PathLike)):
         with open(path_or_lines, "rb") as f:
-            text = f.read().decode("utf-8-sig")
+            text = f.read().decode("utf-8")  # read_segmented drops a BOM, from files and iterables alike
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()  # the final newline terminates, it does not start, a line

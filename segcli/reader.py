@@ -51,8 +51,11 @@ def read_pieces(stream: BinaryIO, piece_bytes: int = PIECE_BYTES) -> Iterator[Pi
             pending, start = "", 0
         elif pending:
             cut = _cut_point(pending)
-            yield Piece(pending[:cut], start, False)
-            pending, start = pending[cut:], start + cut
+            if cut == len(pending) and pending.endswith("\r"):
+                cut -= 1  # perhaps the first half of a "\r\n"
+            if cut:
+                yield Piece(pending[:cut], start, False)
+                pending, start = pending[cut:], start + cut
         if not chunk:
             return
         chunk = stream.readline(piece_bytes)

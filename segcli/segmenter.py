@@ -81,8 +81,10 @@ class Segmenter:
         self, lines: Iterable[str], batch_chars: int = _BATCH_CHARS
     ) -> Iterator[list[tuple[str, Spans]]]:
         """Batches of (line, [(start, end), …]) in input order. A batch closes
-        at `batch_chars` characters, or early when the input stalls, so a slow
-        producer (a terminal, `tail -f`) gets each answer without waiting."""
+        at `batch_chars` characters; with more than one thread it also closes
+        early when the input stalls, so a slow producer (`tail -f`) gets each
+        answer without waiting. (One thread reads whole batches: the CLI asks a
+        terminal for one line per batch.)"""
         if self.threads == 1:
             for batch in batched(lines, batch_chars):
                 yield list(zip(batch, self.spans_batch(batch)))

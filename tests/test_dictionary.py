@@ -468,7 +468,9 @@ def test_cache_roundtrip(cache, monkeypatch):
     second = _applied(UserDictionary(dict(ENTRIES)))  # a hit: nothing stored
     assert len(stores) == 1
     np.testing.assert_array_equal(first, second)
-    UserDictionary({**ENTRIES, "信号": 0.25})  # other entries, other key
+    UserDictionary({**ENTRIES, "信号": 0.25})  # other multipliers: the same automaton
+    assert len(os.listdir(cache)) == 1
+    UserDictionary({**ENTRIES, "扫描": 2})  # other words, other key
     assert len(os.listdir(cache)) == 2
     UserDictionary(ENTRIES, use_cache=False)
     assert len(stores) == 2
@@ -477,7 +479,7 @@ def test_cache_roundtrip(cache, monkeypatch):
 def test_cache_is_pruned(cache, monkeypatch):
     monkeypatch.setattr(dictionary, "CACHE_MAX_FILES", 2)
     for k in (2, 3, 4, 5):
-        UserDictionary({"微信号": k})
+        UserDictionary({"微信号" * k: 2})
     assert len(os.listdir(cache)) == 2
 
 
