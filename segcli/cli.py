@@ -49,7 +49,6 @@ def run(segmenter, lines: Iterable[str | Piece], out: BinaryIO, delimiter: str =
             output.flush()
         else:
             output.add(piece, piece_body)
-    output.flush()
 
 
 class _LineOutput:
@@ -162,7 +161,6 @@ def run_parallel(model, dicts, lines: Iterable[str | Piece], out: BinaryIO, deli
                 write(*pending.popleft())
         while pending:
             write(*pending.popleft())
-        output.flush()
 
 
 def _as_piece(item: str | Piece) -> Piece:
@@ -294,8 +292,8 @@ def main():
 
 
 @main.command(epilog=EXAMPLES)
-# Files are only opened when their turn comes, so a missing or unreadable one
-# is a data error (`seg: error: …`, status 1), not a usage error.
+# Files are checked by seg itself, so a missing or unreadable one is a data
+# error (`seg: error: …`, status 1), not a usage error.
 @click.argument("files", nargs=-1, type=click.Path(allow_dash=True))
 @click.option("-o", "--output", type=click.Path(), help="Write here instead of stdout.")
 @click.option("--dict", "dicts", multiple=True, type=click.Path(), metavar="FILE",

@@ -22,9 +22,6 @@ from .decode import decode
 from .encode import UNK, Vocab, normalize
 from .evaluate import score as score_words
 
-OBJECTIVES = ("softmax", "crf", "bimemm")
-
-
 @dataclass
 class Config:
     objective: str = "crf"
