@@ -9,7 +9,10 @@ import numpy as np
 
 from . import _viterbi
 
+#: The tag alphabet, owned here: single-character word, begin, middle, end.
+#: ``_viterbi.c`` mirrors these values (tests check that they agree).
 TAGS = "sbme"
+S, B, M, E = 0, 1, 2, 3
 
 # LEGAL[i, j]: may tag j follow tag i.  The C loop hard-codes the same table;
 # it is exported for callers and tests, read-only so it cannot drift from it.
@@ -51,6 +54,42 @@ def decode(scores: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     out = np.zeros(len(scores), dtype=np.uint8)
     _viterbi.viterbi(scores, starts, ends, transitions, out)
     return out
+
+
+def tags_of(words) -> np.ndarray:
+    """The uint8 tags of a sequence of words (s for one character, else b m… e)."""
+    lengths = np.fromiter(map(len, words), dtype=np.int64)
+    lengths = lengths[lengths > 0]
+    tags = np.full(int(lengths.sum()), M, dtype=np.uint8)
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    tags[starts] = B
+    tags[ends - 1] = E
+    tags[starts[lengths == 1]] = S
+    return tags
+
+
+def word_bounds(tags: np.ndarray, inside: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the words a tag sequence spells, as index arrays.
+    ``inside`` (bool, same length) restricts both to those positions: the
+    segmenter leaves whitespace out of every word."""
+    tags = np.asarray(tags)
+    begins = tags <= B  # s or b
+    finishes = (tags == S) | (tags == E)
+    if inside is not None:
+        begins &= inside
+        finishes &= inside
+    return np.flatnonzero(begins), np.flatnonzero(finishes) + 1
+
+
+def word_spans(tags: np.ndarray) -> list[tuple[int, int]]:
+    """The words of a legal tag sequence as (start, end) offsets; an illegal
+    ending (a word left open) still closes at the sequence's end."""
+    starts, ends = word_bounds(tags)
+    cuts = [0, *ends.tolist()]
+    if cuts[-1] != len(tags):
+        cuts.append(len(tags))
+    return list(zip(cuts, cuts[1:]))
 
 
 def decode_one(scores: np.ndarray, transitions: np.ndarray) -> np.ndarray:
