@@ -197,7 +197,20 @@ static PyMethodDef module_methods[] = {
 	{NULL, NULL, 0, NULL}  /* Sentinel */
 };
 
+/* The tag ids, exported so that tests can check that segcli.decode agrees. */
+static int
+module_exec(PyObject *module)
+{
+	if (PyModule_AddIntConstant(module, "S", S) < 0 ||
+	    PyModule_AddIntConstant(module, "B", B) < 0 ||
+	    PyModule_AddIntConstant(module, "M", M) < 0 ||
+	    PyModule_AddIntConstant(module, "E", E) < 0)
+		return -1;
+	return 0;
+}
+
 static PyModuleDef_Slot module_slots[] = {
+	{Py_mod_exec, module_exec},
 #ifdef Py_mod_multiple_interpreters  /* Python 3.12+ */
 	{Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif

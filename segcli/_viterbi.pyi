@@ -1,6 +1,14 @@
 """Private constrained Viterbi loop; use segcli.decode instead."""
 
+from typing import Final
+
 from typing_extensions import Buffer
+
+# The tag ids (s, b, m, e); segcli.decode owns them, these mirror the C enum.
+S: Final = 0
+B: Final = 1
+M: Final = 2
+E: Final = 3
 
 def viterbi(
     scores: Buffer,

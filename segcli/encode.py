@@ -1,14 +1,17 @@
 """Encode stage: characters to the model's vocabulary ids.
 
 Lookups go through a codepoint-indexed table so a whole batch is encoded with a
-few numpy operations. Normalisation (full-width ASCII to half-width) happens in
-the table only: the text itself is never changed.
+few numpy operations. Each character is looked up in its *lookup form*:
+full-width ASCII folded to half-width, and, where the model directory ships a
+lookup table (model.LOOKUP_FILE), traditional and variant characters mapped to
+the simplified form the model was trained on. Every mapping is one code point
+to one, so offsets stay the same, and it happens in the lookup only: the text
+itself is never changed.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -25,11 +28,26 @@ def codepoints(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
-def normalize(text: str) -> str:
-    """The lookup form of a text: full-width ASCII folded to half-width."""
-    return "".join(
-        chr(ord(ch) - _HALFWIDTH_OFFSET) if 0xFF01 <= ord(ch) <= 0xFF5E else ch for ch in text
-    )
+def from_codepoints(cps: np.ndarray) -> str:
+    return np.ascontiguousarray(cps, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def fold_table(lookup: Mapping[int, int] | None = None) -> np.ndarray:
+    """Code point -> the code point of its lookup form, for every code point:
+    full-width ASCII to half-width, then `lookup` (traditional and variant
+    characters), whose targets are folded too."""
+    fold = np.arange(0x110000, dtype=np.uint32)
+    fold[_FULLWIDTH] = _FULLWIDTH - _HALFWIDTH_OFFSET
+    if lookup:
+        sources = np.fromiter(lookup.keys(), dtype=np.int64, count=len(lookup))
+        targets = np.fromiter(lookup.values(), dtype=np.int64, count=len(lookup))
+        fold[sources] = fold[targets]
+    return fold
+
+
+def normalize(text: str, lookup: Mapping[int, int] | None = None) -> str:
+    """The lookup form of a text (see fold_table)."""
+    return from_codepoints(fold_table(lookup)[codepoints(text)])
 
 
 def _ngram_keys(char_ids: np.ndarray, last: np.ndarray, size: int, orders) -> dict[int, np.ndarray]:
@@ -106,17 +124,21 @@ class Vocab:
     the ids of character n-grams (orders 2, 3, …) and the training words that
     give the word-match features."""
 
-    def __init__(self, chars: str, ngram_keys: dict[int, np.ndarray], word_keys: dict[int, np.ndarray]):
+    def __init__(self, chars: str, ngram_keys: dict[int, np.ndarray], word_keys: dict[int, np.ndarray],
+                 lookup: Mapping[int, int] | None = None):
+        """lookup: code point -> code point of its lookup form (traditional to
+        simplified and the like), on top of the full-width fold."""
         self.chars = chars
+        self.lookup = dict(lookup or {})
         self.size = len(chars) + _FIRST_ID
         self.ngram_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(ngram_keys.items())}
         self.word_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(word_keys.items())}
         self._ngram_index = {n: KeyIndex(k) for n, k in self.ngram_keys.items()}
         self._word_index = {n: KeyIndex(k) for n, k in self.word_keys.items()}
+        self._fold = fold_table(self.lookup)
         table = np.full(0x110000, UNK, dtype=np.int64)
         table[codepoints(chars)] = np.arange(_FIRST_ID, self.size)
-        table[_FULLWIDTH] = table[_FULLWIDTH - _HALFWIDTH_OFFSET]
-        self._table = table
+        self._table = table[self._fold]
 
     @property
     def ngram_sizes(self) -> dict[int, int]:
@@ -126,23 +148,12 @@ class Vocab:
     def word_feature_count(self) -> int:
         return 2 * len(self.word_keys)
 
-    @classmethod
-    def load(cls, model_dir: Path) -> "Vocab":
-        chars = json.loads((model_dir / "vocab.json").read_text(encoding="utf-8"))["chars"]
-        with np.load(model_dir / "ngrams.npz") as stored:
-            tables = {name: stored[name] for name in stored.files}
-        pick = lambda prefix: {int(k.split("_")[1]): v for k, v in tables.items() if k.startswith(prefix)}
-        return cls(chars, pick("order_"), pick("words_"))
+    def lookup_form(self, text: str) -> str:
+        """`text` with each character replaced by its lookup form (same length)."""
+        return from_codepoints(self._fold[codepoints(text)])
 
-    def save(self, model_dir: Path) -> None:
-        (model_dir / "vocab.json").write_text(
-            json.dumps({"chars": self.chars}, ensure_ascii=False), encoding="utf-8"
-        )
-        np.savez(
-            model_dir / "ngrams.npz",
-            **{f"order_{n}": k for n, k in self.ngram_keys.items()},
-            **{f"words_{n}": k for n, k in self.word_keys.items()},
-        )
+    def lookup_codepoints(self, cps: np.ndarray) -> np.ndarray:
+        return self._fold[cps]
 
     def char_ids(self, text: str) -> np.ndarray:
         return self._table[codepoints(text)]
@@ -189,14 +200,15 @@ class Vocab:
 
     @classmethod
     def build(cls, sequences: list[str], min_char_count: int, orders: tuple[int, ...],
-              min_ngram_count: int, words=(), word_max_len: int = 0) -> "Vocab":
-        """Vocabulary of the (normalised) training sequences; rare items stay
-        UNK so the model learns what to do with unseen ones."""
+              min_ngram_count: int, words=(), word_max_len: int = 0,
+              lookup: Mapping[int, int] | None = None) -> "Vocab":
+        """Vocabulary of the training sequences, counted in their lookup form;
+        rare items stay UNK so the model learns what to do with unseen ones."""
         from collections import Counter
 
-        char_counts = Counter("".join(sequences))
+        char_counts = Counter(normalize("".join(sequences), lookup))
         chars = "".join(sorted(c for c, n in char_counts.items() if n >= min_char_count))
-        partial = cls(chars, {}, {})
+        partial = cls(chars, {}, {}, lookup)
         ids = [partial.char_ids(s) for s in sequences if s]
         flat = np.concatenate(ids)
         last = np.zeros(len(flat), dtype=bool)
@@ -205,4 +217,4 @@ class Vocab:
         for n, all_keys in _ngram_keys(flat, last, partial.size, orders).items():
             keys, counts = np.unique(all_keys, return_counts=True)
             ngram_keys[n] = keys[counts >= min_ngram_count]
-        return cls(chars, ngram_keys, partial.word_keys_of(words, word_max_len) if word_max_len else {})
+        return cls(chars, ngram_keys, partial.word_keys_of(words, word_max_len) if word_max_len else {}, lookup)

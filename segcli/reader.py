@@ -7,7 +7,10 @@ so seg never changes or drops a byte it does not understand.
 from __future__ import annotations
 
 import codecs
-from typing import BinaryIO, Iterator, NamedTuple
+import sys
+from typing import BinaryIO, Iterator, NamedTuple, Sequence
+
+from .errors import InputError
 
 ENCODING_ERRORS = "surrogateescape"
 PIECE_BYTES = 1 << 18  # a longer line is read, and segmented, in pieces of about this size
@@ -64,3 +67,38 @@ def read_pieces(stream: BinaryIO, piece_bytes: int = PIECE_BYTES) -> Iterator[Pi
 def _cut_point(text: str) -> int:
     best = max(text.rfind(sep, len(text) // 2) + 1 for sep in _CUTS)
     return best or len(text)  # no such place: any character boundary will do
+
+
+def check_inputs(names: Sequence[str]) -> None:
+    """Raises InputError for the first file that cannot be opened, so that a
+    missing one is reported before any output ("-" is standard input)."""
+    for name in names:
+        if name != "-":
+            _open(name).close()
+
+
+def read_inputs(names: Sequence[str]) -> Iterator[Piece]:
+    """The pieces of each named file in turn (standard input for "-" or no
+    names); a file that cannot be opened or read raises InputError."""
+    for name in names or ("-",):
+        if name == "-":
+            yield from read_pieces(stdin())
+            continue
+        with _open(name) as stream:
+            try:
+                yield from read_pieces(stream)
+            except OSError as e:
+                raise InputError(f"{name}: {e.strerror}") from None
+
+
+def stdin() -> BinaryIO:
+    if sys.stdin is None:  # started with stdin closed (`seg <&-`)
+        raise InputError("standard input is closed")
+    return sys.stdin.buffer
+
+
+def _open(name: str) -> BinaryIO:
+    try:
+        return open(name, "rb")
+    except OSError as e:
+        raise InputError(f"{name}: {e.strerror}") from None

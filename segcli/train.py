@@ -6,7 +6,6 @@ Only `seg train` imports this module, so `import segcli` never pulls in torch.
 from __future__ import annotations
 
 import datetime
-import json
 import math
 import random
 import time
@@ -18,9 +17,11 @@ import torch
 from torch import nn
 
 from . import __version__, corpus
-from .decode import decode
-from .encode import UNK, Vocab, normalize
+from .decode import TAGS, decode, tags_of, word_spans
+from .encode import UNK, Vocab
+from .errors import ModelError
 from .evaluate import score as score_words
+from .model import FORMAT, MODEL_FILE, PLOT_FILE, save as save_model
 
 @dataclass
 class Config:
@@ -165,7 +166,6 @@ def bimemm_loss(em, tags, mask, trans):
 
 
 LOSSES = {"softmax": softmax_loss, "crf": crf_loss, "bimemm": bimemm_loss}
-TAG_IDS = {t: i for i, t in enumerate("sbme")}
 
 
 def _chunks(words: list[str], max_len: int) -> list[list[str]]:
@@ -203,7 +203,7 @@ class Encoded:
             per_input = [np.split(f, ends[:-1]) for f in vocab.features(flat, last, word_keys)]
             for k, i in enumerate(members):
                 self.features[i] = [f[k] for f in per_input]
-        self.tags = [np.array([TAG_IDS[t] for t in corpus.tags_of(w)]) for w in lines]
+        self.tags = [tags_of(w).astype(np.int64) for w in lines]
         order = sorted(range(len(lines)), key=lambda i: len(self.ids[i]))
         self.batches: list[list[int]] = []
         cur: list[int] = []
@@ -241,17 +241,9 @@ def predict_words(model: nn.Module, data: Encoded, trans: np.ndarray) -> list[li
             ends = np.cumsum(lengths)
             tags = decode(rows, ends - lengths, ends, trans)
             for i, start, end in zip(batch, ends - lengths, ends):
-                result[i] = words_from_tags(texts[i], tags[start:end])
+                result[i] = [texts[i][a:b] for a, b in word_spans(tags[start:end])]
     model.train()
     return result
-
-
-def words_from_tags(text: str, tags: np.ndarray) -> list[str]:
-    cuts = np.flatnonzero((tags == TAG_IDS["s"]) | (tags == TAG_IDS["e"])) + 1
-    bounds = [0, *cuts.tolist()]
-    if bounds[-1] != len(text):
-        bounds.append(len(text))
-    return [text[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 def export_onnx(model: Tagger, data: Encoded, vocab: Vocab, path: Path) -> float:
@@ -282,7 +274,7 @@ def export_onnx(model: Tagger, data: Encoded, vocab: Vocab, path: Path) -> float
             got = session.run(None, dict(zip(names, [chars.numpy(), *(m.numpy() for m in features)])))[0]
             worst = max(worst, float(np.abs(expected - got).max()))
     if worst >= 1e-4:
-        raise SystemExit(f"seg: error: onnxruntime differs from PyTorch by {worst:.2e} (limit 1e-4)")
+        raise ModelError(f"onnxruntime differs from PyTorch by {worst:.2e} (limit 1e-4)")
     return worst
 
 
@@ -323,7 +315,7 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
     train_words = {w for line in train_lines for w in line}
     chunks = [c for line in train_lines for c in _chunks(line, cfg.max_train_len)]
     vocab = Vocab.build(
-        [normalize("".join(c)) for c in chunks], cfg.min_char_count, cfg.ngram_orders, cfg.min_ngram_count,
+        ["".join(c) for c in chunks], cfg.min_char_count, cfg.ngram_orders, cfg.min_ngram_count,
         train_words, cfg.word_max_len,
     )
     fold_words = None
@@ -402,17 +394,14 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
         )
     if cfg.objective != "softmax":
         print("learned transitions (rows: from, columns: to; s b m e):")
-        for tag, row in zip("sbme", trans.detach().numpy()):
+        for tag, row in zip(TAGS, trans.detach().numpy()):
             print(f"  {tag}  " + "  ".join(f"{v:+7.3f}" for v in row))
 
     out.mkdir(parents=True, exist_ok=True)
-    worst = export_onnx(model, dev_data, vocab, out / "model.onnx")
-    vocab.save(out)
-    (out / "transitions.json").write_text(json.dumps(decode_trans.tolist()) + "\n")
-    (out / "train_words.txt").write_text("\n".join(sorted(train_words)) + "\n", encoding="utf-8")
-    plot(history, out / "training.png")
+    worst = export_onnx(model, dev_data, vocab, out / MODEL_FILE)
+    plot(history, out / PLOT_FILE)
     meta = {
-        "format": 1,
+        "format": FORMAT,
         "architecture": {
             "type": "fcn",
             "char_dim": cfg.char_dim,
@@ -452,7 +441,7 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
         "seg_version": __version__,
         "torch_version": torch.__version__,
     }
-    (out / "metadata.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    save_model(out, vocab=vocab, transitions=decode_trans, train_words=train_words, metadata=meta)
     return meta
 
 

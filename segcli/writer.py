@@ -7,9 +7,11 @@ pieces' words into one output line.
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from typing import BinaryIO, Sequence
 
-from .reader import ENCODING_ERRORS
+from .errors import InputError
+
+from .reader import ENCODING_ERRORS, Piece
 
 FORMATS = ("text", "jsonl")
 Spans = Sequence[tuple[int, int]]
@@ -38,26 +40,43 @@ def body(fmt: str, text: str, spans: Spans, start: int, delimiter: str) -> bytes
     return _STYLES[fmt][1](text, spans, start, delimiter)
 
 
+def open_output(name: str) -> BinaryIO:
+    try:
+        return open(name, "wb")
+    except OSError as e:
+        raise InputError(f"{name}: {e.strerror}") from None
+
+
 class LineWriter:
-    """Frames the bodies of consecutive pieces into whole output lines."""
+    """Frames the bodies of consecutive pieces into whole output lines: a
+    batch can end inside a long line, whose rest waits for the next batch."""
 
     def __init__(self, fmt: str, delimiter: str):
         self._head, _, separator, self._tail = _STYLES[fmt]
         self._separator = separator if separator is not None else delimiter.encode("utf-8", ENCODING_ERRORS)
         self._open = False
         self._has_words = False
+        self._parts: list[bytes] = []
+        self._whole = 0  # how many of _parts make up whole lines
 
-    def piece(self, piece_body: bytes, ends_line: bool) -> bytes:
-        out = []
+    def add(self, piece: Piece, piece_body: bytes) -> None:
+        """Adds the body of the next piece (see body())."""
         if not self._open:
-            out.append(self._head)
+            self._parts.append(self._head)
             self._open, self._has_words = True, False
         if piece_body:
             if self._has_words:
-                out.append(self._separator)
-            out.append(piece_body)
+                self._parts.append(self._separator)
+            self._parts.append(piece_body)
             self._has_words = True
-        if ends_line:
-            out.append(self._tail)
+        if piece.ends_line:
+            self._parts.append(self._tail)
             self._open = False
-        return b"".join(out)
+            self._whole = len(self._parts)
+
+    def whole_lines(self) -> bytes:
+        """The lines completed since the last call, as bytes to write."""
+        data = b"".join(self._parts[: self._whole])
+        del self._parts[: self._whole]
+        self._whole = 0
+        return data

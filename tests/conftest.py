@@ -57,3 +57,11 @@ def seg_env():
 
 
 SEG = [sys.executable, "-m", "segcli"]
+
+
+def run(segmenter, lines, out, delimiter=" ", fmt="text", batch_chars=None):
+    """stream.run with a Segmenter's batch function, as `seg` runs it."""
+    from segcli import stream
+
+    stream.run(segmenter.spans_batch, lines, out, delimiter, fmt, threads=segmenter.threads,
+               batch_chars=batch_chars)

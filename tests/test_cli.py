@@ -13,10 +13,12 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from conftest import DEV_LINES, SEG, dev_text
+from conftest import DEV_LINES, SEG, dev_text, run
 
 from segcli import Segmenter, __version__
-from segcli.cli import main, run, run_parallel
+from segcli.cli import main
+from segcli.segmenter import BatchFunctionFactory
+from segcli.stream import run_parallel
 
 
 def seg(*args, input=b""):
@@ -387,7 +389,7 @@ def test_run_parallel_equals_run(segmenter, tmp_path, fmt, delimiter):
     serial = io.BytesIO()
     run(Segmenter(dicts=[d]), JOB_LINES, serial, delimiter, fmt)
     parallel = io.BytesIO()
-    run_parallel(None, [str(d)], iter(JOB_LINES), parallel, delimiter, fmt, jobs=2, chunk_chars=300)
+    run_parallel(BatchFunctionFactory(None, (str(d),)), iter(JOB_LINES), parallel, delimiter, fmt, jobs=2, chunk_chars=300)
     assert parallel.getvalue() == serial.getvalue()
     assert parallel.getvalue().count(b"\n") == len(JOB_LINES)
     if fmt == "text":

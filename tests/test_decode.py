@@ -8,7 +8,8 @@ from hypothesis.extra import numpy as hnp
 from reference_viterbi import viterbi_reference
 
 from segcli import _viterbi
-from segcli.decode import LEGAL, TAGS, decode, decode_one
+from segcli import decode as decode_module
+from segcli.decode import LEGAL, TAGS, decode, decode_one, tags_of, word_spans
 
 SETTINGS = settings(max_examples=200, deadline=None)
 NAN, INF = float("nan"), float("inf")
@@ -298,3 +299,36 @@ def test_extension_accepts_empty_everything():
     out = np.zeros(0, np.uint8)
     assert _viterbi.viterbi(np.zeros((0, 4), np.float32), np.zeros(0, np.int64),
                             np.zeros(0, np.int64), ZERO_T, out) is None
+
+
+# --- the tag alphabet ----------------------------------------------------------
+
+
+def test_extension_exports_the_tag_ids_of_decode():
+    assert (_viterbi.S, _viterbi.B, _viterbi.M, _viterbi.E) == (
+        decode_module.S, decode_module.B, decode_module.M, decode_module.E)
+    assert [TAGS[t] for t in (decode_module.S, decode_module.B, decode_module.M, decode_module.E)] == list("sbme")
+
+
+words = st.lists(st.text(st.characters(codec="utf-8"), min_size=1, max_size=6), max_size=8)
+
+
+@SETTINGS
+@given(words)
+def test_tags_of_spells_each_word(ws):
+    expected = "".join("s" if len(w) == 1 else "b" + "m" * (len(w) - 2) + "e" for w in ws)
+    tags = tags_of(ws)
+    assert tags.dtype == np.uint8
+    assert "".join(TAGS[t] for t in tags) == expected
+
+
+@SETTINGS
+@given(words)
+def test_word_spans_give_back_the_words(ws):
+    text = "".join(ws)
+    assert [text[a:b] for a, b in word_spans(tags_of(ws))] == ws
+
+
+def test_word_spans_close_an_open_word_at_the_end():
+    assert word_spans(np.array([0, 1, 2], np.uint8)) == [(0, 1), (1, 3)]
+    assert word_spans(np.array([], np.uint8)) == []

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference_viterbi import viterbi_reference
 
-from segcli import dictionary
+from segcli import dictcache, dictionary
 from segcli.dictionary import (
     DEFAULT_MULTIPLIER,
     HARD,
@@ -446,8 +446,8 @@ def cache(tmp_path, monkeypatch):
 
 def _stores(monkeypatch):
     calls = []
-    real = dictionary._cache_store
-    monkeypatch.setattr(dictionary, "_cache_store", lambda *a: (calls.append(a), real(*a)))
+    real = dictcache.store
+    monkeypatch.setattr(dictcache, "store", lambda *a: (calls.append(a), real(*a))[1])
     return calls
 
 
@@ -464,7 +464,7 @@ def test_cache_roundtrip(cache, monkeypatch):
     stores = _stores(monkeypatch)
     first = _applied(UserDictionary(ENTRIES))
     files = sorted(os.listdir(cache))
-    assert len(files) == 1 and files[0].endswith(".pkl") and len(stores) == 1
+    assert len(files) == 1 and files[0].endswith(dictcache.SUFFIX) and len(stores) == 1
     second = _applied(UserDictionary(dict(ENTRIES)))  # a hit: nothing stored
     assert len(stores) == 1
     np.testing.assert_array_equal(first, second)
@@ -477,7 +477,7 @@ def test_cache_roundtrip(cache, monkeypatch):
 
 
 def test_cache_is_pruned(cache, monkeypatch):
-    monkeypatch.setattr(dictionary, "CACHE_MAX_FILES", 2)
+    monkeypatch.setattr(dictcache, "CACHE_MAX_FILES", 2)
     for k in (2, 3, 4, 5):
         UserDictionary({"微信号" * k: 2})
     assert len(os.listdir(cache)) == 2
@@ -502,9 +502,147 @@ def test_unwritable_cache_falls_back(tmp_path, monkeypatch):
 def test_cache_dir_resolution(monkeypatch, tmp_path):
     monkeypatch.delenv("SEG_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert dictionary.cache_dir() == os.path.join(str(tmp_path), "seg")
+    assert dictcache.cache_dir() == os.path.join(str(tmp_path), "seg")
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert dictionary.cache_dir() == os.path.join(str(tmp_path), ".cache", "seg")
+    assert dictcache.cache_dir() == os.path.join(str(tmp_path), ".cache", "seg")
     monkeypatch.setenv("SEG_CACHE_DIR", "/x/y")
-    assert dictionary.cache_dir() == "/x/y"
+    assert dictcache.cache_dir() == "/x/y"
+
+
+# --- layering, updated/removed -------------------------------------------------------
+
+
+def test_names_come_from_their_layers():
+    from segcli import decode, errors
+
+    assert dictionary.DictError is errors.DictError
+    assert issubclass(DictError, errors.SegError)
+    assert (dictionary.S, dictionary.B, dictionary.M, dictionary.E) == (decode.S, decode.B, decode.M, decode.E)
+
+
+def test_compiled_arrays_are_read_only():
+    d = UserDictionary({"微信号": 10, "号": FORCE}).updated({"信号": 2})
+    for array in (d._len, d._logk, d._force, *d._singles):
+        assert not array.flags.writeable
+
+
+def test_updated_and_removed_share_the_base_automaton():
+    d = UserDictionary({"微信号": 10, "信号": 2})
+    base = d._layers[0]
+    assert d.updated({"信号": 3})._layers == (base,)
+    assert d.updated({"关注": 3})._layers[0] is base
+    assert d.removed(["信号"])._layers == (base,)
+
+
+def test_removed():
+    text = "关注微信号和信号灯"
+    d = UserDictionary({"微信号": 10, "信号": FORCE, "号": 0, "和": 1, "关注": 0.1})
+    r = d.removed(["信号", "号", "和", "absent", "信号"])
+    assert dict(r.entries) == {"微信号": 10, "关注": 0.1}
+    assert len(d) == 5 and "信号" in d and "信号" not in r  # d untouched
+    np.testing.assert_array_equal(_applied(r, text), _applied(UserDictionary({"微信号": 10, "关注": 0.1}), text))
+    assert d.removed([]) is d and d.removed(["absent", 3]) is d
+    back = r.updated({"信号": FORCE, "号": 0})  # ids of removed words are reused
+    np.testing.assert_array_equal(_applied(back, text), _applied(UserDictionary({**dict(r.entries), "信号": FORCE, "号": 0}), text))
+    with pytest.raises(TypeError):
+        d.removed("信号")  # a string is not a list of words
+
+
+def test_removed_overlay_words():
+    d = UserDictionary({"微信号": 10}).updated({"信号灯": FORCE, "和": 2})
+    r = d.removed(["信号灯", "和"])
+    np.testing.assert_array_equal(_applied(r, "微信号和信号灯"), _applied(UserDictionary({"微信号": 10}), "微信号和信号灯"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    base=st.dictionaries(st.text(ALPHABET, min_size=1, max_size=3),
+                         st.sampled_from([0.0, 0.5, 1.0, 3.0, FORCE]), max_size=6),
+    steps=st.lists(st.one_of(
+        st.dictionaries(st.text(ALPHABET, min_size=1, max_size=3),
+                        st.sampled_from([0.0, 0.5, 1.0, 3.0, FORCE]), max_size=3),
+        st.lists(st.text(ALPHABET, min_size=1, max_size=3), max_size=3)), max_size=5),
+    text=st.text(ALPHABET + "\n", max_size=20),
+)
+def test_updated_and_removed_equal_fresh_build(base, steps, text):
+    d, merged = UserDictionary(base), dict(base)
+    for step in steps:
+        if isinstance(step, dict):
+            d = d.updated(step)
+            merged.update(step)
+        else:
+            d = d.removed(step)
+            for w in step:
+                merged.pop(w, None)
+        assert dict(d.entries) == merged
+    np.testing.assert_array_equal(_applied(d, text), _applied(UserDictionary(merged), text))
+
+
+def test_string_multipliers_as_in_a_file():
+    d = UserDictionary({"微信号": "10", "号": "Force", "信号": " 0 "})
+    assert dict(d.entries) == {"微信号": 10.0, "号": FORCE, "信号": 0.0}
+
+
+def test_large_dictionary_insertion_order_changes_nothing(monkeypatch):
+    rng = np.random.default_rng(3)
+    words = {"".join(map(chr, rng.integers(0x4E00, 0x4E30, rng.integers(1, 6)))): float(k)
+             for k in rng.choice([0.0, 0.5, 2.0, 10.0, FORCE], 30_000)}
+    text = "".join(map(chr, rng.integers(0x4E00, 0x4E30, 3_000)))
+    ordered = _applied(UserDictionary(words, use_cache=False), text)
+    monkeypatch.setattr(dictionary, "_ORDER_MIN_WORDS", 10**9)
+    np.testing.assert_array_equal(ordered, _applied(UserDictionary(words, use_cache=False), text))
+
+
+# --- the bulk parser on typical large files ------------------------------------------
+
+
+@pytest.mark.parametrize("content", [
+    "微信号\n信号\n\n号\n",                      # words only
+    "微信号,10\n信号,0.5\n号,force\n",            # every line word,multiplier
+    "微信号,10\r\n信号\r\n # c\r\n号,force\r\n",  # CRLF, a comment, mixed
+    "1,000,5\n微信号,10\n",                       # a comma in a word
+    "微信号,10\n信号\n",                          # one line without a multiplier
+    "#x\n微信号\n",
+])
+def test_bulk_parser_on_typical_files(content):
+    assert dictionary._parse_fast(content) == dictionary._parse_lines(content, "f")
+
+
+# --- apply's answer: the accepted forced occurrences ----------------------------------
+
+
+def accepted_forced(entries, text):
+    """Leftmost first, then longest, dropping overlaps: [(start, end), ...]."""
+    found = sorted(((i, -len(w)) for w, k in entries.items() if k == FORCE
+                    for i in range(len(text) - len(w) + 1) if text.startswith(w, i)))
+    out, free = [], 0
+    for i, neg in found:
+        if i >= free:
+            out.append((i, i - neg))
+            free = i - neg
+    return out
+
+
+def test_apply_returns_accepted_forced_spans():
+    text = "南京市长江大桥"
+    entries = {"市长": FORCE, "南京市": FORCE, "大桥": FORCE, "江": 2}
+    starts, ends = UserDictionary(entries).apply(text, np.zeros((len(text), 4), np.float32))
+    assert starts.dtype == ends.dtype == np.int64
+    assert list(zip(starts.tolist(), ends.tolist())) == [(0, 3), (5, 7)]
+    for d, t in [(UserDictionary({"江": 2}), text), (UserDictionary({}), text), (UserDictionary(entries), ""),
+                 (UserDictionary(entries), "无关")]:
+        starts, ends = d.apply(t, np.zeros((len(t), 4), np.float32))
+        assert len(starts) == len(ends) == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=st.text(ALPHABET + "\n", max_size=30),
+    entries=st.dictionaries(
+        st.text(ALPHABET, min_size=1, max_size=4),
+        st.sampled_from([0.0, 2.0, FORCE]), max_size=6),
+)
+def test_apply_forced_spans_match_reference(text, entries):
+    starts, ends = UserDictionary(entries).apply(text, np.zeros((len(text), 4), np.float32))
+    assert list(zip(starts.tolist(), ends.tolist())) == accepted_forced(entries, text)

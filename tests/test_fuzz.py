@@ -13,9 +13,9 @@ import os
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from segcli.cli import run
 from segcli.dictionary import DictError, UserDictionary, load_dicts
 from segcli.reader import read_pieces
+from conftest import run
 
 EXAMPLES = int(os.environ.get("SEG_FUZZ_EXAMPLES", "150"))
 fuzz = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

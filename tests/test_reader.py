@@ -3,11 +3,10 @@
 import io
 
 import pytest
-from conftest import dev_text
+from conftest import dev_text, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segcli.cli import run
 from segcli.reader import read_lines, read_pieces
 
 text_strategy = st.text(

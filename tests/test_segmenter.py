@@ -7,13 +7,12 @@ import sys
 import threading
 
 import pytest
-from conftest import DEV_LINES, ROOT, dev_text
+from conftest import DEV_LINES, ROOT, dev_text, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import segcli.segmenter
+import segcli.score
 from segcli import Segmenter
-from segcli.cli import run
 from segcli.dictionary import DictError
 
 # --- the text-preservation property -------------------------------------------
@@ -128,11 +127,11 @@ def test_batching_does_not_change_output(segmenter, batch_chars):
 @pytest.mark.parametrize("window", [64, 300, None])  # None: the shipped _WINDOW
 def test_long_line_equals_unwindowed(segmenter, monkeypatch, window):
     line = dev_text(10_500) + " 扫描 二维码 " + dev_text(500)
-    assert len(line) > segcli.segmenter._WINDOW
+    assert len(line) > segcli.score.WINDOW
     if window is not None:
-        monkeypatch.setattr(segcli.segmenter, "_WINDOW", window)
+        monkeypatch.setattr(segcli.score, "WINDOW", window)
     windowed = segmenter.cut(line)
-    monkeypatch.setattr(segcli.segmenter, "_WINDOW", 10**6)
+    monkeypatch.setattr(segcli.score, "WINDOW", 10**6)
     assert segmenter.cut(line) == windowed
     check_line(line, windowed)
 

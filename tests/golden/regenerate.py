@@ -8,13 +8,18 @@ import hashlib
 from pathlib import Path
 
 from segcli import Segmenter
-from segcli.segmenter import default_model_dir
+from segcli.model import LOOKUP_FILE, MODEL_FILE, NGRAMS_FILE, TRANSITIONS_FILE, VOCAB_FILE, default_dir
 
 HERE = Path(__file__).parent
 
 
 def model_sha256() -> str:
-    return hashlib.sha256((default_model_dir() / "model.onnx").read_bytes()).hexdigest()
+    """One hash over every model file that decides the output."""
+    digest = hashlib.sha256()
+    for name in (MODEL_FILE, NGRAMS_FILE, VOCAB_FILE, TRANSITIONS_FILE, LOOKUP_FILE):
+        path = default_dir() / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
+    return digest.hexdigest()
 
 
 def outputs() -> dict[str, str]:

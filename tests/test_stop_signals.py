@@ -1,0 +1,115 @@
+"""Ctrl-C and SIGTERM at random moments of a `seg --jobs N` run.
+
+Each run must end with status 128 + signal, print no traceback, leave no
+worker process behind and write only whole lines. CI runs a few runs; the
+full campaign (200 runs) is
+
+    pytest -m stress tests/test_stop_signals.py
+"""
+
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import SEG, dev_text
+
+LINES = [dev_text(120)[: 60 + k % 60] for k in range(30000)]
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("signals") / "in.txt"
+    path.write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    return path
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether the process has installed its own SIGTERM handler (SigCgt in
+    /proc): from then on seg, not Python's start-up, answers signals."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+    return bool(caught >> (signal.SIGTERM - 1) & 1)
+
+
+def _session_members(sid: int) -> list[int]:
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":  # fields[3]: session id
+                members.append(int(entry))
+    return members
+
+
+def interrupted_run(seg_env, source: Path, jobs: int, signum: int, delay: float) -> None:
+    # Its own session: the SIGINT goes to the whole process group, as Ctrl-C in
+    # a terminal does, so the workers get it too; SIGTERM goes to seg alone, as
+    # `kill` does.
+    with open(source, "rb") as stdin:
+        proc = subprocess.Popen(SEG + ["--jobs", str(jobs)], stdin=stdin, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=seg_env, start_new_session=True)
+    out, err = [], []
+    readers = [threading.Thread(target=lambda s=s, b=b: b.append(s.read())) for s, b in
+               ((proc.stdout, out), (proc.stderr, err))]
+    for reader in readers:
+        reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not _catches_sigterm(proc.pid) and proc.poll() is None:
+            assert time.monotonic() < deadline, "seg never installed its signal handlers"
+            time.sleep(0.005)
+        time.sleep(delay)
+        if signum == signal.SIGINT:
+            os.killpg(proc.pid, signum)
+        else:
+            os.kill(proc.pid, signum)
+        status = proc.wait(timeout=60)
+        for reader in readers:
+            reader.join(timeout=60)
+        stdout, stderr = out[0], err[0]
+        context = f"--jobs {jobs}, signal {signum} after {delay:.3f}s: status {status}, stderr {stderr[-500:]!r}"
+        assert status == 128 + signum, context
+        assert stderr == b"", context
+        text = stdout.decode()
+        assert text == "" or text.endswith("\n"), context
+        got = text.split("\n")[:-1]
+        assert [line.replace(" ", "") for line in got] == LINES[: len(got)], context
+        deadline = time.monotonic() + 10
+        while _session_members(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _session_members(proc.pid) == [], f"processes left behind; {context}"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stop_signal_while_running(seg_env, source, jobs, signum):
+    rng = random.Random(f"{jobs}-{signum}")
+    for _ in range(2):
+        interrupted_run(seg_env, source, jobs, signum, rng.uniform(0, 2.5))
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("run", range(50))
+@pytest.mark.parametrize("jobs", [2, 3])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_stop_signal_stress(seg_env, source, jobs, signum, run):
+    # Moments from the handlers' installation to well into the output:
+    # model loading, workers starting, chunks being fed, results collected.
+    interrupted_run(seg_env, source, jobs, signum, random.Random(f"{jobs}-{signum}-{run}").uniform(0, 3.0))
