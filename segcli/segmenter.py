@@ -6,7 +6,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -34,9 +34,12 @@ class Segmenter:
     swaps in a new compiled dictionary rather than changing the old one.
     """
 
-    def __init__(self, model: str | Path | None = None, dicts: Iterable[str | Path] = (), *, threads: int = 0):
+    def __init__(self, model: str | Path | None = None, dicts: Iterable[str | Path] = (), *, threads: int = 0,
+                 progress: Callable[[str], None] | None = None):
         """threads: batches scored at once (0: one per available core).
-        Raises ModelError for a missing or damaged model, DictError for a bad dictionary."""
+        progress: told when compiling a large dictionary will take a while.
+        Raises ModelError for a missing or damaged model, DictError for a bad
+        dictionary, CacheError for an unsafe $SEG_CACHE_DIR."""
         loaded = load_model(model)
         self.metadata = loaded.metadata
         self.vocab = loaded.vocab
@@ -46,7 +49,8 @@ class Segmenter:
         entries, self.duplicate_words = load_dicts(list(dicts))
         # Words are matched on the lookup form of the text, so 微信号 also
         # applies to 微信號 and a traditional entry to simplified text.
-        self._dictionary = UserDictionary({self.vocab.lookup_form(w): k for w, k in entries.items()})
+        self._dictionary = UserDictionary({self.vocab.lookup_form(w): k for w, k in entries.items()},
+                                          progress=progress)
         self._dictionary_lock = threading.Lock()
 
     def add_word(self, word: str, multiplier: float | str = DEFAULT_MULTIPLIER) -> None:

@@ -22,10 +22,12 @@ def _text_body(text: str, spans: Spans, start: int, delimiter: str) -> bytes:
 
 
 def _jsonl_body(text: str, spans: Spans, start: int, delimiter: str) -> bytes:
-    # ensure_ascii keeps undecodable input bytes (lone surrogates) valid JSON.
+    # UTF-8 as it is; only the lone surrogates that stand for undecodable
+    # input bytes cannot be encoded, and backslashreplace writes them as the
+    # JSON escape \udcXX, so the line stays valid JSON.
     return ", ".join(
-        json.dumps({"word": text[a:b], "start": start + a, "end": start + b}, ensure_ascii=True) for a, b in spans
-    ).encode("ascii")
+        json.dumps({"word": text[a:b], "start": start + a, "end": start + b}, ensure_ascii=False) for a, b in spans
+    ).encode("utf-8", "backslashreplace")
 
 
 # format: (line head, body of one piece's words, separator between pieces, line tail)

@@ -96,8 +96,9 @@ def test_jsonl_offsets(tmp_path):
     data = "\n".join(lines).encode("utf-8", "surrogateescape") + b"\n"
     result = seg("--format", "jsonl", input=b"\xef\xbb\xbf" + data)
     assert result.exit_code == 0
-    out_lines = result.stdout_bytes.decode("ascii").splitlines()
+    out_lines = result.stdout_bytes.decode("utf-8").splitlines()  # strict: lone surrogates come escaped
     assert len(out_lines) == len(lines)
+    assert "中文" in result.stdout_bytes.decode("utf-8") and "\\udc80" in out_lines[-2]
     for line, out in zip(lines, out_lines):
         tokens = json.loads(out)["tokens"]
         assert all(line[t["start"]:t["end"]] == t["word"] for t in tokens)

@@ -197,6 +197,66 @@ def test_dictionary_file(tmp_path):
     assert "码，关注微" in Segmenter(dicts=[path]).cut(TEXT)
 
 
+# --- remove_word ----------------------------------------------------------------
+
+def test_remove_word_returns_the_model_to_itself():
+    segmenter = Segmenter()
+    plain = segmenter.cut(TEXT)
+    segmenter.add_word("码，关注微", "force")
+    assert "码，关注微" in segmenter.cut(TEXT)
+    assert segmenter.remove_word("码，关注微") is True
+    assert segmenter.cut(TEXT) == plain
+    assert segmenter.remove_word("码，关注微") is False  # not there: a no-op
+    assert segmenter.remove_word("从未加过") is False
+
+
+def test_dictionary_applies_to_the_lookup_form():
+    segmenter = Segmenter()
+    segmenter.add_word("码，关注微", "force")  # simplified entry, traditional text
+    assert "碼，關注微" in segmenter.cut("扫描二維碼，關注微信號。")
+    segmenter.add_word("二維碼，關", "force")  # traditional entry, simplified text
+    assert "二维码，关" in segmenter.cut("扫描二维码，关注微信号。")
+
+
+def test_concurrent_cuts_see_one_dictionary_or_the_other():
+    segmenter = Segmenter(threads=1)
+    lines = [dev_text(40 + 7 * k)[: 30 + 7 * k] for k in range(12)]
+    word = "码，关注微"
+    without = [segmenter.cut(line) for line in lines]
+    segmenter.add_word(word, "force")
+    with_word = [segmenter.cut(line) for line in lines]
+    assert with_word != without  # the word makes a difference on these lines
+    segmenter.remove_word(word)
+    stop = threading.Event()
+    failures: list = []
+
+    def toggle():
+        while not stop.is_set():
+            segmenter.add_word(word, "force")
+            segmenter.remove_word(word)
+
+    def cut():
+        try:
+            for _ in range(30):
+                for k, line in enumerate(lines):
+                    assert segmenter.cut(line) in (without[k], with_word[k]), line
+                for k, words in enumerate(segmenter.cut_lines(lines)):
+                    assert words in (without[k], with_word[k])
+        except BaseException as e:  # reported by the main thread
+            failures.append(e)
+
+    toggler = threading.Thread(target=toggle)
+    cutters = [threading.Thread(target=cut) for _ in range(8)]
+    toggler.start()
+    for thread in cutters:
+        thread.start()
+    for thread in cutters:
+        thread.join()
+    stop.set()
+    toggler.join()
+    assert failures == []
+
+
 # --- threads -----------------------------------------------------------------
 
 def test_shared_by_threads(segmenter):
