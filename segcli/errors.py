@@ -17,6 +17,10 @@ class ModelError(SegError):
     """A model directory is missing, incomplete or damaged."""
 
 
+class UnknownStandardError(ModelError, ValueError):
+    """The model knows no segmentation standard of that name."""
+
+
 class InputError(SegError):
     """An input or output file cannot be opened, read or written."""
 

@@ -37,6 +37,8 @@ from dataclasses import asdict, dataclass
 from itertools import accumulate
 from typing import Any, Union
 
+from .errors import InputError
+
 __all__ = [
     "Scores",
     "score",
@@ -189,8 +191,14 @@ def score(
 def _lines(path_or_lines: PathOrLines) -> Iterable[str]:
     """Lines of a UTF-8 file (BOM dropped, split on "\\n" only) or of an iterable."""
     if isinstance(path_or_lines, (str, bytes, os.PathLike)):
-        with open(path_or_lines, "rb") as f:
-            text = f.read().decode("utf-8")  # read_segmented drops a BOM, from files and iterables alike
+        name = os.fsdecode(path_or_lines)
+        try:
+            with open(path_or_lines, "rb") as f:
+                text = f.read().decode("utf-8")  # read_segmented drops a BOM, from files and iterables alike
+        except OSError as e:
+            raise InputError(f"{name}: {e.strerror or e}") from None
+        except UnicodeDecodeError as e:
+            raise InputError(f"{name}: invalid UTF-8 at byte {e.start}") from None
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()  # the final newline terminates, it does not start, a line

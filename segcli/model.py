@@ -4,12 +4,21 @@ A model directory holds
 
 * ``model.onnx``: the tagger, per-character log-probabilities of s b m e;
 * ``vocab.json`` and ``ngrams.npz``: the inputs' vocabulary (``encode.Vocab``);
-* ``transitions.json``: the 4 x 4 tag transition scores for decoding;
+* ``transitions.json``: the 4 x 4 tag transition scores for decoding, one
+  matrix per annotation standard: ``{"pku": [[…], …], "weibo": …}`` (format 1:
+  a bare 4 x 4 list, the one standard "pku");
 * ``lookup.npy`` (optional): code point -> lookup form, traditional and variant
   characters to the simplified ones the model knows (see variants.py);
-* ``train_words.txt``: the training words, one a line (for OOV figures);
-* ``metadata.json``: architecture, training settings and scores;
+* ``train_words.txt``: the training words of every standard, one a line (for
+  OOV figures); ``train_words_<standard>.txt``: those of one standard (format 2);
+* ``metadata.json``: architecture, training settings and scores; in format 2,
+  ``standards`` lists the annotation standards in id order, each with its
+  description and corpora, and ``dev`` holds the dev scores per standard;
 * ``training.png``: a plot of the training run (not read back).
+
+A model trained on several standards (format 2) takes the standard's id as
+one more ONNX input, ``standard``: int64, shape (batch,), the position of the
+standard in ``Model.standards`` (when ``Model.standard_input``).
 
 This module is the only one that knows these names and formats.
 """
@@ -20,13 +29,14 @@ import contextlib
 import json
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .corpus import DEFAULT_STANDARD, STANDARD_NAME, describe
 from .encode import Vocab
-from .errors import ModelError
+from .errors import InputError, ModelError, UnknownStandardError
 from .evaluate import read_word_list
 
 MODEL_FILE = "model.onnx"
@@ -37,7 +47,8 @@ TRAIN_WORDS_FILE = "train_words.txt"
 METADATA_FILE = "metadata.json"
 PLOT_FILE = "training.png"
 LOOKUP_FILE = "lookup.npy"
-FORMAT = 1  # metadata["format"]: the version of this layout
+FORMAT = 2  # metadata["format"] of the models save() writes: the version of this layout
+FORMATS = (1, 2)  # the versions load() reads
 
 # What reading a damaged file can raise, besides what load() checks itself.
 _READ_ERRORS = (OSError, ValueError, TypeError, KeyError, IndexError, EOFError, zipfile.BadZipFile)
@@ -50,6 +61,11 @@ def default_dir() -> Path:
     return installed if installed.is_dir() else Path(__file__).parent.parent / "models"
 
 
+def train_words_file(standard: str) -> str:
+    """The file name of one standard's training words (format 2)."""
+    return f"train_words_{standard}.txt"
+
+
 @dataclass(frozen=True, eq=False)
 class Model:
     """A loaded model directory (all but the ONNX graph, which the scorer opens)."""
@@ -57,7 +73,41 @@ class Model:
     directory: Path
     metadata: dict
     vocab: Vocab
-    transitions: np.ndarray  # float32 (4, 4)
+    transitions: dict[str, np.ndarray]  # standard -> float32 (4, 4), in id order
+    standards: tuple[str, ...] = (DEFAULT_STANDARD,)  # position = the standard's id
+    standard_input: bool = False  # does the ONNX graph take the "standard" input
+    descriptions: dict[str, str] = field(default_factory=dict)  # standard -> description ("" if none)
+
+    @property
+    def format(self) -> int:
+        return int(self.metadata.get("format", 1))
+
+    @property
+    def default_standard(self) -> str:
+        """The first standard (pku for the shipped recipe)."""
+        return self.standards[0]
+
+    def standard_id(self, standard: str | None = None) -> int:
+        """The id to feed as the "standard" input (default: the default
+        standard); a name the model does not know raises ModelError."""
+        if standard is None:
+            return 0
+        try:
+            return self.standards.index(standard)
+        except ValueError:
+            raise UnknownStandardError(f"unknown standard {standard!r}; this model knows: "
+                             f"{', '.join(self.standards)}") from None
+
+    def dev_scores(self, standard: str | None = None) -> dict | None:
+        """The dev scores recorded for a standard (default: the default
+        standard), as metadata["dev"] holds them in either format; None if absent."""
+        index = self.standard_id(standard)
+        dev = self.metadata.get("dev")
+        if not isinstance(dev, dict):
+            return None
+        if self.format == 1:
+            return dev
+        return dev.get(self.standards[index])
 
     @property
     def onnx_path(self) -> Path:
@@ -75,9 +125,14 @@ class Model:
         architecture = self.metadata["architecture"]
         return architecture["kernel"] // 2 * max(1, *architecture["dilations"])
 
-    def train_words(self) -> set[str] | None:
-        """The words the model was trained on; None if the directory has no list."""
+    def train_words(self, standard: str | None = None) -> set[str] | None:
+        """The words the model was trained on: of every standard (None), or of
+        one (an unknown name raises ModelError); None if the directory has no list."""
         path = self.directory / TRAIN_WORDS_FILE
+        if standard is not None:
+            self.standard_id(standard)
+            if self.format >= 2:
+                path = self.directory / train_words_file(standard)
         if not path.exists():
             return None
         with _reading(path):
@@ -91,6 +146,8 @@ def _reading(path: Path):
         yield
     except ModelError:
         raise
+    except InputError as e:  # what evaluate's readers raise, the file already named
+        raise ModelError(f"cannot load model: {e}") from None
     except UnicodeDecodeError as e:
         raise _damaged(path, f"invalid UTF-8 at byte {e.start}") from None
     except OSError as e:
@@ -123,12 +180,26 @@ def load(directory: str | Path | None = None) -> Model:
 
     path = directory / METADATA_FILE
     metadata = _read_json(path)
+    if not isinstance(metadata, dict):
+        raise _damaged(path, "expected a JSON object")
+    fmt = metadata.get("format", 1)
+    if fmt not in FORMATS or isinstance(fmt, bool):
+        raise _damaged(path, f"format {fmt!r} is not one this seg reads ({', '.join(map(str, FORMATS))})")
     try:  # what Model.context and Model.gap compute
         architecture = metadata["architecture"]
         int(architecture["context"])
         architecture["kernel"] // 2 * max(1, *architecture["dilations"])
     except (KeyError, IndexError, TypeError, ValueError):
         raise _damaged(path, "no valid architecture (context, kernel, dilations)") from None
+    if fmt == 1:
+        standards = (DEFAULT_STANDARD,)
+        descriptions = {DEFAULT_STANDARD: describe(DEFAULT_STANDARD)}
+        standard_input = False
+    else:
+        standards, descriptions = _standards(path, metadata)
+        standard_input = metadata["architecture"].get("standard_input", False)
+        if not isinstance(standard_input, bool):
+            raise _damaged(path, "architecture.standard_input is not true or false")
 
     path = directory / VOCAB_FILE
     chars = _read_json(path)
@@ -152,27 +223,76 @@ def load(directory: str | Path | None = None) -> Model:
 
     path = directory / TRANSITIONS_FILE
     values = _read_json(path)
-    try:
-        transitions = np.array(values, dtype=np.float32)
-    except (TypeError, ValueError):
-        transitions = None
-    if transitions is None or transitions.shape != (4, 4):
-        raise _damaged(path, "expected a 4 x 4 matrix of numbers")
+    if fmt == 1:
+        transitions = {DEFAULT_STANDARD: _matrix(path, values, "expected a 4 x 4 matrix of numbers")}
+    else:
+        expected = f"expected a 4 x 4 matrix of numbers for each of {', '.join(standards)}"
+        if not isinstance(values, dict) or sorted(values) != sorted(standards):
+            raise _damaged(path, expected)
+        transitions = {name: _matrix(path, values[name], expected) for name in standards}
 
     path = directory / MODEL_FILE
     with _reading(path):
         path.stat()  # the scorer opens it; a missing file is reported here, by name
 
-    return Model(directory, metadata, vocab, transitions)
+    return Model(directory, metadata, vocab, transitions, standards, standard_input, descriptions)
 
 
-def save(directory: str | Path, *, vocab: Vocab, transitions: np.ndarray, train_words, metadata: dict) -> None:
+def _matrix(path: Path, values, expected: str) -> np.ndarray:
+    try:
+        matrix = np.array(values, dtype=np.float32)
+    except (TypeError, ValueError):
+        matrix = None
+    if matrix is None or matrix.shape != (4, 4):
+        raise _damaged(path, expected)
+    return matrix
+
+
+def _standards(path: Path, metadata: dict) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The standards (in id order) and descriptions of a format-2 metadata.json."""
+    entries = metadata.get("standards")
+    names = []
+    descriptions = {}
+    if isinstance(entries, list):
+        for entry in entries:
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if not isinstance(name, str) or not STANDARD_NAME.fullmatch(name) or name in descriptions:
+                break
+            description = entry.get("description", "")
+            names.append(name)
+            descriptions[name] = description if isinstance(description, str) else ""
+        else:
+            if names:
+                return tuple(names), descriptions
+    raise _damaged(path, 'expected "standards": [{"name": …}, …], distinct names of a-z 0-9 _')
+
+
+def save(directory: str | Path, *, vocab: Vocab, transitions, train_words, metadata: dict,
+         standard_words: Mapping[str, object] | None = None) -> None:
     """Writes everything of a model directory but the ONNX graph (``MODEL_FILE``)
-    and the plot (``PLOT_FILE``), which their producers write themselves."""
+    and the plot (``PLOT_FILE``), which their producers write themselves.
+
+    The layout follows ``metadata["format"]`` (default FORMAT). Format 2:
+    ``transitions`` maps each standard of ``metadata["standards"]`` to its
+    4 x 4 matrix, ``standard_words`` (optional) each standard to its training
+    words. Format 1: ``transitions`` is one 4 x 4 matrix (or a mapping with one)."""
     directory = Path(directory)
-    transitions = np.asarray(transitions, dtype=np.float32)
-    if transitions.shape != (4, 4):
-        raise ValueError(f"transitions: expected shape (4, 4), got {transitions.shape}")
+    fmt = metadata.get("format", FORMAT)
+    if fmt == 1:
+        if isinstance(transitions, Mapping):
+            if len(transitions) != 1:
+                raise ValueError("transitions: format 1 holds one matrix")
+            transitions = next(iter(transitions.values()))
+        matrices = _checked(transitions, "transitions")
+    elif fmt == 2:
+        if not isinstance(transitions, Mapping):
+            raise ValueError("transitions: format 2 needs a mapping of standard -> 4 x 4 matrix")
+        names = [s["name"] for s in metadata.get("standards", [])]
+        if sorted(names) != sorted(transitions):
+            raise ValueError(f"transitions: expected the standards {names}, got {list(transitions)}")
+        matrices = {name: _checked(transitions[name], f"transitions[{name!r}]") for name in names}
+    else:
+        raise ValueError(f"format {fmt!r}: save() writes formats {FORMATS}")
     directory.mkdir(parents=True, exist_ok=True)
     (directory / VOCAB_FILE).write_text(json.dumps({"chars": vocab.chars}, ensure_ascii=False), encoding="utf-8")
     np.savez(
@@ -182,11 +302,26 @@ def save(directory: str | Path, *, vocab: Vocab, transitions: np.ndarray, train_
     )
     if vocab.lookup:
         save_lookup(vocab.lookup, directory / LOOKUP_FILE)
-    (directory / TRANSITIONS_FILE).write_text(json.dumps(transitions.tolist()) + "\n")
+    if isinstance(matrices, dict):
+        text = json.dumps({name: m.tolist() for name, m in matrices.items()})
+    else:
+        text = json.dumps(matrices.tolist())
+    (directory / TRANSITIONS_FILE).write_text(text + "\n")
     (directory / TRAIN_WORDS_FILE).write_text("\n".join(sorted(train_words)) + "\n", encoding="utf-8")
+    for name, words in (standard_words or {}).items():
+        if fmt == 1 or not STANDARD_NAME.fullmatch(name):
+            raise ValueError(f"standard_words: no per-standard word list {name!r} in format {fmt}")
+        (directory / train_words_file(name)).write_text("\n".join(sorted(words)) + "\n", encoding="utf-8")
     (directory / METADATA_FILE).write_text(
         json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
+
+
+def _checked(matrix, name: str) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.shape != (4, 4):
+        raise ValueError(f"{name}: expected shape (4, 4), got {matrix.shape}")
+    return matrix
 
 
 def save_lookup(mapping: Mapping[int, int], path: str | Path) -> None:

@@ -16,6 +16,7 @@ from .errors import ModelError
 
 WINDOW = 2048  # characters in a row handed to the model
 RUN_CHARS = 16384  # characters per onnxruntime run: bounds its memory
+STANDARD_INPUT = "standard"  # the input that names the segmentation standard
 
 
 # onnxruntime's own exception types (they derive from Exception only).
@@ -34,7 +35,7 @@ class Scorer:
     position's scores, which sizes the margins of a windowed row.
     """
 
-    def __init__(self, model_path: Path, gap: int, context: int):
+    def __init__(self, model_path: Path, gap: int, context: int, standard_id: int | None = None):
         options = onnxruntime.SessionOptions()
         # One thread per run: split across threads, a convolution's sums come
         # out a few ulps different depending on the batch's shape, which could
@@ -49,14 +50,20 @@ class Scorer:
         except (OSError, RuntimeError, *_ONNXRUNTIME_ERRORS) as e:  # a damaged or foreign file
             first_line = (str(e).strip().splitlines() or [""])[0]
             raise ModelError(f"cannot load model: {model_path}: {type(e).__name__}: {first_line}") from None
-        self._inputs = [i.name for i in self._session.get_inputs()]
+        self._inputs = [i.name for i in self._session.get_inputs() if i.name != STANDARD_INPUT]
+        # A multi-standard model takes the standard's id, one per row.
+        self._standard_id = standard_id if any(
+            i.name == STANDARD_INPUT for i in self._session.get_inputs()) else None
         self.gap = gap
         self.context = context
 
     def run(self, chars: np.ndarray, features: list[np.ndarray]) -> np.ndarray:
         """Log-probabilities of s, b, m, e: float32 (rows, length, 4).
         Inputs: the char ids, then the other features in the model's input order."""
-        return self._session.run(None, dict(zip(self._inputs, [chars, *features])))[0]
+        feed = dict(zip(self._inputs, [chars, *features]))
+        if self._standard_id is not None:
+            feed[STANDARD_INPUT] = np.full(len(chars), self._standard_id, dtype=np.int64)
+        return self._session.run(None, feed)[0]
 
     def score(self, char_ids: np.ndarray, features: list[np.ndarray], starts: np.ndarray,
               ends: np.ndarray) -> np.ndarray:

@@ -34,17 +34,24 @@ class Segmenter:
     swaps in a new compiled dictionary rather than changing the old one.
     """
 
-    def __init__(self, model: str | Path | None = None, dicts: Iterable[str | Path] = (), *, threads: int = 0,
-                 progress: Callable[[str], None] | None = None):
-        """threads: batches scored at once (0: one per available core).
+    def __init__(self, model: str | Path | None = None, dicts: Iterable[str | Path] = (), *,
+                 standard: str | None = None, threads: int = 0, progress: Callable[[str], None] | None = None):
+        """standard: the segmentation standard to cut by (see `standards`;
+        default: the model's first, pku for the shipped model).
+        threads: batches scored at once (0: one per available core).
         progress: told when compiling a large dictionary will take a while.
-        Raises ModelError for a missing or damaged model, DictError for a bad
-        dictionary, CacheError for an unsafe $SEG_CACHE_DIR."""
+        Raises ModelError for a missing or damaged model or an unknown
+        standard, DictError for a bad dictionary, CacheError for an unsafe
+        $SEG_CACHE_DIR."""
         loaded = load_model(model)
         self.metadata = loaded.metadata
         self.vocab = loaded.vocab
-        self.transitions = loaded.transitions
-        self._scorer = Scorer(loaded.onnx_path, gap=loaded.gap, context=loaded.context)
+        self.standards = dict(loaded.descriptions)
+        self.standard = standard or loaded.default_standard
+        standard_id = loaded.standard_id(self.standard)
+        self.transitions = loaded.transitions[self.standard]
+        self._scorer = Scorer(loaded.onnx_path, gap=loaded.gap, context=loaded.context,
+                              standard_id=standard_id if loaded.standard_input else None)
         self.threads = threads or _available_cores()
         entries, self.duplicate_words = load_dicts(list(dicts))
         # Words are matched on the lookup form of the text, so 微信号 also
@@ -137,9 +144,10 @@ class BatchFunctionFactory:
 
     model: str | Path | None
     dicts: tuple[str | Path, ...] = ()
+    standard: str | None = None
 
     def __call__(self) -> stream.BatchFunction:
-        return Segmenter(self.model, self.dicts, threads=1).spans_batch
+        return Segmenter(self.model, self.dicts, standard=self.standard, threads=1).spans_batch
 
 
 def _available_cores() -> int:

