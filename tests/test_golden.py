@@ -23,7 +23,7 @@ def test_golden_files_are_pinned_to_the_shipped_model():
     )
 
 
-@pytest.mark.parametrize("name", ["expected.txt", "expected_dict.txt"])
+@pytest.mark.parametrize("name", ["expected.txt", "expected_dict.txt", "expected_ctb.txt", "expected_weibo.txt"])
 def test_golden_output(name):
     expected = (GOLDEN / name).read_text(encoding="utf-8")
     assert _regenerate().outputs()[name] == expected

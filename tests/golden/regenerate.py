@@ -25,8 +25,9 @@ def model_sha256() -> str:
 def outputs() -> dict[str, str]:
     lines = (HERE / "input.txt").read_text(encoding="utf-8").splitlines()
     result = {}
-    for name, dicts in (("expected.txt", ()), ("expected_dict.txt", (HERE / "dict.txt",))):
-        segmenter = Segmenter(dicts=dicts)
+    for name, dicts, standard in (("expected.txt", (), "pku"), ("expected_dict.txt", (HERE / "dict.txt",), "pku"),
+                                  ("expected_ctb.txt", (), "ctb"), ("expected_weibo.txt", (), "weibo")):
+        segmenter = Segmenter(dicts=dicts, standard=standard)
         result[name] = "".join(" ".join(words) + "\n" for words in segmenter.cut_lines(lines))
     return result
 
