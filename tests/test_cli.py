@@ -226,10 +226,11 @@ def big_input(path, lines=4000):
     return path
 
 
-def test_head_closes_the_pipe_quietly(tmp_path, seg_env):
-    big = big_input(tmp_path / "big.txt")
+@pytest.mark.parametrize("args", ["", "--jobs 2"])  # no leaked-semaphore warnings either
+def test_head_closes_the_pipe_quietly(tmp_path, seg_env, args):
+    big = big_input(tmp_path / "big.txt", lines=20000)
     err = tmp_path / "err.txt"
-    cmd = (f'{" ".join(SEG)} < "{big}" 2> "{err}" | head -1; '
+    cmd = (f'{" ".join(SEG)} {args} < "{big}" 2> "{err}" | head -1; '
            'echo "status=${PIPESTATUS[0]}"')
     proc = subprocess.run(["bash", "-c", cmd], env=seg_env, capture_output=True, timeout=120)
     out = proc.stdout.decode().splitlines()
