@@ -56,9 +56,14 @@ class Segmenter:
         entries, self.duplicate_words = load_dicts(list(dicts))
         # Words are matched on the lookup form of the text, so 微信号 also
         # applies to 微信號 and a traditional entry to simplified text.
-        self._dictionary = UserDictionary({self.vocab.lookup_form(w): k for w, k in entries.items()},
-                                          progress=progress)
+        self._dictionary = UserDictionary(self._lookup_entries(entries), progress=progress)
         self._dictionary_lock = threading.Lock()
+
+    def _lookup_entries(self, entries: dict[str, float]) -> dict[str, float]:
+        # One pass over all the words (they hold no whitespace, and no lookup
+        # form is one): a million-word dictionary must not cost a million calls.
+        words = self.vocab.lookup_form("\n".join(entries)).split("\n") if entries else []
+        return dict(zip(words, entries.values()))
 
     def add_word(self, word: str, multiplier: float | str = DEFAULT_MULTIPLIER) -> None:
         """Adds or replaces one dictionary word: a multiplier k > 1 encourages it,
