@@ -31,3 +31,7 @@ class CorpusError(SegError):
 
 class CacheError(SegError):
     """The dictionary cache directory the user named cannot be used safely."""
+
+
+class WorkerDied(SegError):
+    """A --jobs worker process ended without answering (killed, out of memory)."""

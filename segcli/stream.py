@@ -18,6 +18,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
+from .errors import WorkerDied
 from .reader import Piece
 from .writer import LineWriter, body
 
@@ -206,10 +207,6 @@ _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _live_workers: set = set()  # this process's workers, killed by exit_now
 
 
-class WorkerDied(RuntimeError):
-    """A worker process ended without answering (killed, out of memory)."""
-
-
 class _Worker:
     """One worker process and its two one-way pipes. No multiprocessing
     queues or locks: those are semaphores that an early exit would leak."""
@@ -265,6 +262,9 @@ class _Worker:
             try:
                 self._tasks.send(None)
             except OSError:
+                self.process.kill()
+            self.process.join(timeout=30)  # it has nothing left to do; never wait for ever
+            if self.process.exitcode is None:
                 self.process.kill()
         self.process.join()
         _live_workers.discard(self.process)

@@ -113,3 +113,25 @@ def test_stop_signal_stress(seg_env, source, jobs, signum, run):
     # Moments from the handlers' installation to well into the output:
     # model loading, workers starting, chunks being fed, results collected.
     interrupted_run(seg_env, source, jobs, signum, random.Random(f"{jobs}-{signum}-{run}").uniform(0, 3.0))
+
+
+def test_a_killed_worker_is_one_line_error(seg_env, source):
+    with open(source, "rb") as stdin:
+        proc = subprocess.Popen(SEG + ["--jobs", "2"], stdin=stdin, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=seg_env)
+    try:
+        deadline = time.monotonic() + 60
+        workers = []
+        while not workers:
+            assert time.monotonic() < deadline and proc.poll() is None, "no worker started"
+            time.sleep(0.05)
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            workers = [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        os.kill(workers[0], signal.SIGKILL)
+        assert proc.wait(timeout=60) == 1
+        stderr = proc.stderr.read().decode()
+        assert stderr.startswith("seg: error: a worker process ended unexpectedly") and stderr.count("\n") == 1
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
