@@ -166,8 +166,9 @@ def eval_command(gold, pred, train_words, dicts, model, standard, as_json):
         if pred_lines is None:
             segmenter = _segmenter(model, dicts, standard)
             pred_lines = list(segmenter.cut_lines("".join(line) for line in gold_lines))
-        if words is None:
-            words = models.load(model).train_words(_check_standard(model, standard))
+        if words is None:  # OOV against the standard's own training words
+            loaded = models.load(model)
+            words = loaded.train_words(standard or loaded.default_standard)
         try:
             scores = score(gold_lines, pred_lines, words)
         except ValueError as e:

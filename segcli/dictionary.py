@@ -263,13 +263,14 @@ def _with_multipliers(words: list[str], raws: list[str | None]) -> tuple[list[st
     return words, list(map(table.__getitem__, raws))
 
 
+def _pairs(words: list[str], mults: list[float] | None) -> list[tuple[str, float]]:
+    return list(zip(words, mults if mults is not None else [DEFAULT_MULTIPLIER] * len(words)))
+
+
 def _parse_fast(text: str) -> list[tuple[str, float]] | None:
     """Bulk parser for valid files; ``None`` if anything looks wrong."""
     columns = _parse_columns(text)
-    if columns is None:
-        return None
-    words, mults = columns
-    return list(zip(words, mults if mults is not None else [DEFAULT_MULTIPLIER] * len(words)))
+    return None if columns is None else _pairs(*columns)
 
 
 def _parse_file(path) -> tuple[list[str], list[float] | None]:
@@ -287,8 +288,7 @@ def parse_dict(path) -> list[tuple[str, float]]:
 
     ``math.inf`` stands for ``force``.  Raises :class:`DictError`.
     """
-    words, mults = _parse_file(path)
-    return list(zip(words, mults if mults is not None else [DEFAULT_MULTIPLIER] * len(words)))
+    return _pairs(*_parse_file(path))
 
 
 def load_dicts(paths: Iterable) -> tuple[dict[str, float], int]:

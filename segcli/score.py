@@ -35,7 +35,7 @@ class Scorer:
     position's scores, which sizes the margins of a windowed row.
     """
 
-    def __init__(self, model_path: Path, gap: int, context: int, standard_id: int | None = None):
+    def __init__(self, model_path: Path, gap: int, context: int, standard_id: int = 0):
         options = onnxruntime.SessionOptions()
         # One thread per run: split across threads, a convolution's sums come
         # out a few ulps different depending on the batch's shape, which could
@@ -50,10 +50,11 @@ class Scorer:
         except (OSError, RuntimeError, *_ONNXRUNTIME_ERRORS) as e:  # a damaged or foreign file
             first_line = (str(e).strip().splitlines() or [""])[0]
             raise ModelError(f"cannot load model: {model_path}: {type(e).__name__}: {first_line}") from None
-        self._inputs = [i.name for i in self._session.get_inputs() if i.name != STANDARD_INPUT]
-        # A multi-standard model takes the standard's id, one per row.
-        self._standard_id = standard_id if any(
-            i.name == STANDARD_INPUT for i in self._session.get_inputs()) else None
+        names = [i.name for i in self._session.get_inputs()]
+        self._inputs = [name for name in names if name != STANDARD_INPUT]
+        # A multi-standard graph takes the standard's id, one per row; the
+        # graph itself says whether it does.
+        self._standard_id = standard_id if STANDARD_INPUT in names else None
         self.gap = gap
         self.context = context
 

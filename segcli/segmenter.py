@@ -48,10 +48,9 @@ class Segmenter:
         self.vocab = loaded.vocab
         self.standards = dict(loaded.descriptions)
         self.standard = standard or loaded.default_standard
-        standard_id = loaded.standard_id(self.standard)
+        standard_id = loaded.standard_id(self.standard)  # raises for an unknown one
         self.transitions = loaded.transitions[self.standard]
-        self._scorer = Scorer(loaded.onnx_path, gap=loaded.gap, context=loaded.context,
-                              standard_id=standard_id if loaded.standard_input else None)
+        self._scorer = Scorer(loaded.onnx_path, gap=loaded.gap, context=loaded.context, standard_id=standard_id)
         self.threads = threads or _available_cores()
         entries, self.duplicate_words = load_dicts(list(dicts))
         # Words are matched on the lookup form of the text, so 微信号 also

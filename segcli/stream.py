@@ -280,16 +280,18 @@ class _Workers(list):
             for _ in range(jobs):
                 self.append(_Worker(ctx, factory, options))
         except BaseException:
-            self.__exit__(None, None, None, kill=True)
+            self.stop(kill=True)
             raise
 
     def __enter__(self):
         return self
 
-    def __exit__(self, kind, value, traceback, kill: bool | None = None):
+    def __exit__(self, kind, value, traceback):
         # Workers are killed unless everything went well: an error or an
         # interrupt must never wait on a worker that is still busy.
-        kill = kind is not None if kill is None else kill
+        self.stop(kill=kind is not None)
+
+    def stop(self, kill: bool) -> None:
         for worker in self:
             worker.stop(kill)
 

@@ -10,7 +10,6 @@ import json
 from typing import BinaryIO, Sequence
 
 from .errors import InputError
-
 from .reader import ENCODING_ERRORS, Piece
 
 FORMATS = ("text", "jsonl")
