@@ -5,7 +5,7 @@
 Contenders, all trained by `seg train` on the first N lines of every corpus
 file of models/recipe.json (dev: the first N/10 lines of each dev split):
 one model with a standard input (the shipped design), the same with the
-bigram table pruned harder, all corpora pooled without a standard input,
+bigram table pruned harder, and with jieba's dictionary as open-lexicon features, all corpora pooled without a standard input,
 and one model per standard. Prints a markdown table of dev F1 per standard,
 read back from each run's metadata.json.
 """
@@ -40,6 +40,9 @@ def main() -> None:
         args.out / "standard", ["--recipe", str(RECIPE)], args)["dev"]
     rows["standard input (16-d), bigrams seen ≥ 5 times"] = train(
         args.out / "standard_min5", ["--recipe", str(RECIPE), "--set", "min_ngram_count=5"], args)["dev"]
+    rows["standard input (16-d), bigrams seen ≥ 5 times, + jieba lexicon"] = train(
+        args.out / "standard_min5_jieba",
+        ["--recipe", str(RECIPE), "--set", "min_ngram_count=5", "--set", "lexicon=jieba"], args)["dev"]
     rows["pooled, no standard input"] = train(
         args.out / "pooled", ["--recipe", str(RECIPE), "--set", "standard_dim=0"], args)["dev"]
     own = {}

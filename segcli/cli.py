@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from . import __version__, atoms, stream
+from . import __version__, atoms, progress, stream
 from .errors import SegError, UnknownStandardError
 from .reader import check_inputs, read_inputs, stdin
 from .writer import FORMATS, open_output
@@ -20,6 +20,7 @@ Examples:
   seg a.txt b.txt -o out.txt
   seg --jobs 2 < big.txt > out.txt  two worker processes, same output
   seg --format jsonl < input.txt
+  seg --mode search < input.txt     also the known words inside long words (for search indexes)
   seg --standard ctb < input.txt    cut as the Penn Chinese Treebank does
   seg standards                     list the segmentation standards
   seg eval gold.txt                 score the model on segmented text
@@ -48,10 +49,11 @@ def _quiet_exits():
         stream.exit_now(0)
 
 
-def _segmenter(model, dicts, standard=None, threads: int = 0):
+def _segmenter(model, dicts, standard=None, threads: int = 0, quiet: bool = False):
     from .segmenter import Segmenter
 
-    segmenter = Segmenter(model=model, dicts=dicts, standard=standard, threads=threads, progress=_progress())
+    segmenter = Segmenter(model=model, dicts=dicts, standard=standard, threads=threads,
+                          progress=None if quiet else _progress())
     _warn_duplicates(segmenter.duplicate_words)
     return segmenter
 
@@ -100,6 +102,10 @@ def main():
 @click.option("-d", "--delimiter", default=" ", show_default=True, help="Text between words.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="jsonl: tokens with character offsets, one JSON object per line.")
+@click.option("--mode", type=click.Choice(["default", "search"]), default="default", show_default=True,
+              help="search: before each long word, the known words inside it (tokens overlap, as in "
+                   "jieba's cut_for_search).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or progress messages on stderr.")
 @click.option("--model", type=click.Path(file_okay=False), help="Model directory (default: the shipped model).")
 @click.option("-s", "--standard", metavar="NAME",
               help="Segmentation standard to cut by (default: the model's first, pku); `--standard list` lists them.")
@@ -107,8 +113,11 @@ def main():
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes, each with its own copy of the model (output is the same for any; "
                    "one process already keeps every core busy).")
-def cut(files, output, dicts, delimiter, fmt, model, standard, batch_chars, jobs):
-    """Segment FILES (default: standard input) into words, one output line per input line."""
+def cut(files, output, dicts, delimiter, fmt, mode, quiet, model, standard, batch_chars, jobs):
+    """Segment FILES (default: standard input) into words, one output line per input line.
+
+    A progress bar is drawn on stderr when it is a terminal and the input
+    files' size is known (--quiet: never)."""
     if standard == "list":
         _list_standards(model)
         return
@@ -117,10 +126,10 @@ def cut(files, output, dicts, delimiter, fmt, model, standard, batch_chars, jobs
         if interactive:
             batch_chars, jobs = 1, 1  # answer each typed line at once
         if jobs == 1:
-            segmenter = _segmenter(model, dicts, standard, threads=1 if interactive else 0)
+            segmenter = _segmenter(model, dicts, standard, threads=1 if interactive else 0, quiet=quiet)
 
             def segment(lines, out):
-                stream.run(segmenter.spans_batch, lines, out, delimiter, fmt,
+                stream.run(segmenter.spans_function(mode), lines, out, delimiter, fmt,
                            threads=segmenter.threads, batch_chars=batch_chars)
         else:
             from .dictionary import load_dicts
@@ -132,10 +141,13 @@ def cut(files, output, dicts, delimiter, fmt, model, standard, batch_chars, jobs
             _warn_duplicates(load_dicts(list(dicts))[1])
 
             def segment(lines, out):
-                stream.run_parallel(BatchFunctionFactory(model, tuple(dicts), standard), lines, out, delimiter, fmt,
-                                    jobs=jobs, batch_chars=batch_chars)
+                factory = BatchFunctionFactory(model, tuple(dicts), standard, mode)
+                stream.run_parallel(factory, lines, out, delimiter, fmt, jobs=jobs, batch_chars=batch_chars)
         check_inputs(files)
         lines = read_inputs(files)
+        total = None if interactive else progress.wanted(files, quiet)
+        if total:
+            lines = progress.track(lines, progress.Bar(total, sys.stderr))
         if output is None:
             segment(lines, sys.stdout.buffer)
             return

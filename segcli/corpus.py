@@ -227,3 +227,34 @@ def load(source: Source, train_lines: int = 0) -> Split:
     if dev_path is not None:
         info["dev_sha256"] = sha256(dev_path)
     return Split(source, train, dev, info)
+
+
+#: The lexicon spec that stands for jieba's dictionary (dict.txt in the jieba
+#: package, MIT licence, 349k words).
+JIEBA = "jieba"
+
+
+def read_lexicon(spec: str | Path, base: Path | None = None) -> tuple[list[str], dict]:
+    """The words of an open lexicon and what to record of it: ``jieba`` (read
+    from the installed jieba package) or a file of one word a line (anything
+    after the first whitespace, like jieba's frequency and tag, is ignored)."""
+    if str(spec) == JIEBA:
+        try:
+            import jieba
+        except ImportError:
+            raise CorpusError("the jieba lexicon comes with jieba: pip install jieba") from None
+        path = Path(jieba.__file__).parent / "dict.txt"
+    else:
+        path = resolve(spec, base)
+    if not path.exists():
+        raise CorpusError(f"lexicon file not found: {path}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CorpusError(f"lexicon {path}: invalid UTF-8 at byte {e.start}") from None
+    except OSError as e:
+        raise CorpusError(f"lexicon {path}: {e.strerror or e}") from None
+    words = [fields[0] for fields in map(str.split, text.splitlines()) if fields]
+    if not words:
+        raise CorpusError(f"lexicon {path}: no words")
+    return words, {"lexicon": str(spec), "path": path.name, "sha256": sha256(path), "words": len(words)}

@@ -121,13 +121,16 @@ class KeyIndex:
 
 class Vocab:
     """What the model's inputs are made of, as stored beside it: character ids,
-    the ids of character n-grams (orders 2, 3, …) and the training words that
-    give the word-match features."""
+    the ids of character n-grams (orders 2, 3, …), the training words that
+    give the word-match features and the words of an open lexicon that give
+    a second set of them."""
 
     def __init__(self, chars: str, ngram_keys: dict[int, np.ndarray], word_keys: dict[int, np.ndarray],
-                 lookup: Mapping[int, int] | None = None):
+                 lookup: Mapping[int, int] | None = None, lexicon_keys: dict[int, np.ndarray] | None = None):
         """lookup: code point -> code point of its lookup form (traditional to
-        simplified and the like), on top of the full-width fold."""
+        simplified and the like), on top of the full-width fold.
+        lexicon_keys: word keys by length (see word_keys_of) of an open lexicon,
+        the same at training and at run time (training words are jackknifed)."""
         self.chars = chars
         self.lookup = dict(lookup or {})
         self.size = len(chars) + _FIRST_ID
@@ -135,6 +138,8 @@ class Vocab:
         self.word_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(word_keys.items())}
         self._ngram_index = {n: KeyIndex(k) for n, k in self.ngram_keys.items()}
         self._word_index = {n: KeyIndex(k) for n, k in self.word_keys.items()}
+        self.lexicon_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted((lexicon_keys or {}).items())}
+        self._lexicon_index = {n: KeyIndex(k) for n, k in self.lexicon_keys.items()}
         self._fold = fold_table(self.lookup)
         table = np.full(0x110000, UNK, dtype=np.int64)
         table[codepoints(chars)] = np.arange(_FIRST_ID, self.size)
@@ -146,7 +151,7 @@ class Vocab:
 
     @property
     def word_feature_count(self) -> int:
-        return 2 * len(self.word_keys)
+        return 2 * (len(self.word_keys) + len(self.lexicon_keys))
 
     def lookup_form(self, text: str) -> str:
         """`text` with each character replaced by its lookup form (same length)."""
@@ -182,16 +187,18 @@ class Vocab:
         whose final chars `last` marks: for each n-gram order, the id of the
         n-gram starting at each char (UNK when unseen); then, if the model has
         word features, a float32 (n, 2 × lengths) matrix saying whether a known
-        word of each length begins / ends at each char."""
+        word of each length begins / ends at each char: training words (or
+        `word_keys`), then the lexicon's words."""
         word_index = self._word_index if word_keys is None else {n: KeyIndex(k) for n, k in word_keys.items()}
-        keys = _ngram_keys(char_ids, last, self.size, {*self.ngram_keys, *word_index})
+        indexes = [*word_index.items(), *self._lexicon_index.items()]
+        keys = _ngram_keys(char_ids, last, self.size, {*self.ngram_keys, *(n for n, _ in indexes)})
         result = []
         for n, index in self._ngram_index.items():
             pos, found = index.find(keys[n])
             result.append(np.where(found, pos + _FIRST_ID, UNK))
-        if word_index:
-            matches = np.zeros((len(char_ids), 2 * len(word_index)), dtype=np.float32)
-            for column, (n, index) in enumerate(word_index.items()):
+        if indexes:
+            matches = np.zeros((len(char_ids), 2 * len(indexes)), dtype=np.float32)
+            for column, (n, index) in enumerate(indexes):
                 begins = index.find(keys[n])[1]
                 matches[:, 2 * column] = begins
                 matches[n - 1 :, 2 * column + 1] = begins[: max(0, len(begins) - n + 1)]
@@ -201,7 +208,7 @@ class Vocab:
     @classmethod
     def build(cls, sequences: list[str], min_char_count: int, orders: tuple[int, ...],
               min_ngram_count: int, words=(), word_max_len: int = 0,
-              lookup: Mapping[int, int] | None = None) -> "Vocab":
+              lookup: Mapping[int, int] | None = None, lexicon=()) -> "Vocab":
         """Vocabulary of the training sequences, counted in their lookup form;
         rare items stay UNK so the model learns what to do with unseen ones."""
         from collections import Counter
@@ -217,4 +224,6 @@ class Vocab:
         for n, all_keys in _ngram_keys(flat, last, partial.size, orders).items():
             keys, counts = np.unique(all_keys, return_counts=True)
             ngram_keys[n] = keys[counts >= min_ngram_count]
-        return cls(chars, ngram_keys, partial.word_keys_of(words, word_max_len) if word_max_len else {}, lookup)
+        word_keys = partial.word_keys_of(words, word_max_len) if word_max_len else {}
+        lexicon_keys = partial.word_keys_of(lexicon, word_max_len) if word_max_len and lexicon else {}
+        return cls(chars, ngram_keys, word_keys, lookup, lexicon_keys)

@@ -165,12 +165,12 @@ def _read_json(path: Path):
         return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _read_ngrams(path: Path) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
-    """The n-gram keys by order and the word keys by length."""
+def _read_ngrams(path: Path) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """The n-gram keys by order, the word keys and the lexicon's word keys by length."""
     with np.load(path) as stored:
         tables = {name: stored[name] for name in stored.files}
     pick = lambda prefix: {int(k.split("_")[1]): v for k, v in tables.items() if k.startswith(prefix)}
-    return pick("order_"), pick("words_")
+    return pick("order_"), pick("words_"), pick("lexicon_")
 
 
 def load(directory: str | Path | None = None) -> Model:
@@ -210,7 +210,7 @@ def load(directory: str | Path | None = None) -> Model:
         with path.open("rb") as f:
             if not zipfile.is_zipfile(f):  # np.load would try to unpickle it
                 raise _damaged(path, "not an .npz archive")
-        ngram_keys, word_keys = _read_ngrams(path)
+        ngram_keys, word_keys, lexicon_keys = _read_ngrams(path)
     lookup = None
     path = directory / LOOKUP_FILE
     if path.exists():  # models trained before lookup tables have none
@@ -219,7 +219,7 @@ def load(directory: str | Path | None = None) -> Model:
         if len(sources) and (min(sources.min(), targets.min()) < 0 or max(sources.max(), targets.max()) >= 0x110000):
             raise _damaged(path, "code points out of range")
         lookup = dict(zip(sources.tolist(), targets.tolist()))
-    vocab = Vocab(chars["chars"], ngram_keys, word_keys, lookup)
+    vocab = Vocab(chars["chars"], ngram_keys, word_keys, lookup, lexicon_keys)
 
     path = directory / TRANSITIONS_FILE
     values = _read_json(path)
@@ -299,6 +299,7 @@ def save(directory: str | Path, *, vocab: Vocab, transitions, train_words, metad
         directory / NGRAMS_FILE,
         **{f"order_{n}": k for n, k in vocab.ngram_keys.items()},
         **{f"words_{n}": k for n, k in vocab.word_keys.items()},
+        **{f"lexicon_{n}": k for n, k in vocab.lexicon_keys.items()},
     )
     if vocab.lookup:
         save_lookup(vocab.lookup, directory / LOOKUP_FILE)

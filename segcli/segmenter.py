@@ -6,7 +6,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -18,6 +18,11 @@ from .model import load as load_model
 from .score import Scorer
 
 Spans = list[tuple[int, int]]
+
+#: How `cut` and `tokenize` cut: "default" (every character in exactly one
+#: word) or "search" (jieba's cut_for_search: before each long word, its
+#: known shorter words; tokens overlap, so this mode is not lossless).
+MODES = ("default", "search")
 
 # Every code point that str.isspace() accepts lies below U+3001.
 _SPACE_TABLE = np.array([chr(c).isspace() for c in range(0x3001)] + [False])
@@ -35,15 +40,24 @@ class Segmenter:
     """
 
     def __init__(self, model: str | Path | None = None, dicts: Iterable[str | Path] = (), *,
-                 standard: str | None = None, threads: int = 0, progress: Callable[[str], None] | None = None):
-        """standard: the segmentation standard to cut by (see `standards`;
+                 standard: str | None = None, threads: int = 0, progress: Callable[[str], None] | None = None,
+                 entries: Mapping[str, float | str] | None = None):
+        """model: a model directory (default: the shipped model).
+        dicts: dictionary files; entries: more dictionary words as data
+        (word -> multiplier, as in a file: a number or "force"), over the files'.
+        standard: the segmentation standard to cut by (see `standards`;
         default: the model's first, pku for the shipped model).
         threads: batches scored at once (0: one per available core).
         progress: told when compiling a large dictionary will take a while.
         Raises ModelError for a missing or damaged model or an unknown
         standard, DictError for a bad dictionary, CacheError for an unsafe
         $SEG_CACHE_DIR."""
+        # A Segmenter pickles as what it was built from (see __reduce__), so
+        # the shipped model stays "the shipped model" wherever it is unpickled.
+        self._model_arg = None if model is None else str(model)
         loaded = load_model(model)
+        self._model = loaded
+        self._known: tuple[UserDictionary, frozenset[str]] | None = None  # see _search_words
         self.metadata = loaded.metadata
         self.vocab = loaded.vocab
         self.standards = dict(loaded.descriptions)
@@ -52,10 +66,11 @@ class Segmenter:
         self.transitions = loaded.transitions[self.standard]
         self._scorer = Scorer(loaded.onnx_path, gap=loaded.gap, context=loaded.context, standard_id=standard_id)
         self.threads = threads or _available_cores()
-        entries, self.duplicate_words = load_dicts(list(dicts))
+        from_files, self.duplicate_words = load_dicts(list(dicts))
+        from_files.update({word: check_entry(word, k) for word, k in dict(entries or {}).items()})
         # Words are matched on the lookup form of the text, so 微信号 also
         # applies to 微信號 and a traditional entry to simplified text.
-        self._dictionary = UserDictionary(self._lookup_entries(entries), progress=progress)
+        self._dictionary = UserDictionary(self._lookup_entries(from_files), progress=progress)
         self._dictionary_lock = threading.Lock()
 
     def _lookup_entries(self, entries: dict[str, float]) -> dict[str, float]:
@@ -84,8 +99,90 @@ class Segmenter:
             self._dictionary = self._dictionary.removed([key])
             return True
 
-    def cut(self, text: str) -> list[str]:
-        return [text[a:b] for a, b in self.spans_batch([text])[0]]
+    def __reduce__(self):
+        # The model travels as its directory (None: the shipped one, found in
+        # the installed package wherever this is unpickled), the dictionary as
+        # its entries, never as file paths that may not exist there.
+        return _restore, (self._model_arg, self.standard, self.threads, dict(self._dictionary.entries))
+
+    def load_dict(self, path: str | Path) -> None:
+        """Adds the words of a dictionary file (jieba's load_userdict); later
+        entries replace earlier ones. Raises DictError for a bad file."""
+        entries, _ = load_dicts([path])
+        if entries:
+            with self._dictionary_lock:
+                self._dictionary = self._dictionary.updated(self._lookup_entries(entries))
+
+    def replace_entries(self, entries: Mapping[str, float | str]) -> None:
+        """Makes `entries` (word -> multiplier, a number or "force") the whole
+        dictionary. Raises DictError for an invalid entry."""
+        checked = {word: check_entry(word, k) for word, k in entries.items()}
+        dictionary = UserDictionary(self._lookup_entries(checked))
+        with self._dictionary_lock:
+            self._dictionary = dictionary
+
+    @property
+    def entries(self) -> Mapping[str, float]:
+        """The dictionary now in force: word (in its lookup form) -> multiplier
+        (math.inf: force, 0: forbid)."""
+        return self._dictionary.entries
+
+    def cut(self, text: str, mode: str = "default") -> list[str]:
+        """The words of `text` (one line or more; a newline always cuts)."""
+        return [text[a:b] for a, b in self.spans(text, mode)]
+
+    def tokenize(self, text: str, mode: str = "default") -> Iterator[tuple[str, int, int]]:
+        """(word, start, end) for each word of `text`, like jieba.tokenize."""
+        for a, b in self.spans(text, mode):
+            yield text[a:b], a, b
+
+    def spans(self, text: str, mode: str = "default") -> Spans:
+        """(start, end) character offsets of the words of `text`."""
+        return self.spans_function(mode)([text])[0]
+
+    def spans_function(self, mode: str = "default") -> stream.BatchFunction:
+        """The batch function (lines -> spans of each) of a mode."""
+        if mode == "default":
+            return self.spans_batch
+        if mode == "search":
+            return self.search_spans_batch
+        raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
+
+    def search_spans_batch(self, lines: Sequence[str]) -> list[Spans]:
+        """spans_batch, each long word preceded by its known shorter words:
+        for a word of more than two characters its known two-character ones,
+        then for one of more than three its known three-character ones, each
+        in text order (jieba's cut_for_search). Known: a training word of the
+        standard, or a dictionary word with a multiplier above 0."""
+        known = self._search_words()
+        result = []
+        for line, spans in zip(lines, self.spans_batch(lines)):
+            folded = self.vocab.lookup_form(line)
+            expanded: Spans = []
+            for a, b in spans:
+                for n in (2, 3):
+                    if b - a > n:
+                        expanded += [(i, i + n) for i in range(a, b - n + 1) if folded[i:i + n] in known]
+                expanded.append((a, b))
+            result.append(expanded)
+        return result
+
+    def _search_words(self) -> frozenset[str]:
+        """The two- and three-character words search mode knows (lookup form)
+        under the dictionary now in force; rebuilt when the dictionary changes."""
+        dictionary = self._dictionary
+        cached = self._known
+        if cached is not None and cached[0] is dictionary:
+            return cached[1]
+        words = self._model.train_words(self.standard) or set()
+        words = {w for w in words if 2 <= len(w) <= 3}
+        known = set(self.vocab.lookup_form("\n".join(words)).split("\n")) if words else set()
+        for word, k in dictionary.entries.items():
+            if 2 <= len(word) <= 3:
+                (known.add if k > 0 else known.discard)(word)
+        result = frozenset(known)
+        self._known = (dictionary, result)  # a race only computes it twice
+        return result
 
     def cut_lines(self, lines: Iterable[str], batch_chars: int = stream.BATCH_CHARS) -> Iterator[list[str]]:
         for batch in self.spans_batches(lines, batch_chars):
@@ -141,6 +238,13 @@ class Segmenter:
         return out
 
 
+def _restore(model: str | None, standard: str, threads: int, entries: dict[str, float]) -> Segmenter:
+    segmenter = Segmenter(model, standard=standard, threads=threads)
+    if entries:  # already in their lookup form
+        segmenter._dictionary = UserDictionary(entries)
+    return segmenter
+
+
 @dataclass(frozen=True)
 class BatchFunctionFactory:
     """A picklable recipe for a worker process's batch function (stream.run_parallel):
@@ -149,9 +253,10 @@ class BatchFunctionFactory:
     model: str | Path | None
     dicts: tuple[str | Path, ...] = ()
     standard: str | None = None
+    mode: str = "default"
 
     def __call__(self) -> stream.BatchFunction:
-        return Segmenter(self.model, self.dicts, standard=self.standard, threads=1).spans_batch
+        return Segmenter(self.model, self.dicts, standard=self.standard, threads=1).spans_function(self.mode)
 
 
 def _available_cores() -> int:

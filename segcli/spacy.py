@@ -1,0 +1,74 @@
+"""seg as a spaCy tokenizer (``pip install "seg[spacy]"``).
+
+Registered through the ``spacy_tokenizers`` entry point, so a config names it
+with nothing imported by hand::
+
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {
+        "@tokenizers": "seg.Tokenizer.v1", "standard": "pku", "dicts": []}}})
+
+``nlp.to_disk`` saves the dictionary in force (entries added at run time
+included) as data, not as file paths, and ``spacy.load`` restores it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Union
+
+from .segmenter import Segmenter
+
+_DICTIONARY_FILE = "dictionary.json"
+
+
+def create_tokenizer(standard: str = "pku", dicts: List[str] = [],  # noqa: B006 (spaCy configs pass lists)
+                     entries: Dict[str, Union[float, str]] = {},  # noqa: B006
+                     model: Optional[str] = None) -> Callable:
+    """The ``seg.Tokenizer.v1`` factory: nlp -> SegTokenizer."""
+
+    def make(nlp) -> SegTokenizer:
+        return SegTokenizer(nlp.vocab, Segmenter(model, dicts, standard=standard, entries=entries))
+
+    return make
+
+
+class SegTokenizer:
+    """Cuts a text into seg's words; whitespace is kept as spaCy keeps it
+    (a token's trailing space, or whitespace tokens), so doc.text == text."""
+
+    def __init__(self, vocab, segmenter: Segmenter | None = None):
+        self.vocab = vocab
+        self.segmenter = segmenter if segmenter is not None else Segmenter()
+
+    def __call__(self, text: str):
+        from spacy.tokens import Doc
+        from spacy.util import get_words_and_spaces
+
+        words, spaces = get_words_and_spaces(self.segmenter.cut(text), text)
+        return Doc(self.vocab, words=words, spaces=spaces)
+
+    def pipe(self, texts: Iterable[str], batch_size: int = 1000):
+        for text in texts:
+            yield self(text)
+
+    def __reduce__(self):
+        return SegTokenizer, (self.vocab, self.segmenter)
+
+    # -- serialisation: the dictionary in force, as data ------------------------
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        entries = {word: ("force" if k == float("inf") else k) for word, k in self.segmenter.entries.items()}
+        return json.dumps({"entries": entries}, ensure_ascii=False).encode("utf-8")
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> SegTokenizer:
+        entries = json.loads(data.decode("utf-8"))["entries"]
+        self.segmenter.replace_entries(entries)
+        return self
+
+    def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> None:
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / _DICTIONARY_FILE).write_bytes(self.to_bytes())
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> SegTokenizer:
+        return self.from_bytes((Path(path) / _DICTIONARY_FILE).read_bytes())
