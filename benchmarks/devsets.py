@@ -2,7 +2,10 @@
 its own standard) against pkuseg's default model and jieba, plus what the
 atoms cost.
 
-    python benchmarks/devsets.py [--model DIR] [--peers pkuseg,jieba] [--out benchmarks/devsets.md]
+    python benchmarks/devsets.py [--model DIR] [--peers pkuseg,jieba,rjieba] [--out benchmarks/devsets.md]
+
+With --out, the F1 figures also go to the same name with .json (read by
+benchmarks/plot.py).
 
 Dev splits follow `seg train`: a corpus's `*_dev.txt` where one exists, else
 every 10th line. F1 is the SIGHAN word F1; OOV recall is against the training
@@ -15,6 +18,7 @@ without atoms" is seg with the atom constraint switched off.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -69,6 +73,10 @@ def peer_cutters(names: list[str]):
 
                 jieba.setLogLevel(60)
                 cutters[name] = lambda text: list(jieba.cut(text))
+            elif name == "rjieba":
+                import rjieba
+
+                cutters[name] = rjieba.cut
         except ImportError:
             print(f"{name} is not installed: skipped", file=sys.stderr)
     return cutters
@@ -77,7 +85,7 @@ def peer_cutters(names: list[str]):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--peers", default="pkuseg,jieba")
+    parser.add_argument("--peers", default="pkuseg,jieba,rjieba")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     loaded = model.load(args.model)
@@ -85,6 +93,7 @@ def main() -> int:
     header = ["corpus", "standard", "dev words", "atom tokens", "seg F1", "seg OOV R", "seg F1 without atoms"]
     header += [f"{p} F1" for p in peers] + [f"{p} OOV R" for p in peers]
     rows = []
+    figures: dict[str, dict[str, float]] = {}
     segmenters: dict[str, Segmenter] = {}
     real_find = atoms.find
     for name, standard, gold in dev_sets():
@@ -104,6 +113,7 @@ def main() -> int:
         touched, total = atom_tokens(gold, seg.vocab.lookup_form)
         peer_scores = [score(gold, [cut(t) for t in texts], words) for cut in peers.values()]
         print(f"{name}: {time.time() - started:.0f} s", file=sys.stderr)
+        figures[name] = {"seg": ours.f1, **{p: s.f1 for p, s in zip(peers, peer_scores)}}
         rows.append([name, standard, f"{total:,}", f"{touched:,} ({touched / total:.2%})", f"{ours.f1:.4f}",
                      f"{ours.oov_recall:.4f}", f"{plain.f1:.4f}"]
                     + [f"{s.f1:.4f}" for s in peer_scores] + [f"{s.oov_recall:.4f}" for s in peer_scores])
@@ -114,6 +124,7 @@ def main() -> int:
     print(report)
     if args.out:
         args.out.write_text(report, encoding="utf-8")
+        args.out.with_suffix(".json").write_text(json.dumps({"f1": figures}, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

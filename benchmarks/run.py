@@ -1,7 +1,10 @@
 #!/usr/bin/env python
-"""Benchmarks seg against jieba, pkuseg and thulac, all measured in one run.
+"""Benchmarks seg against jieba, rjieba (Rust), pkuseg and thulac, all measured in one run.
 
     python benchmarks/run.py [--quick] [--out benchmarks/results.md]
+
+With --out, the figures also go to the same name with .json (read by
+benchmarks/plot.py).
 
 Setup (see benchmarks/README.md): pip install cython numpy && pip install --no-build-isolation '.[bench]'
 
@@ -15,6 +18,7 @@ Progress goes to stderr; the markdown report is printed last.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import statistics
@@ -43,6 +47,9 @@ PKUSEG_SCRIPT = """import sys, pkuseg
 s = pkuseg.pkuseg()
 for line in sys.stdin:
     sys.stdout.write(" ".join(s.cut(line.rstrip("\\n"))) + "\\n")"""
+RJIEBA_SCRIPT = """import sys, rjieba
+for line in sys.stdin:
+    sys.stdout.write(" ".join(rjieba.cut(line.rstrip("\\n"))) + "\\n")"""
 THULAC_SCRIPT = """import sys, thulac
 t = thulac.thulac(seg_only=True)
 for line in sys.stdin:
@@ -67,6 +74,11 @@ def _jieba_cutter():
     return lambda lines: [jieba.lcut(line) for line in lines]  # default mode, HMM on
 
 
+def _rjieba_cutter():
+    import rjieba
+    return lambda lines: [rjieba.cut(line) for line in lines]
+
+
 def _pkuseg_cutter():
     import pkuseg
     s = pkuseg.pkuseg()
@@ -85,6 +97,7 @@ def _thulac_cutter():
 PEERS = {
     "seg": ("segcli", "seg", seg_command(), None),  # in-process: seg_api_and_ceiling
     "jieba": ("jieba", "jieba", [PY, "-m", "jieba", "-d", " "], _jieba_cutter),
+    "rjieba": ("rjieba", "rjieba", [PY, "-c", RJIEBA_SCRIPT], _rjieba_cutter),
     "pkuseg": ("pkuseg", "pkuseg", [PY, "-c", PKUSEG_SCRIPT], _pkuseg_cutter),
     "thulac": ("thulac", "thulac", [PY, "-c", THULAC_SCRIPT], _thulac_cutter),
 }
@@ -139,12 +152,18 @@ MEASURE = """import os, subprocess, sys, time
 start = time.perf_counter()
 pid = subprocess.Popen(sys.argv[1:]).pid
 _, status, usage = os.wait4(pid, 0)
-print(time.perf_counter() - start, usage.ru_maxrss * 1024, file=sys.stderr)
+print(time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, file=sys.stderr)
 sys.exit(os.waitstatus_to_exitcode(status))"""
 
 
 def run_process(cmd: list[str], stdin: Path | bytes, env=None) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of one `cmd` process, its output discarded."""
+    wall, _, rss = run_measured(cmd, stdin, env)
+    return wall, rss
+
+
+def run_measured(cmd: list[str], stdin: Path | bytes, env=None) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (bytes) of one `cmd` process."""
     full = [PY, "-c", MEASURE, *cmd]
     kwargs = dict(stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or ENV)
     if isinstance(stdin, bytes):
@@ -155,14 +174,22 @@ def run_process(cmd: list[str], stdin: Path | bytes, env=None) -> tuple[float, i
     err = p.stderr.decode(errors="replace")
     if p.returncode:
         raise RuntimeError(f"{' '.join(cmd[:3])} failed ({p.returncode}): {err[-500:]}")
-    seconds, rss = err.split()[-2:]
-    return float(seconds), int(rss)
+    seconds, cpu, rss = err.split()[-3:]
+    return float(seconds), float(cpu), int(rss)
 
 
 def whole_process(cmd, path: Path, runs: int, env=None) -> tuple[float, int]:
     """Median wall time of `cmd < path > /dev/null` and the largest peak RSS."""
-    results = [run_process(cmd, path, env) for _ in range(runs)]
-    return statistics.median(t for t, _ in results), max(r for _, r in results)
+    stats = whole_process_stats(cmd, path, runs, env)
+    return stats["wall"], stats["rss"]
+
+
+def whole_process_stats(cmd, path: Path, runs: int, env=None) -> dict:
+    """Median, min and max wall time, median CPU time, largest peak RSS of `cmd < path`."""
+    results = [run_measured(cmd, path, env) for _ in range(runs)]
+    walls = [w for w, _, _ in results]
+    return {"wall": statistics.median(walls), "wall_min": min(walls), "wall_max": max(walls),
+            "cpu": statistics.median(c for _, c, _ in results), "rss": max(r for _, _, r in results)}
 
 
 def startup(cmd, runs: int) -> float:
@@ -255,22 +282,26 @@ def report(args, info: dict, rows: dict, seg: dict, chars: int, skipped: list[st
         "construction excluded. Throughput in characters per second; × jieba = ratio to jieba.",
         "- Accuracy: dev split, `segcli.evaluate.score`; OOV recall against the train split's words.",
         "",
-        "| tool | version | whole process chars/s | × jieba | API chars/s | × jieba | startup s "
-        "| peak RSS MB (news5) | P | R | F1 | OOV R |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| tool | version | whole process chars/s (min–max) | × jieba wall (min–max) | CPU s per MB "
+        "| × jieba CPU | API chars/s | × jieba | startup s | peak RSS MB (news5) | P | R | F1 | OOV R |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     base = rows.get("jieba", {})
+    mb = info["news_mb"]
     for name, r in rows.items():
         s = r["scores"]
+        spread = (f"{ratio(base.get('proc'), r['proc'])} ({ratio(base.get('proc_min'), r['proc_max'])}"
+                  f"–{ratio(base.get('proc_max'), r['proc_min'])})")
         out.append(
-            f"| {name} | {r['version']} | {rate(chars, r['proc'])} | {ratio(base.get('proc'), r['proc'])} "
+            f"| {name} | {r['version']} | {rate(chars, r['proc'])} ({rate(chars, r['proc_max'])}–"
+            f"{rate(chars, r['proc_min'])}) | {spread} | {r['cpu'] / mb:.2f} | {ratio(r['cpu'], base.get('cpu'))} "
             f"| {rate(chars, r['api'])} | {ratio(base.get('api'), r['api'])} | {r['startup']:.2f} "
             f"| {r['rss'] / 2**20:.0f} | {s.precision:.4f} | {s.recall:.4f} | {s.f1:.4f} | {s.oov_recall:.4f} |"
         )
         if s.mismatched_lines:
-            out.append(f"|  | ({len(s.mismatched_lines)} dev lines changed text, not scored) |" + " |" * 10)
+            out.append(f"|  | ({len(s.mismatched_lines)} dev lines changed text, not scored) |" + " |" * 12)
     for name in skipped:
-        out.append(f"| {name} | not installed (skipped) |" + " |" * 10)
+        out.append(f"| {name} | not installed (skipped) |" + " |" * 12)
     seg_proc, seg_api = rows["seg"]["proc"], rows["seg"]["api"]
     out += [
         "", "## seg in detail", "",
@@ -279,6 +310,9 @@ def report(args, info: dict, rows: dict, seg: dict, chars: int, skipped: list[st
         f"| API throughput as % of ceiling | {100 * seg['model'] / seg_api:.0f}% |",
         f"| whole process as % of ceiling | {100 * seg['model'] / seg_proc:.0f}% |",
         f"| startup (`echo 你好 \\| seg`, median of {info['startup_runs']}) | {rows['seg']['startup']:.2f} s |",
+        f"| floor: `python -c 'import onnxruntime'` (median of {info['startup_runs']}) | {seg['floor']:.2f} s |",
+        f"| whole process on one core (`taskset -c 0`) | {rate(chars, seg['one_core'])} chars/s "
+        f"({ratio(seg['one_core_jieba'], seg['one_core'])} jieba on one core) |",
         f"| peak RSS, {info['big_mb']:.0f} MB streamed (`seg < big > /dev/null`) | {seg['big_rss'] / 2**20:.0f} MB |",
         f"| throughput on the {info['big_mb']:.0f} MB input | {rate(seg['big_chars'], seg['big_time'])} chars/s |",
         f"| dictionary: jieba dict.txt, {seg['dict_words']:,} words as `word,10` | |",
@@ -295,7 +329,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 run per measurement, 20 MB RSS input")
     parser.add_argument("--out", type=Path, help="also write the markdown report here")
     args = parser.parse_args()
-    args.runs = 1 if args.quick else 3
+    args.runs = 1 if args.quick else 5
     startup_runs = 3 if args.quick else 5
     big_bytes = 20_000_000 if args.quick else 100_000_000
     info = {"command": " ".join(["python", "benchmarks/run.py", *sys.argv[1:]]), "machine": machine(),
@@ -318,7 +352,7 @@ def main() -> None:
                 skipped.append(name)
                 continue
             log(f"{name}: whole process…")
-            proc, rss = whole_process(cmd, news5, args.runs)
+            stats = whole_process_stats(cmd, news5, args.runs)
             log(f"{name}: startup…")
             start = startup(cmd, startup_runs)
             log(f"{name}: API…")
@@ -326,8 +360,14 @@ def main() -> None:
                 api, seg["model"], pred = seg_api_and_ceiling(lines, args.runs)
             else:
                 api, pred = in_process(factory, lines, args.runs)
-            rows[name] = dict(version=version(package, module), proc=proc, rss=rss, startup=start, api=api,
-                              scores=score(dev, pred[: len(dev)], train_words))
+            rows[name] = dict(version=version(package, module), proc=stats["wall"], proc_min=stats["wall_min"],
+                              proc_max=stats["wall_max"], cpu=stats["cpu"], rss=stats["rss"], startup=start,
+                              api=api, scores=score(dev, pred[: len(dev)], train_words))
+
+        log("startup floor and one core…")
+        seg["floor"] = startup([PY, "-c", "import onnxruntime"], startup_runs)
+        seg["one_core"] = whole_process(["taskset", "-c", "0", *seg_command()], news5, args.runs)[0]
+        seg["one_core_jieba"] = whole_process(["taskset", "-c", "0", *PEERS["jieba"][2]], news5, args.runs)[0]
 
         log("seg: peak RSS on the big input…")
         seg["big_time"], seg["big_rss"] = run_process(seg_command(), big)
@@ -347,6 +387,11 @@ def main() -> None:
     text = report(args, info, rows, seg, chars, skipped)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
+        figures = {name: {"chars_per_s": chars / r["proc"], "chars_per_s_min": chars / r["proc_max"],
+                          "chars_per_s_max": chars / r["proc_min"], "cpu_s_per_mb": r["cpu"] / info["news_mb"],
+                          "startup_s": r["startup"], "rss_mb": r["rss"] / 2**20} for name, r in rows.items()}
+        args.out.with_suffix(".json").write_text(json.dumps({"whole_process": figures}, indent=1) + "\n",
+                                                 encoding="utf-8")
     print(text)
 
 

@@ -86,7 +86,6 @@ from typing import NamedTuple
 import ahocorasick
 import numpy as np
 
-from . import dictcache
 from .decode import B, E, M, S
 from .encode import codepoints
 from .errors import DictError
@@ -462,6 +461,8 @@ def _base_automaton(words: list[str], ids: np.ndarray, lengths: np.ndarray, use_
     (the key covers all ``words``, which fixes ``ids``)."""
     key = None
     if use_cache and len(words) >= CACHE_MIN_ENTRIES:
+        from . import dictcache  # large dictionaries only: kept out of a plain start
+
         key = dictcache.cache_key(words)
         automaton = dictcache.load(key, len(ids))
         if automaton is not None:

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from . import _lookup
+
 PAD = 0
 UNK = 1
 _FIRST_ID = 2
@@ -70,53 +72,26 @@ def _ngram_keys(char_ids: np.ndarray, last: np.ndarray, size: int, orders) -> di
 
 
 class KeyIndex:
-    """Positions of int64 keys in a sorted key array, found through an
-    open-addressing hash table: a few vectorised probes per lookup instead of
-    binary search's ~17 dependent, cache-missing steps."""
+    """Values of int64 keys (a key's position in the sorted keys, plus
+    `first`), found through an open-addressing hash table: one probe loop per
+    key in C (segcli._lookup) instead of binary search's ~17 dependent,
+    cache-missing steps. tests/reference_lookup.py is its numpy twin."""
 
-    _EMPTY = -1  # keys are never negative
-    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+    EMPTY = -1  # keys are never negative
 
-    def __init__(self, sorted_keys: np.ndarray):
-        keys = np.asarray(sorted_keys, dtype=np.int64)
-        self._bits = max(4, int(4 * len(keys)).bit_length())  # load factor <= 1/4
-        self._mask = (1 << self._bits) - 1
-        self._keys = np.full(1 << self._bits, self._EMPTY, dtype=np.int64)
-        self._positions = np.zeros(1 << self._bits, dtype=np.int64)
-        pending = np.arange(len(keys))
-        slots = self._slots(keys)
-        while len(pending):  # each round, each free slot takes one contender
-            wanted = slots[pending]
-            free = self._keys[wanted] == self._EMPTY
-            taken, first = np.unique(wanted[free], return_index=True)
-            winners = pending[free][first]
-            self._keys[taken] = keys[winners]
-            self._positions[taken] = winners
-            pending = np.setdiff1d(pending, winners, assume_unique=True)
-            slots[pending] = (slots[pending] + 1) & self._mask
+    def __init__(self, sorted_keys: np.ndarray, first: int = 0):
+        keys = np.ascontiguousarray(sorted_keys, dtype=np.int64)
+        bits = max(4, int(4 * len(keys)).bit_length())  # load factor <= 1/4
+        self.table_keys = np.full(1 << bits, self.EMPTY, dtype=np.int64)
+        self.table_values = np.zeros(1 << bits, dtype=np.int64)
+        _lookup.build(keys, first, self.table_keys, self.table_values)
 
-    def _slots(self, keys: np.ndarray) -> np.ndarray:
-        hashed = keys.astype(np.uint64) * self._MULTIPLIER
-        return (hashed >> np.uint64(64 - self._bits)).astype(np.int64)
-
-    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(position in the sorted keys, found) for each key."""
-        slots = self._slots(keys)
-        stored = self._keys[slots]
-        found = stored == keys
-        positions = self._positions[slots]  # meaningful where found
-        # Most keys settle at the first probe; only collisions walk on.
-        pending = np.flatnonzero(~found & (stored != self._EMPTY))
-        probe = slots[pending]
-        while len(pending):
-            probe = (probe + 1) & self._mask
-            stored = self._keys[probe]
-            hit = stored == keys[pending]
-            found[pending[hit]] = True
-            positions[pending[hit]] = self._positions[probe[hit]]
-            go_on = ~hit & (stored != self._EMPTY)
-            pending, probe = pending[go_on], probe[go_on]
-        return positions, found
+    def get(self, keys: np.ndarray, missing: int) -> np.ndarray:
+        """The value of each key, `missing` for a key not in the index."""
+        keys = np.ascontiguousarray(keys, dtype=np.int64)
+        out = np.empty(len(keys), dtype=np.int64)
+        _lookup.find(self.table_keys, self.table_values, keys, missing, out)
+        return out
 
 
 class Vocab:
@@ -136,7 +111,7 @@ class Vocab:
         self.size = len(chars) + _FIRST_ID
         self.ngram_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(ngram_keys.items())}
         self.word_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(word_keys.items())}
-        self._ngram_index = {n: KeyIndex(k) for n, k in self.ngram_keys.items()}
+        self._ngram_index = {n: KeyIndex(k, _FIRST_ID) for n, k in self.ngram_keys.items()}
         self._word_index = {n: KeyIndex(k) for n, k in self.word_keys.items()}
         self.lexicon_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted((lexicon_keys or {}).items())}
         self._lexicon_index = {n: KeyIndex(k) for n, k in self.lexicon_keys.items()}
@@ -194,12 +169,11 @@ class Vocab:
         keys = _ngram_keys(char_ids, last, self.size, {*self.ngram_keys, *(n for n, _ in indexes)})
         result = []
         for n, index in self._ngram_index.items():
-            pos, found = index.find(keys[n])
-            result.append(np.where(found, pos + _FIRST_ID, UNK))
+            result.append(index.get(keys[n], UNK))
         if indexes:
             matches = np.zeros((len(char_ids), 2 * len(indexes)), dtype=np.float32)
             for column, (n, index) in enumerate(indexes):
-                begins = index.find(keys[n])[1]
+                begins = index.get(keys[n], -1) >= 0
                 matches[:, 2 * column] = begins
                 matches[n - 1 :, 2 * column + 1] = begins[: max(0, len(begins) - n + 1)]
             result.append(matches)

@@ -8,7 +8,6 @@ CLI. Worker processes build their batch function from a picklable factory.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
 import signal
@@ -275,6 +274,8 @@ class _Worker:
 class _Workers(list):
     def __init__(self, factory, jobs: int, options):
         super().__init__()
+        import multiprocessing  # only --jobs needs it: kept out of every other start
+
         ctx = multiprocessing.get_context("spawn")  # fork is unsafe with onnxruntime's threads
         try:
             for _ in range(jobs):

@@ -1,24 +1,55 @@
 """Encode stage: ids, n-gram keys and the hash index behind them."""
 
 import numpy as np
+import pytest
+import reference_lookup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from segcli import _lookup
 from segcli.encode import PAD, UNK, KeyIndex, Vocab, _ngram_keys
 
 keys_strategy = st.lists(st.integers(0, 2**62), max_size=300, unique=True)
 
 
 @settings(max_examples=200, deadline=None)
-@given(keys_strategy, st.lists(st.integers(0, 2**62), max_size=200), st.data())
-def test_key_index_agrees_with_binary_search(keys, others, data):
+@given(keys_strategy, st.lists(st.integers(0, 2**62), max_size=200), st.data(), st.integers(0, 5))
+def test_key_index_agrees_with_its_numpy_twin_and_binary_search(keys, others, data, first):
     known = np.array(sorted(keys), dtype=np.int64)
     present = data.draw(st.lists(st.sampled_from(keys), max_size=200)) if keys else []
     queries = np.array(present + others, dtype=np.int64)
-    positions, found = KeyIndex(known).find(queries)
-    expected_found = np.isin(queries, known)
-    assert (found == expected_found).all()
-    assert (positions[found] == np.searchsorted(known, queries[found])).all()
+    index = KeyIndex(known, first)
+    got = index.get(queries, -7)
+    expected = np.where(np.isin(queries, known), np.searchsorted(known, queries) + first, -7)
+    assert got.tolist() == expected.tolist()
+    bits = len(index.table_keys).bit_length() - 1
+    twin_keys, twin_values = reference_lookup.build(known, first, bits)
+    assert reference_lookup.find(twin_keys, twin_values, queries, -7).tolist() == got.tolist()
+    # Tables built either way answer alike (placement may differ, answers may not).
+    out = np.empty(len(queries), np.int64)
+    _lookup.find(twin_keys, twin_values, queries, -7, out)
+    assert out.tolist() == got.tolist()
+
+
+@pytest.mark.parametrize("keys, table_size, error", [
+    ([3, 3], 8, "distinct"),
+    ([-1], 8, "non-negative"),
+    (list(range(8)), 8, "above len"),
+    ([1], 6, "power of two"),
+])
+def test_lookup_build_refuses_bad_tables(keys, table_size, error):
+    table_keys = np.full(table_size, -1, np.int64)
+    with pytest.raises(ValueError, match=error):
+        _lookup.build(np.array(keys, np.int64), 0, table_keys, np.zeros(table_size, np.int64))
+
+
+def test_lookup_find_checks_sizes():
+    with pytest.raises(ValueError, match="differ in length"):
+        _lookup.find(np.full(8, -1, np.int64), np.zeros(8, np.int64), np.zeros(3, np.int64), 0,
+                     np.zeros(2, np.int64))
+    with pytest.raises(ValueError, match="8-byte"):
+        _lookup.find(np.full(8, -1, np.int32), np.zeros(8, np.int64), np.zeros(3, np.int64), 0,
+                     np.zeros(3, np.int64))
 
 
 def test_ngram_keys_never_cross_a_sequence_end():

@@ -1,7 +1,9 @@
 """The optional integrations against the real libraries: spaCy, Hugging Face
 tokenizers, Spark. Each README snippet runs here as written."""
 
+import os
 import shutil
+import sys
 
 import pytest
 
@@ -131,10 +133,17 @@ def spark():
         pytest.skip("Spark needs Java (17) on PATH; none found")
     from pyspark.sql import SparkSession
 
+    # Workers run $PYSPARK_PYTHON (default: python3 on PATH): the interpreter seg is installed in.
+    before = os.environ.get("PYSPARK_PYTHON")
+    os.environ["PYSPARK_PYTHON"] = sys.executable
     session = (SparkSession.builder.master("local[2]").appName("seg-test")
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate())
     yield session
     session.stop()
+    if before is None:
+        del os.environ["PYSPARK_PYTHON"]
+    else:
+        os.environ["PYSPARK_PYTHON"] = before
 
 
 @pytest.mark.spark
@@ -170,3 +179,50 @@ def test_spark_ships_a_model_directory_from_the_driver(spark, tmp_path):
     rows = segment(df, "text", model=str(copy), standard="ctb").collect()
     ctb = Segmenter(copy, standard="ctb")
     assert sorted(r.words for r in rows) == sorted(ctb.cut(line) for line in DEV_LINES)
+
+
+# --- the README's snippets, as written ----------------------------------------------------
+
+
+def readme_snippets() -> dict[str, list[str]]:
+    """The python blocks of the README's "Where you already work", by subsection."""
+    import re
+
+    from conftest import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Where you already work", 1)[1].split("\n## ", 1)[0]
+    result = {}
+    for part in re.split(r"\n### ", section)[1:]:
+        title = part.splitlines()[0]
+        result[title] = re.findall(r"```python\n(.*?)```", part, flags=re.S)
+    return result
+
+
+SNIPPETS = readme_snippets()
+NEEDS = {"spaCy": "spacy", "Hugging Face": "tokenizers", "Spark": "pyspark"}
+
+
+def test_readme_has_every_snippet():
+    titles = " ".join(SNIPPETS)
+    assert all(name in titles for name in ["jieba", "spaCy", "Hugging Face", "Spark"])
+    assert all(SNIPPETS.values())
+
+
+@pytest.mark.parametrize("title", list(SNIPPETS))
+def test_readme_snippet_runs_as_written(title, tmp_path, monkeypatch, capsys):
+    for name, module in NEEDS.items():
+        if name in title:
+            pytest.importorskip(module, reason=f"the extra for {name} is not installed")
+            if module == "pyspark" and shutil.which("java") is None:
+                pytest.skip("Spark needs Java (17) on PATH; none found")
+    monkeypatch.chdir(tmp_path)  # snippets may write files (tokenizer.json)
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
+    namespace: dict = {}
+    for block in SNIPPETS[title]:
+        exec(compile(block, f"README.md ({title})", "exec"), namespace)
+    printed = capsys.readouterr().out
+    # A print(...) line's trailing comment is what it prints.
+    expected = [line.split("  # ", 1)[1].strip() for block in SNIPPETS[title] for line in block.splitlines()
+                if line.startswith("print(") and "  # " in line]
+    assert [line for line in expected if line not in printed] == []

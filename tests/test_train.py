@@ -156,6 +156,68 @@ def test_the_standard_input_broadcasts_and_zeroes_at_pad():
     torch.testing.assert_close(single[0], one[row, : alone.shape[1]])
 
 
+def test_the_standard_term_equals_the_embedding_as_extra_input_channels():
+    """What the design says (the standard's embedding joins every character's
+    input, zero at PAD) and what runs (a per-standard table times the mask's
+    shifts) are the same numbers."""
+    vocab, data, _ = _toy_setup()
+    cfg = train.Config(**train.SMOKE)
+    torch.manual_seed(0)
+    tagger = train.Tagger(cfg, vocab.size, list(vocab.ngram_sizes.values()), vocab.word_feature_count, 3).eval()
+    chars, features, _ = data.tensors(data.batches[0])
+    standard = torch.tensor([2, 0, 1, 2, 0, 1, 2, 0, 1][: chars.shape[0]])
+    mask = (chars != 0).unsqueeze(1).to(torch.float32)
+    embedded = [tagger.char_emb(chars)] + [emb(ids) for emb, ids in zip(tagger.ngram_embs, features)]
+    embedded += features[len(tagger.ngram_embs):]
+    embedded.append(tagger.standard_emb(standard).unsqueeze(1) * mask.transpose(1, 2))
+    wide = torch.cat(embedded, -1).transpose(1, 2)
+    weight = torch.cat([tagger.inp.weight, tagger.standard_inp.weight], 1)
+    with torch.no_grad():
+        as_channels = torch.nn.functional.conv1d(wide, weight, tagger.inp.bias, padding=cfg.kernel // 2)
+        narrow = torch.cat(embedded[:-1], -1).transpose(1, 2)
+        as_table = tagger.inp(narrow) + tagger._standard_term(standard, mask)
+    torch.testing.assert_close(as_table, as_channels, rtol=1e-5, atol=1e-6)
+
+
+def test_lexicon_words_are_extra_match_features_and_survive_save_and_load(tmp_path):
+    from segcli import model
+
+    texts = ["".join(line) for line in LINES]
+    plain = Vocab.build(texts, 1, (2,), 1, {w for line in LINES for w in line}, 3)
+    with_lexicon = Vocab.build(texts, 1, (2,), 1, {w for line in LINES for w in line}, 3,
+                               lexicon=["迈向充", "希望", "中国人民", "某某"])
+    assert with_lexicon.word_feature_count == plain.word_feature_count + 4  # lengths 2, 3: begin/end
+    assert sorted(with_lexicon.lexicon_keys) == [2, 3]
+    ids = with_lexicon.char_ids("迈向充满希望")
+    last = np.zeros(len(ids), bool)
+    last[-1] = True
+    matches = with_lexicon.features(ids, last)[-1]
+    lexicon_columns = matches[:, plain.word_feature_count:]
+    assert lexicon_columns[:, 0].tolist() == [0, 0, 0, 0, 1, 0]  # 希望 begins at 4 (length 2)
+    assert lexicon_columns[:, 1].tolist() == [0, 0, 0, 0, 0, 1]  # and ends at 5
+    assert lexicon_columns[:, 2].tolist() == [1, 0, 0, 0, 0, 0]  # 迈向充 (length 3) begins at 0
+    model.save(tmp_path, vocab=with_lexicon, transitions={"pku": np.zeros((4, 4))}, train_words=set(),
+               metadata={"format": 2, "standards": [{"name": "pku"}]})
+    stored = np.load(tmp_path / model.NGRAMS_FILE)
+    for n, keys in with_lexicon.lexicon_keys.items():
+        np.testing.assert_array_equal(stored[f"lexicon_{n}"], keys)
+
+
+def test_read_lexicon_takes_the_first_field_and_fails_in_one_line(tmp_path):
+    from segcli import corpus
+    from segcli.errors import CorpusError
+
+    path = tmp_path / "lexicon.txt"
+    path.write_text("希望 3 n\n中国人民\n\n", encoding="utf-8")
+    words, info = corpus.read_lexicon(str(path))
+    assert words == ["希望", "中国人民"] and info["words"] == 2 and len(info["sha256"]) == 64
+    with pytest.raises(CorpusError, match="lexicon file not found"):
+        corpus.read_lexicon(str(tmp_path / "missing.txt"))
+    (tmp_path / "empty.txt").write_text("\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="no words"):
+        corpus.read_lexicon(str(tmp_path / "empty.txt"))
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch's legacy exporter, which train uses
 def test_an_onnx_mismatch_is_a_model_error(tmp_path, monkeypatch):
     import onnxruntime

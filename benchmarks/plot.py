@@ -1,0 +1,50 @@
+"""Draws benchmarks/speed_accuracy.png: F1 on each dev corpus against
+whole-process characters per second, one point per tool.
+
+    python benchmarks/plot.py    # after run.py --out results.md and devsets.py --out devsets.md
+
+Reads benchmarks/results.json (speed, from run.py) and benchmarks/devsets.json
+(accuracy, from devsets.py); needs matplotlib (the bench or train extra).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+MARKERS = {"seg": "*", "jieba": "o", "rjieba": "s", "pkuseg": "^", "thulac": "v"}
+
+
+def main() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    speed = json.loads((HERE / "results.json").read_text(encoding="utf-8"))["whole_process"]
+    accuracy = json.loads((HERE / "devsets.json").read_text(encoding="utf-8"))["f1"]
+    corpora = list(accuracy)
+    fig, axes = plt.subplots(1, len(corpora), figsize=(2.6 * len(corpora), 3.2), sharex=True)
+    for ax, name in zip(axes, corpora):
+        for tool, f1 in accuracy[name].items():
+            if tool not in speed:
+                continue
+            x = speed[tool]["chars_per_s"] / 1e3
+            ax.scatter([x], [f1], marker=MARKERS.get(tool, "x"), s=90 if tool == "seg" else 40, label=tool,
+                       zorder=3)
+        ax.set_title(name, fontsize=9)
+        ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=7)
+    axes[0].set_ylabel("dev F1")
+    fig.supxlabel("whole process, thousand characters per second (log scale, 2 cores)", fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
+    fig.savefig(HERE / "speed_accuracy.png", dpi=110)
+    print(HERE / "speed_accuracy.png")
+
+
+if __name__ == "__main__":
+    main()

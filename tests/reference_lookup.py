@@ -1,0 +1,50 @@
+"""Pure-numpy twin of segcli._lookup (build + find), as KeyIndex ran before
+the loops moved to C: a few vectorised passes per lookup."""
+
+import numpy as np
+
+EMPTY = -1
+MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+
+
+def slots(keys: np.ndarray, bits: int) -> np.ndarray:
+    hashed = keys.astype(np.uint64) * MULTIPLIER
+    return (hashed >> np.uint64(64 - bits)).astype(np.int64)
+
+
+def build(keys: np.ndarray, first: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(table keys, table values): keys[i] -> first + i."""
+    mask = (1 << bits) - 1
+    table_keys = np.full(1 << bits, EMPTY, dtype=np.int64)
+    table_values = np.zeros(1 << bits, dtype=np.int64)
+    pending = np.arange(len(keys))
+    wanted_slots = slots(keys, bits)
+    while len(pending):  # each round, each free slot takes one contender
+        wanted = wanted_slots[pending]
+        free = table_keys[wanted] == EMPTY
+        taken, first_of = np.unique(wanted[free], return_index=True)
+        winners = pending[free][first_of]
+        table_keys[taken] = keys[winners]
+        table_values[taken] = first + winners
+        pending = np.setdiff1d(pending, winners, assume_unique=True)
+        wanted_slots[pending] = (wanted_slots[pending] + 1) & mask
+    return table_keys, table_values
+
+
+def find(table_keys: np.ndarray, table_values: np.ndarray, keys: np.ndarray, missing: int) -> np.ndarray:
+    bits = len(table_keys).bit_length() - 1
+    mask = len(table_keys) - 1
+    probe = slots(keys, bits)
+    stored = table_keys[probe]
+    found = stored == keys
+    out = np.where(found, table_values[probe], missing)
+    pending = np.flatnonzero(~found & (stored != EMPTY))
+    probe = probe[pending]
+    while len(pending):  # most keys settle at the first probe; collisions walk on
+        probe = (probe + 1) & mask
+        stored = table_keys[probe]
+        hit = stored == keys[pending]
+        out[pending[hit]] = table_values[probe[hit]]
+        go_on = ~hit & (stored != EMPTY)
+        pending, probe = pending[go_on], probe[go_on]
+    return out
