@@ -3,7 +3,7 @@ speed on the same inputs, and dev F1 on every corpus of the recipe.
 
     python benchmarks/quantize.py --out runs/int8 [--model models]
 
-Static (QDQ, scales calibrated once on dev text and then fixed), never
+Static (QDQ, scales calibrated once on training text and then fixed), never
 dynamic: dynamic quantisation derives activation scales from each batch, so a
 line's output would depend on its neighbours. Writes a full model directory
 (the quantised graph beside copies of the other files) and prints a table.
@@ -28,7 +28,7 @@ from segcli.evaluate import score
 from segcli.segmenter import Segmenter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devsets import dev_sets  # noqa: E402
+from devsets import RECIPE, dev_sets  # noqa: E402
 
 
 def recorded_feeds(model_dir: Path, lines_by_standard: dict[str, list[str]]) -> list[dict]:
@@ -48,7 +48,7 @@ def recorded_feeds(model_dir: Path, lines_by_standard: dict[str, list[str]]) -> 
     return feeds
 
 
-def quantize(source: Path, out: Path, calibration: list[dict]) -> None:
+def quantize(source: Path, out: Path, calibration: list[dict], ops: list[str]) -> None:
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -66,7 +66,7 @@ def quantize(source: Path, out: Path, calibration: list[dict]) -> None:
     quant_pre_process(str(source / model.MODEL_FILE), str(prepared))
     quantize_static(str(prepared), str(out / model.MODEL_FILE), Reader(), quant_format=QuantFormat.QDQ,
                     per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    op_types_to_quantize=["Conv"])
+                    op_types_to_quantize=ops)
     prepared.unlink()
 
 
@@ -89,14 +89,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=model.default_dir())
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--calibration-lines", type=int, default=300, help="dev lines per corpus")
+    parser.add_argument("--calibration-lines", type=int, default=300, help="training lines per corpus file")
+    parser.add_argument("--ops", default="Conv", help="operator types to quantise, comma-separated")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    from segcli import corpus
+
     sets = dev_sets()
     calibration_lines: dict[str, list[str]] = {}
-    for _, standard, gold in sets:
-        calibration_lines.setdefault(standard, []).extend("".join(w) for w in gold[: args.calibration_lines])
-    quantize(args.model, args.out, recorded_feeds(args.model, calibration_lines))
+    for source in corpus.read_recipe(RECIPE).sources:
+        train = corpus.load(source, args.calibration_lines).train
+        calibration_lines.setdefault(source.standard, []).extend("".join(w) for w in train)
+    quantize(args.model, args.out, recorded_feeds(args.model, calibration_lines), args.ops.split(","))
 
     all_lines = {}
     for _, standard, gold in sets:

@@ -61,21 +61,38 @@ class Scorer:
     def run(self, chars: np.ndarray, features: list[np.ndarray]) -> np.ndarray:
         """Log-probabilities of s, b, m, e: float32 (rows, length, 4).
         Inputs: the char ids, then the other features in the model's input order."""
+        return self._session.run(None, self._feed(chars, features))[0]
+
+    def _feed(self, chars: np.ndarray, features: list[np.ndarray]) -> dict[str, np.ndarray]:
         feed = dict(zip(self._inputs, [chars, *features]))
         if self._standard_id is not None:
             feed[STANDARD_INPUT] = np.full(len(chars), self._standard_id, dtype=np.int64)
-        return self._session.run(None, feed)[0]
+        return feed
 
     def score(self, char_ids: np.ndarray, features: list[np.ndarray], starts: np.ndarray,
               ends: np.ndarray) -> np.ndarray:
         """(len(char_ids), 4) scores of the back-to-back sequences [starts[k], ends[k])."""
+        if not len(char_ids):
+            return np.empty((0, 4), dtype=np.float32)
+        rows, stream_at, margin, core = self._rows(char_ids, features, starts, ends)
+        scores = np.concatenate([self.run(chars, others) for chars, others in rows])
+        return scores[:, margin : margin + core].reshape(-1, 4)[stream_at]
+
+    def feeds(self, char_ids: np.ndarray, features: list[np.ndarray], starts: np.ndarray,
+              ends: np.ndarray) -> list[dict[str, np.ndarray]]:
+        """The onnxruntime feeds that score() runs for these sequences."""
+        if not len(char_ids):
+            return []
+        return [self._feed(chars, others) for chars, others in self._rows(char_ids, features, starts, ends)[0]]
+
+    def _rows(self, char_ids, features, starts, ends):
+        """([(chars, features) of each run], where each character sits in the
+        stream, margin, core)."""
         # The sequences go end to end in one stream, self.gap PAD positions
         # apart. The stream is cut into rows of WINDOW characters whose scored
         # core is framed by enough context that the scores equal scoring each
         # sequence whole. Long rows keep the convolutions' matrix products
         # efficient (padding short lines to a common length ran 2.4 times slower).
-        if not len(char_ids):
-            return np.empty((0, 4), dtype=np.float32)
         lengths = ends - starts
         stream_at = np.arange(len(char_ids)) + self.gap * np.repeat(np.arange(len(lengths)), lengths)
         size = int(stream_at[-1]) + 1
@@ -94,8 +111,5 @@ class Scorer:
             rows[outside] = blank
             inputs.append(rows)
         step = max(1, RUN_CHARS // index.shape[1])
-        scores = np.concatenate([
-            self.run(inputs[0][r : r + step], [m[r : r + step] for m in inputs[1:]])
-            for r in range(0, len(index), step)
-        ])
-        return scores[:, margin : margin + core].reshape(-1, 4)[stream_at]
+        runs = [(inputs[0][r : r + step], [m[r : r + step] for m in inputs[1:]]) for r in range(0, len(index), step)]
+        return runs, stream_at, margin, core

@@ -6,7 +6,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -195,17 +195,14 @@ class Segmenter:
         """Batches of (line, [(start, end), …]) in input order (see stream.pipe)."""
         return stream.pipe(lines, self.spans_batch, threads=self.threads, batch_chars=batch_chars)
 
-    def spans_batch(self, lines: Sequence[str]) -> list[Spans]:
-        """Word offsets for each line of one batch."""
+    def _encode(self, lines: Sequence[str]) -> _Batch:
         text = "\n".join(lines)
-        if not text:
-            return [[] for _ in lines]
         cps = codepoints(text)
         space = _is_space(cps)
         kept = np.flatnonzero(~space)
         line_ends = np.cumsum([len(line) + 1 for line in lines]) - 1
         # Each line is one model sequence, whitespace removed so the model sees
-        # the words around a space; the space still cuts (see segments below).
+        # the words around a space; the space still cuts (see spans_batch).
         seq_ends = np.searchsorted(kept, line_ends)
         seq_starts = np.concatenate(([0], seq_ends[:-1]))
         nonempty = seq_ends > seq_starts
@@ -213,9 +210,22 @@ class Segmenter:
         last[seq_ends[nonempty] - 1] = True
         char_ids = self.vocab.char_ids_of(cps[kept])
         features = self.vocab.features(char_ids, last)
+        return _Batch(cps, space, kept, line_ends, char_ids, features, seq_starts[nonempty], seq_ends[nonempty])
 
+    def model_feeds(self, lines: Sequence[str]) -> list[dict[str, np.ndarray]]:
+        """The onnxruntime feeds that scoring these lines runs (for calibrating
+        a quantised model on text as the segmenter presents it)."""
+        batch = self._encode(lines)
+        return self._scorer.feeds(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends)
+
+    def spans_batch(self, lines: Sequence[str]) -> list[Spans]:
+        """Word offsets for each line of one batch."""
+        if not any(lines):
+            return [[] for _ in lines]
+        batch = self._encode(lines)
+        cps, space, line_ends = batch.cps, batch.space, batch.line_ends
         scores = np.zeros((len(cps), 4), dtype=np.float32)
-        scores[kept] = self._scorer.score(char_ids, features, seq_starts[nonempty], seq_ends[nonempty])
+        scores[batch.kept] = self._scorer.score(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends)
         lookup_text = from_codepoints(self.vocab.lookup_codepoints(cps))
         forced_starts, forced_ends = self._dictionary.apply(lookup_text, scores)
         atom_starts, atom_ends = atoms.without_overlaps(*atoms.find(lookup_text), forced_starts, forced_ends)
@@ -236,6 +246,21 @@ class Segmenter:
             a, b = first[i], stop[i]
             out.append(list(zip((word_starts[a:b] - base).tolist(), (word_ends[a:b] - base).tolist())))
         return out
+
+
+class _Batch(NamedTuple):
+    """A batch of lines as the model sees them: code points, whitespace, the
+    positions kept (not whitespace), where each line ends, the kept
+    characters' ids and features, and each non-empty line's sequence bounds."""
+
+    cps: np.ndarray
+    space: np.ndarray
+    kept: np.ndarray
+    line_ends: np.ndarray
+    char_ids: np.ndarray
+    features: list
+    seq_starts: np.ndarray
+    seq_ends: np.ndarray
 
 
 def _restore(model: str | None, standard: str, threads: int, entries: dict[str, float]) -> Segmenter:
