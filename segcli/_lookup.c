@@ -109,26 +109,30 @@ done:
 }
 
 PyDoc_STRVAR(build_doc,
-"build(keys, first, table_keys, table_values) -> None\n\
+"build(keys, values, table_keys, table_values) -> None\n\
 \n\
-Fills an empty table (every slot -1) with keys[i] -> first + i.\n\
-keys: distinct non-negative int64; table_keys, table_values: writable\n\
-int64 arrays of the same power-of-two length, more than len(keys).");
+Fills an empty table (every slot -1) with keys[i] -> values[i]; a key\n\
+given more than once gets the bitwise OR of its values.  keys:\n\
+non-negative int64; values: int64, as many; table_keys, table_values:\n\
+writable int64 arrays of one power-of-two length above len(keys).");
 
 static PyObject *
 build(PyObject *self, PyObject *args)
 {
-	Py_buffer keys, tkeys, tvalues;
-	long long first;
+	Py_buffer keys, values, tkeys, tvalues;
 	PyObject *result = NULL;
 	Py_ssize_t size, n, i;
 	int bits = 0, bad = 0;
 
-	if (!PyArg_ParseTuple(args, "y*Lw*w*:build", &keys, &first, &tkeys, &tvalues))
+	if (!PyArg_ParseTuple(args, "y*y*w*w*:build", &keys, &values, &tkeys, &tvalues))
 		return NULL;
-	if (check_buffer(&keys, "keys") < 0 || check_buffer(&tkeys, "table_keys") < 0 ||
-	    check_buffer(&tvalues, "table_values") < 0)
+	if (check_buffer(&keys, "keys") < 0 || check_buffer(&values, "values") < 0 ||
+	    check_buffer(&tkeys, "table_keys") < 0 || check_buffer(&tvalues, "table_values") < 0)
 		goto done;
+	if (values.len != keys.len) {
+		PyErr_SetString(PyExc_ValueError, "keys and values differ in length");
+		goto done;
+	}
 	size = tkeys.len / (Py_ssize_t)sizeof(int64_t);
 	n = keys.len / (Py_ssize_t)sizeof(int64_t);
 	if (tvalues.len != tkeys.len) {
@@ -144,7 +148,7 @@ build(PyObject *self, PyObject *args)
 
 	Py_BEGIN_ALLOW_THREADS
 	{
-		const int64_t *k = (const int64_t *)keys.buf;
+		const int64_t *k = (const int64_t *)keys.buf, *v = (const int64_t *)values.buf;
 		int64_t *tk = (int64_t *)tkeys.buf, *tv = (int64_t *)tvalues.buf;
 		const uint64_t mask = (uint64_t)size - 1;
 		for (i = 0; i < n && !bad; i++) {
@@ -154,8 +158,8 @@ build(PyObject *self, PyObject *args)
 				bad = 1;
 				break;
 			}
-			while (tk[slot] != EMPTY) {
-				if (tk[slot] == k[i] || ++probes == size) {  /* a duplicate, or not an empty table */
+			while (tk[slot] != EMPTY && tk[slot] != k[i]) {
+				if (++probes == size) {  /* not an empty table */
 					bad = 1;
 					break;
 				}
@@ -163,20 +167,25 @@ build(PyObject *self, PyObject *args)
 			}
 			if (bad)
 				break;
-			tk[slot] = k[i];
-			tv[slot] = (int64_t)first + (int64_t)i;
+			if (tk[slot] == k[i]) {
+				tv[slot] |= v[i];
+			} else {
+				tk[slot] = k[i];
+				tv[slot] = v[i];
+			}
 		}
 	}
 	Py_END_ALLOW_THREADS
 
 	if (bad) {
-		PyErr_SetString(PyExc_ValueError, "keys must be distinct, non-negative, into an empty table");
+		PyErr_SetString(PyExc_ValueError, "keys must be non-negative, into an empty table");
 		goto done;
 	}
 	Py_INCREF(Py_None);
 	result = Py_None;
 done:
 	PyBuffer_Release(&keys);
+	PyBuffer_Release(&values);
 	PyBuffer_Release(&tkeys);
 	PyBuffer_Release(&tvalues);
 	return result;

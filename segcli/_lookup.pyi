@@ -2,13 +2,14 @@
 
 from typing_extensions import Buffer
 
-def build(keys: Buffer, first: int, table_keys: Buffer, table_values: Buffer, /) -> None:
-    """Fill an empty table (every slot -1) with ``keys[i] -> first + i``.
+def build(keys: Buffer, values: Buffer, table_keys: Buffer, table_values: Buffer, /) -> None:
+    """Fill an empty table (every slot -1) with ``keys[i] -> values[i]``; a
+    key given more than once gets the bitwise OR of its values.
 
-    keys: distinct non-negative int64.  table_keys, table_values: writable
+    keys: non-negative int64; values: int64, as many.  table_keys, table_values: writable
     int64 arrays of one power-of-two length above ``len(keys)``; slots are
     found by Fibonacci hashing and linear probing.  Raises ValueError on
-    wrong sizes, a negative or repeated key, or a table that is not empty.
+    wrong sizes, a negative key, or a table that is not empty.
     The GIL is released while filling.
     """
 

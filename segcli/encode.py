@@ -72,19 +72,22 @@ def _ngram_keys(char_ids: np.ndarray, last: np.ndarray, size: int, orders) -> di
 
 
 class KeyIndex:
-    """Values of int64 keys (a key's position in the sorted keys, plus
-    `first`), found through an open-addressing hash table: one probe loop per
-    key in C (segcli._lookup) instead of binary search's ~17 dependent,
+    """Values of int64 keys (default: a key's position in the sorted keys,
+    plus `first`), found through an open-addressing hash table: one probe loop
+    per key in C (segcli._lookup) instead of binary search's ~17 dependent,
     cache-missing steps. tests/reference_lookup.py is its numpy twin."""
 
     EMPTY = -1  # keys are never negative
 
-    def __init__(self, sorted_keys: np.ndarray, first: int = 0):
+    def __init__(self, sorted_keys: np.ndarray, first: int = 0, values: np.ndarray | None = None):
+        """values: each key's value (a repeated key gets their bitwise OR)."""
         keys = np.ascontiguousarray(sorted_keys, dtype=np.int64)
+        if values is None:
+            values = np.arange(first, first + len(keys), dtype=np.int64)
         bits = max(4, int(4 * len(keys)).bit_length())  # load factor <= 1/4
         self.table_keys = np.full(1 << bits, self.EMPTY, dtype=np.int64)
         self.table_values = np.zeros(1 << bits, dtype=np.int64)
-        _lookup.build(keys, first, self.table_keys, self.table_values)
+        _lookup.build(keys, np.ascontiguousarray(values, dtype=np.int64), self.table_keys, self.table_values)
 
     def get(self, keys: np.ndarray, missing: int) -> np.ndarray:
         """The value of each key, `missing` for a key not in the index."""
@@ -92,6 +95,22 @@ class KeyIndex:
         out = np.empty(len(keys), dtype=np.int64)
         _lookup.find(self.table_keys, self.table_values, keys, missing, out)
         return out
+
+
+_WORD, _LEXICON = 1, 2  # flag bits of a word-match lookup
+
+
+def _match_index(word_keys: dict[int, np.ndarray], lexicon_keys: dict[int, np.ndarray]) -> dict[int, KeyIndex]:
+    """Per length, one index of training words and lexicon words together,
+    whose values flag which of the two a key is: one lookup answers both."""
+    result = {}
+    for n in sorted({*word_keys, *lexicon_keys}):
+        words = word_keys.get(n, np.empty(0, np.int64))
+        lexicon = lexicon_keys.get(n, np.empty(0, np.int64))
+        # A word in both gets both flags: the table ORs a repeated key's values.
+        flags = np.concatenate([np.full(len(words), _WORD), np.full(len(lexicon), _LEXICON)])
+        result[n] = KeyIndex(np.concatenate([words, lexicon]), values=flags)
+    return result
 
 
 class Vocab:
@@ -112,9 +131,8 @@ class Vocab:
         self.ngram_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(ngram_keys.items())}
         self.word_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(word_keys.items())}
         self._ngram_index = {n: KeyIndex(k, _FIRST_ID) for n, k in self.ngram_keys.items()}
-        self._word_index = {n: KeyIndex(k) for n, k in self.word_keys.items()}
         self.lexicon_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted((lexicon_keys or {}).items())}
-        self._lexicon_index = {n: KeyIndex(k) for n, k in self.lexicon_keys.items()}
+        self._match_index = _match_index(self.word_keys, self.lexicon_keys)
         self._fold = fold_table(self.lookup)
         table = np.full(0x110000, UNK, dtype=np.int64)
         table[codepoints(chars)] = np.arange(_FIRST_ID, self.size)
@@ -164,16 +182,21 @@ class Vocab:
         word features, a float32 (n, 2 × lengths) matrix saying whether a known
         word of each length begins / ends at each char: training words (or
         `word_keys`), then the lexicon's words."""
-        word_index = self._word_index if word_keys is None else {n: KeyIndex(k) for n, k in word_keys.items()}
-        indexes = [*word_index.items(), *self._lexicon_index.items()]
-        keys = _ngram_keys(char_ids, last, self.size, {*self.ngram_keys, *(n for n, _ in indexes)})
+        if word_keys is None:
+            word_keys, index = self.word_keys, self._match_index
+        else:
+            index = _match_index(word_keys, self.lexicon_keys)
+        # Each column pair: (flag bit, length) of the matches it shows.
+        columns = [(_WORD, n) for n in word_keys] + [(_LEXICON, n) for n in self.lexicon_keys]
+        keys = _ngram_keys(char_ids, last, self.size, {*self.ngram_keys, *index})
         result = []
-        for n, index in self._ngram_index.items():
-            result.append(index.get(keys[n], UNK))
-        if indexes:
-            matches = np.zeros((len(char_ids), 2 * len(indexes)), dtype=np.float32)
-            for column, (n, index) in enumerate(indexes):
-                begins = index.get(keys[n], -1) >= 0
+        for n, ngram_index in self._ngram_index.items():
+            result.append(ngram_index.get(keys[n], UNK))
+        if columns:
+            flags = {n: length_index.get(keys[n], 0) for n, length_index in index.items()}
+            matches = np.zeros((len(char_ids), 2 * len(columns)), dtype=np.float32)
+            for column, (bit, n) in enumerate(columns):
+                begins = (flags[n] & bit) != 0
                 matches[:, 2 * column] = begins
                 matches[n - 1 :, 2 * column + 1] = begins[: max(0, len(begins) - n + 1)]
             result.append(matches)

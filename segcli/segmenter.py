@@ -238,14 +238,11 @@ class Segmenter:
 
         word_starts, word_ends = word_bounds(tags, inside=~space)
         line_starts = line_ends - np.array([len(line) for line in lines])
-        first = np.searchsorted(word_starts, line_starts)
-        stop = np.searchsorted(word_starts, line_ends)
-        out = []
-        for i in range(len(lines)):
-            base = int(line_starts[i])
-            a, b = first[i], stop[i]
-            out.append(list(zip((word_starts[a:b] - base).tolist(), (word_ends[a:b] - base).tolist())))
-        return out
+        bounds = np.searchsorted(word_starts, line_starts).tolist() + [len(word_starts)]
+        # Offsets within each word's own line, converted to Python ints in one go.
+        base = np.repeat(line_starts, np.diff(bounds))
+        spans = list(zip((word_starts - base).tolist(), (word_ends - base).tolist()))
+        return [spans[bounds[i] : bounds[i + 1]] for i in range(len(lines))]
 
 
 class _Batch(NamedTuple):

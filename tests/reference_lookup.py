@@ -12,8 +12,12 @@ def slots(keys: np.ndarray, bits: int) -> np.ndarray:
     return (hashed >> np.uint64(64 - bits)).astype(np.int64)
 
 
-def build(keys: np.ndarray, first: int, bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """(table keys, table values): keys[i] -> first + i."""
+def build(keys: np.ndarray, values: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """(table keys, table values): keys[i] -> values[i], OR-ed for a repeated key."""
+    keys, inverse = np.unique(keys, return_inverse=True)
+    merged = np.zeros(len(keys), dtype=np.int64)
+    np.bitwise_or.at(merged, inverse, values)
+    values = merged
     mask = (1 << bits) - 1
     table_keys = np.full(1 << bits, EMPTY, dtype=np.int64)
     table_values = np.zeros(1 << bits, dtype=np.int64)
@@ -25,7 +29,7 @@ def build(keys: np.ndarray, first: int, bits: int) -> tuple[np.ndarray, np.ndarr
         taken, first_of = np.unique(wanted[free], return_index=True)
         winners = pending[free][first_of]
         table_keys[taken] = keys[winners]
-        table_values[taken] = first + winners
+        table_values[taken] = values[winners]
         pending = np.setdiff1d(pending, winners, assume_unique=True)
         wanted_slots[pending] = (wanted_slots[pending] + 1) & mask
     return table_keys, table_values
@@ -36,14 +40,14 @@ def find(table_keys: np.ndarray, table_values: np.ndarray, keys: np.ndarray, mis
     mask = len(table_keys) - 1
     probe = slots(keys, bits)
     stored = table_keys[probe]
-    found = stored == keys
+    found = (stored == keys) & (stored != EMPTY)
     out = np.where(found, table_values[probe], missing)
     pending = np.flatnonzero(~found & (stored != EMPTY))
     probe = probe[pending]
     while len(pending):  # most keys settle at the first probe; collisions walk on
         probe = (probe + 1) & mask
         stored = table_keys[probe]
-        hit = stored == keys[pending]
+        hit = (stored == keys[pending]) & (stored != EMPTY)
         out[pending[hit]] = table_values[probe[hit]]
         go_on = ~hit & (stored != EMPTY)
         pending, probe = pending[go_on], probe[go_on]
