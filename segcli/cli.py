@@ -49,11 +49,11 @@ def _quiet_exits():
         stream.exit_now(0)
 
 
-def _segmenter(model, dicts, standard=None, threads: int = 0, quiet: bool = False):
+def _segmenter(model, dicts, standard=None, threads: int = 0, quiet: bool = False, device: str = "cpu"):
     from .segmenter import Segmenter
 
     segmenter = Segmenter(model=model, dicts=dicts, standard=standard, threads=threads,
-                          progress=None if quiet else _progress())
+                          progress=None if quiet else _progress(), device=device)
     _warn_duplicates(segmenter.duplicate_words)
     return segmenter
 
@@ -106,6 +106,8 @@ def main():
               help="search: before each long word, the known words inside it (tokens overlap, as in "
                    "jieba's cut_for_search).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or progress messages on stderr.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="cuda: onnxruntime's CUDA provider (onnxruntime-gpu); an error where it is missing.")
 @click.option("--model", type=click.Path(file_okay=False), help="Model directory (default: the shipped model).")
 @click.option("-s", "--standard", metavar="NAME",
               help="Segmentation standard to cut by (default: the model's first, pku); `--standard list` lists them.")
@@ -113,7 +115,7 @@ def main():
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes, each with its own copy of the model (output is the same for any; "
                    "one process already keeps every core busy).")
-def cut(files, output, dicts, delimiter, fmt, mode, quiet, model, standard, batch_chars, jobs):
+def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standard, batch_chars, jobs):
     """Segment FILES (default: standard input) into words, one output line per input line.
 
     A progress bar is drawn on stderr when it is a terminal and the input
@@ -126,7 +128,8 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, model, standard, batc
         if interactive:
             batch_chars, jobs = 1, 1  # answer each typed line at once
         if jobs == 1:
-            segmenter = _segmenter(model, dicts, standard, threads=1 if interactive else 0, quiet=quiet)
+            segmenter = _segmenter(model, dicts, standard, threads=1 if interactive else 0, quiet=quiet,
+                                   device=device)
 
             def segment(lines, out):
                 stream.run(segmenter.spans_function(mode), lines, out, delimiter, fmt,
@@ -141,7 +144,7 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, model, standard, batc
             _warn_duplicates(load_dicts(list(dicts))[1])
 
             def segment(lines, out):
-                factory = BatchFunctionFactory(model, tuple(dicts), standard, mode)
+                factory = BatchFunctionFactory(model, tuple(dicts), standard, mode, device)
                 stream.run_parallel(factory, lines, out, delimiter, fmt, jobs=jobs, batch_chars=batch_chars)
         check_inputs(files)
         lines = read_inputs(files)
@@ -223,13 +226,17 @@ def standards_command(model):
 @click.option("--recipe", type=click.Path(dir_okay=False),
               help="JSON file naming the corpora (and settings), e.g. models/recipe.json.")
 @click.option("--objective", type=click.Choice(["softmax", "crf", "bimemm"]), default="crf", show_default=True)
+@click.option("--encoder", type=click.Choice(["fcn", "transformer"]),
+              help="fcn (default): the convolutional tagger; transformer: BERT-style self-attention.")
+@click.option("--init", "init", type=click.Path(), metavar="DIR",
+              help="Start the transformer from a local Hugging Face BERT checkpoint directory (never downloads).")
 @click.option("--epochs", type=click.IntRange(min=1))
 @click.option("--hidden", type=click.IntRange(min=1))
 @click.option("--seed", type=int)
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="Any other training setting (see segcli/train.py Config), e.g. --set word_max_len=0.")
 @click.option("--smoke", is_flag=True, help="Tiny model, a few steps: checks train → export → segment in seconds.")
-def train_command(out, corpora_given, recipe, objective, epochs, hidden, seed, settings, smoke):
+def train_command(out, corpora_given, recipe, objective, encoder, init, epochs, hidden, seed, settings, smoke):
     """Train the tagger on one or more corpora (one model for all their
     annotation standards), evaluate on each dev split, export to ONNX."""
     from pathlib import Path
@@ -241,7 +248,7 @@ def train_command(out, corpora_given, recipe, objective, epochs, hidden, seed, s
             raise SegError(f"training needs PyTorch ({e.name} is missing): "
                            "pip install torch==2.13.0 && pip install .[train]") from None
         overrides = {k: v for k, v in {"objective": objective, "epochs": epochs, "hidden": hidden,
-                                       "seed": seed}.items() if v is not None}
+                                       "seed": seed, "encoder": encoder, "init": init}.items() if v is not None}
         try:
             overrides.update(train.parse_settings(settings))
         except ValueError as e:

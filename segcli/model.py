@@ -125,6 +125,17 @@ class Model:
         architecture = self.metadata["architecture"]
         return architecture["kernel"] // 2 * max(1, *architecture["dilations"])
 
+    @property
+    def window(self) -> int:
+        """An attention encoder's longest row (0 for a convolutional one)."""
+        return int(self.metadata["architecture"].get("window", 0))
+
+    @property
+    def input_names(self) -> list[str]:
+        """The graph inputs of the char ids and of each of Vocab.features' arrays, in order."""
+        names = ["chars", *(f"ngrams{n}" for n in self.vocab.ngram_keys)]
+        return names + (["words"] if self.vocab.word_feature_count else [])
+
     def train_words(self, standard: str | None = None) -> set[str] | None:
         """The words the model was trained on: of every standard (None), or of
         one (an unknown name raises ModelError); None if the directory has no list."""
@@ -189,8 +200,9 @@ def load(directory: str | Path | None = None) -> Model:
         architecture = metadata["architecture"]
         int(architecture["context"])
         architecture["kernel"] // 2 * max(1, *architecture["dilations"])
+        int(architecture.get("window", 0))
     except (KeyError, IndexError, TypeError, ValueError):
-        raise _damaged(path, "no valid architecture (context, kernel, dilations)") from None
+        raise _damaged(path, "no valid architecture (context, kernel, dilations, window)") from None
     if fmt == 1:
         standards = (DEFAULT_STANDARD,)
         descriptions = {DEFAULT_STANDARD: describe(DEFAULT_STANDARD)}

@@ -1,7 +1,12 @@
 """Score stage: the exported tagger, run by onnxruntime over packed rows.
 
-The scorer owns its windowing: sequences are laid end to end in one stream,
-cut into rows of a fixed width, scored, and the scores put back in place.
+The scorer owns its windowing. For a convolutional graph, sequences are laid
+end to end in one stream, cut into rows of a fixed width, scored, and the
+scores put back in place. For an attention graph (one that takes `segments`
+and `positions`), each sequence is cut into overlapping windows of at most
+the model's window, each window gets a row of its own (left-aligned, so its
+sums run in the same order in any batch), and each position keeps the scores
+of the window where it lies in the core.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from .errors import ModelError
 WINDOW = 2048  # characters in a row handed to the model
 RUN_CHARS = 16384  # characters per onnxruntime run: bounds its memory
 STANDARD_INPUT = "standard"  # the input that names the segmentation standard
+SEGMENTS_INPUT = "segments"  # an attention graph's sequence numbers (0: padding)
+POSITIONS_INPUT = "positions"  # and each position's place in its sequence
+ROW_ALIGN = 32  # attention rows are padded to a multiple of this
 
 
 # onnxruntime's own exception types (they derive from Exception only).
@@ -35,7 +43,21 @@ class Scorer:
     position's scores, which sizes the margins of a windowed row.
     """
 
-    def __init__(self, model_path: Path, gap: int, context: int, standard_id: int = 0):
+    def __init__(self, model_path: Path, gap: int, context: int, standard_id: int = 0, *,
+                 input_names: list[str] | None = None, window: int = 0, device: str = "cpu"):
+        """input_names: the graph input names of the char ids and then each
+        feature, in the order score() receives them (default: the graph's
+        own inputs in order); a graph may leave some out. window: an
+        attention graph's longest row. device: "cpu", or "cuda" (raises
+        ModelError where onnxruntime has no CUDA provider)."""
+        providers = ["CPUExecutionProvider"]
+        if device == "cuda":
+            if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+                raise ModelError("--device cuda: this onnxruntime has no CUDA provider "
+                                 "(pip install onnxruntime-gpu)")
+            providers = ["CUDAExecutionProvider"]
+        elif device != "cpu":
+            raise ModelError(f"unknown device {device!r}: cpu or cuda")
         options = onnxruntime.SessionOptions()
         # One thread per run: split across threads, a convolution's sums come
         # out a few ulps different depending on the batch's shape, which could
@@ -44,17 +66,21 @@ class Scorer:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:
-            self._session = onnxruntime.InferenceSession(
-                str(model_path), options, providers=["CPUExecutionProvider"]
-            )
+            self._session = onnxruntime.InferenceSession(str(model_path), options, providers=providers)
         except (OSError, RuntimeError, *_ONNXRUNTIME_ERRORS) as e:  # a damaged or foreign file
             first_line = (str(e).strip().splitlines() or [""])[0]
             raise ModelError(f"cannot load model: {model_path}: {type(e).__name__}: {first_line}") from None
         names = [i.name for i in self._session.get_inputs()]
-        self._inputs = [name for name in names if name != STANDARD_INPUT]
+        layout = {STANDARD_INPUT, SEGMENTS_INPUT, POSITIONS_INPUT}
+        self._inputs = input_names or [name for name in names if name not in layout]
+        self._in_graph = set(names)
         # A multi-standard graph takes the standard's id, one per row; the
         # graph itself says whether it does.
         self._standard_id = standard_id if STANDARD_INPUT in names else None
+        self.attention = SEGMENTS_INPUT in names
+        if self.attention and window < 1:
+            raise ModelError(f"cannot load model: {model_path}: an attention graph needs a window")
+        self.window = window
         self.gap = gap
         self.context = context
 
@@ -64,9 +90,13 @@ class Scorer:
         return self._session.run(None, self._feed(chars, features))[0]
 
     def _feed(self, chars: np.ndarray, features: list[np.ndarray]) -> dict[str, np.ndarray]:
-        feed = dict(zip(self._inputs, [chars, *features]))
+        feed = {name: value for name, value in zip(self._inputs, [chars, *features]) if name in self._in_graph}
         if self._standard_id is not None:
             feed[STANDARD_INPUT] = np.full(len(chars), self._standard_id, dtype=np.int64)
+        if self.attention:
+            real = (chars != PAD).astype(np.int64)
+            feed[SEGMENTS_INPUT] = real
+            feed[POSITIONS_INPUT] = np.maximum(np.cumsum(real, axis=1) - 1, 0)
         return feed
 
     def score(self, char_ids: np.ndarray, features: list[np.ndarray], starts: np.ndarray,
@@ -74,6 +104,8 @@ class Scorer:
         """(len(char_ids), 4) scores of the back-to-back sequences [starts[k], ends[k])."""
         if not len(char_ids):
             return np.empty((0, 4), dtype=np.float32)
+        if self.attention:
+            return self._score_windows(char_ids, features, starts, ends)
         rows, stream_at, margin, core = self._rows(char_ids, features, starts, ends)
         scores = np.concatenate([self.run(chars, others) for chars, others in rows])
         return scores[:, margin : margin + core].reshape(-1, 4)[stream_at]
@@ -83,7 +115,49 @@ class Scorer:
         """The onnxruntime feeds that score() runs for these sequences."""
         if not len(char_ids):
             return []
+        if self.attention:
+            return [self._feed(chars, others) for chars, others, _ in self._windows(char_ids, features, starts, ends)]
         return [self._feed(chars, others) for chars, others in self._rows(char_ids, features, starts, ends)[0]]
+
+    def _windows(self, char_ids, features, starts, ends):
+        """Runs of an attention graph: [(chars, features, [(row, column, core start, core end, position)])],
+        every window left-aligned in its own row, rows of one run padded to one width."""
+        overlap = self.window // 4
+        core = self.window - 2 * overlap
+        pieces = []  # (first, last + 1, core first, core last + 1), positions into char_ids
+        for start, end in zip(starts.tolist(), ends.tolist()):
+            if end - start <= self.window:
+                pieces.append((start, end, start, end))
+                continue
+            for at in range(start, end, core):
+                first, last = max(start, at - overlap), min(end, at + core + overlap)
+                pieces.append((first, last, at, min(end, at + core)))
+        pieces.sort(key=lambda p: p[1] - p[0])  # similar lengths share a run
+        runs = []
+        i = 0
+        while i < len(pieces):
+            width = -(-(pieces[i][1] - pieces[i][0]) // ROW_ALIGN) * ROW_ALIGN
+            j = i
+            while j < len(pieces) and pieces[j][1] - pieces[j][0] <= width and (j - i + 1) * width <= RUN_CHARS:
+                j += 1
+            group = pieces[i:j]
+            chars = np.full((len(group), width), PAD, dtype=char_ids.dtype)
+            others = [np.zeros((len(group), width, *f.shape[1:]), dtype=f.dtype) for f in features]
+            for row, (first, last, _, _) in enumerate(group):
+                chars[row, : last - first] = char_ids[first:last]
+                for matrix, values in zip(others, features):
+                    matrix[row, : last - first] = values[first:last]
+            runs.append((chars, others, group))
+            i = j
+        return runs
+
+    def _score_windows(self, char_ids, features, starts, ends) -> np.ndarray:
+        scores = np.empty((len(char_ids), 4), dtype=np.float32)
+        for chars, others, group in self._windows(char_ids, features, starts, ends):
+            out = self.run(chars, others)
+            for row, (first, _, core_first, core_last) in enumerate(group):
+                scores[core_first:core_last] = out[row, core_first - first : core_last - first]
+        return scores
 
     def _rows(self, char_ids, features, starts, ends):
         """([(chars, features) of each run], where each character sits in the

@@ -41,13 +41,15 @@ class Segmenter:
 
     def __init__(self, model: str | Path | None = None, dicts: Iterable[str | Path] = (), *,
                  standard: str | None = None, threads: int = 0, progress: Callable[[str], None] | None = None,
-                 entries: Mapping[str, float | str] | None = None):
+                 entries: Mapping[str, float | str] | None = None, device: str = "cpu"):
         """model: a model directory (default: the shipped model).
         dicts: dictionary files; entries: more dictionary words as data
         (word -> multiplier, as in a file: a number or "force"), over the files'.
         standard: the segmentation standard to cut by (see `standards`;
         default: the model's first, pku for the shipped model).
         threads: batches scored at once (0: one per available core).
+        device: "cpu", or "cuda" for onnxruntime's CUDA provider (a ModelError
+        where the installed onnxruntime has none; never a silent fallback).
         progress: told when compiling a large dictionary will take a while.
         Raises ModelError for a missing or damaged model or an unknown
         standard, DictError for a bad dictionary, CacheError for an unsafe
@@ -64,7 +66,9 @@ class Segmenter:
         self.standard = standard or loaded.default_standard
         standard_id = loaded.standard_id(self.standard)  # raises for an unknown one
         self.transitions = loaded.transitions[self.standard]
-        self._scorer = Scorer(loaded.onnx_path, gap=loaded.gap, context=loaded.context, standard_id=standard_id)
+        self._scorer = Scorer(loaded.onnx_path, gap=loaded.gap, context=loaded.context, standard_id=standard_id,
+                              input_names=loaded.input_names, window=loaded.window, device=device)
+        self.device = device
         self.threads = threads or _available_cores()
         from_files, self.duplicate_words = load_dicts(list(dicts))
         from_files.update({word: check_entry(word, k) for word, k in dict(entries or {}).items()})
@@ -103,7 +107,8 @@ class Segmenter:
         # The model travels as its directory (None: the shipped one, found in
         # the installed package wherever this is unpickled), the dictionary as
         # its entries, never as file paths that may not exist there.
-        return _restore, (self._model_arg, self.standard, self.threads, dict(self._dictionary.entries))
+        return _restore, (self._model_arg, self.standard, self.threads, dict(self._dictionary.entries),
+                          self.device)
 
     def load_dict(self, path: str | Path) -> None:
         """Adds the words of a dictionary file (jieba's load_userdict); later
@@ -260,8 +265,9 @@ class _Batch(NamedTuple):
     seq_ends: np.ndarray
 
 
-def _restore(model: str | None, standard: str, threads: int, entries: dict[str, float]) -> Segmenter:
-    segmenter = Segmenter(model, standard=standard, threads=threads)
+def _restore(model: str | None, standard: str, threads: int, entries: dict[str, float],
+             device: str = "cpu") -> Segmenter:
+    segmenter = Segmenter(model, standard=standard, threads=threads, device=device)
     if entries:  # already in their lookup form
         segmenter._dictionary = UserDictionary(entries)
     return segmenter
@@ -276,9 +282,11 @@ class BatchFunctionFactory:
     dicts: tuple[str | Path, ...] = ()
     standard: str | None = None
     mode: str = "default"
+    device: str = "cpu"
 
     def __call__(self) -> stream.BatchFunction:
-        return Segmenter(self.model, self.dicts, standard=self.standard, threads=1).spans_function(self.mode)
+        return Segmenter(self.model, self.dicts, standard=self.standard, threads=1,
+                         device=self.device).spans_function(self.mode)
 
 
 def _available_cores() -> int:

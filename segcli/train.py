@@ -12,6 +12,7 @@ Only `seg train` imports this module, so `import segcli` never pulls in torch.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import math
@@ -29,11 +30,19 @@ from .decode import TAGS, decode, tags_of, word_spans
 from .encode import UNK, Vocab
 from .errors import CorpusError, ModelError
 from .evaluate import score as score_words
-from .model import FORMAT, MODEL_FILE, PLOT_FILE, save as save_model
+from .model import FORMAT, METADATA_FILE, MODEL_FILE, PLOT_FILE, save as save_model
 
 @dataclass
 class Config:
     objective: str = "crf"
+    # "fcn" (the shipped design) or "transformer" (segcli/transformer.py:
+    # from scratch, or from a local BERT checkpoint with `init`).
+    encoder: str = "fcn"
+    layers: int = 2
+    heads: int = 4
+    d_model: int = 128
+    max_positions: int = 256  # the attention window at run time (a BERT's own limit with init)
+    init: str = ""
     char_dim: int = 32
     # Character n-grams embedded beside each character. Trigrams (2, 3) scored
     # lower on dev than bigrams alone (0.9363 vs 0.9429 at epoch 2 of otherwise
@@ -116,16 +125,18 @@ def parse_settings(settings) -> dict:
         try:
             if isinstance(default, tuple):
                 result[key] = tuple(int(v) for v in value.split(",") if v)
+            elif isinstance(default, bool):
+                result[key] = {"true": True, "1": True, "false": False, "0": False}[value.strip().lower()]
             else:
                 result[key] = type(default)(value)
-        except ValueError:
+        except (ValueError, KeyError):
             raise ValueError(f"setting {key} needs a value like {default!r}, not {value!r}") from None
     return result
 
 
 # A tiny model and a few steps: proves train → export → runtime works end to end.
 SMOKE = {"hidden": 16, "char_dim": 8, "ngram_dim": 8, "dilations": (1,), "epochs": 1, "max_steps": 20,
-         "train_lines": 1000}
+         "train_lines": 1000, "d_model": 32, "layers": 1, "heads": 2}
 
 
 class Tagger(nn.Module):
@@ -187,6 +198,22 @@ class Tagger(nn.Module):
         table = torch.einsum("hdk,nd->nhk", self.standard_inp.weight, self.standard_emb.weight)
         shifted = nn.functional.conv1d(mask, self.shift, padding=self.shift.shape[-1] // 2)  # (B, k, T)
         return torch.matmul(table[standard], shifted)
+
+
+class AttentionLogProbs(nn.Module):
+    """LogProbs of an attention encoder. Inputs: chars, the features, the
+    standard ids (if the model takes them), then segments and positions."""
+
+    def __init__(self, tagger: nn.Module, features: int):
+        super().__init__()
+        self.tagger = tagger
+        self.features = features
+
+    def forward(self, chars: torch.Tensor, *inputs: torch.Tensor) -> torch.Tensor:
+        features, rest = inputs[: self.features], inputs[self.features :]
+        standard = rest[0] if len(rest) == 3 else None
+        return torch.log_softmax(self.tagger(chars, *features, standard=standard, segments=rest[-2],
+                                             positions=rest[-1]), -1)
 
 
 class LogProbs(nn.Module):
@@ -350,25 +377,42 @@ def predict_words(model: nn.Module, data: Encoded, trans: np.ndarray) -> list[li
     return result
 
 
-def export_onnx(model: Tagger, data: Encoded, vocab: Vocab, path: Path) -> float:
+#: How far onnxruntime may differ from PyTorch at export. Attention's softmax
+#: and layer norms in fp32, fused differently by onnxruntime, land within
+#: 1e-3 of PyTorch (measured: a few 1e-5 on small models), a convolution
+#: within 1e-4.
+EXPORT_TOLERANCE = {"fcn": 1e-4, "transformer": 1e-3}
+
+
+def export_onnx(model: nn.Module, data: Encoded, vocab: Vocab, path: Path) -> float:
     """Writes the ONNX model and returns the largest difference between
-    onnxruntime and PyTorch on dev batches; refuses to ship above 1e-4.
-    Inputs: chars, ngrams<n>…, words (if any), standard (if the model takes
-    one: int64 (batch,)); output: scores (batch, length, 4)."""
+    onnxruntime and PyTorch on dev batches; refuses to ship above
+    EXPORT_TOLERANCE. Inputs: chars, ngrams<n>…, words (if any), standard (if
+    the model takes one: int64 (batch,)), and for an attention encoder
+    segments and positions (int64 (batch, length)); output: scores (batch,
+    length, 4). Inputs the graph does not use are left out of it."""
     import onnxruntime
 
-    wrapped = LogProbs(model)
+    from . import transformer
+
+    attention = not isinstance(model, Tagger)
+    n_features = len(vocab.ngram_keys) + (1 if vocab.word_feature_count else 0)
+    wrapped = AttentionLogProbs(model, n_features) if attention else LogProbs(model)
     with_standard = model.standard_emb is not None
 
     def inputs(batch):
         chars, features, _ = data.tensors(batch)
-        return (chars, *features, *([data.standard_tensor(batch)] if with_standard else []))
+        layout = list(transformer.default_layout(chars)) if attention else []
+        return (chars, *features, *([data.standard_tensor(batch)] if with_standard else []), *layout)
 
     names = ["chars", *(f"ngrams{n}" for n in vocab.ngram_keys)] + (["words"] if vocab.word_feature_count else [])
     axes = {n: {0: "batch", 1: "length"} for n in [*names, "scores"]}
     if with_standard:
         names.append("standard")
         axes["standard"] = {0: "batch"}
+    if attention:
+        names += [transformer.SEGMENTS_INPUT, transformer.POSITIONS_INPUT]
+        axes.update({n: {0: "batch", 1: "length"} for n in names[-2:]})
     torch.onnx.export(
         wrapped,
         inputs(data.batches[len(data.batches) // 2]),
@@ -381,15 +425,18 @@ def export_onnx(model: Tagger, data: Encoded, vocab: Vocab, path: Path) -> float
     )
     wrapped.eval()  # the exporter restores the training mode it found
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    in_graph = {i.name for i in session.get_inputs()}
+    limit = EXPORT_TOLERANCE["transformer" if attention else "fcn"]
     worst = 0.0
     with torch.no_grad():
         for batch in data.batches[:: max(1, len(data.batches) // 8)]:
             tensors = inputs(batch)
             expected = wrapped(*tensors).numpy()
-            got = session.run(None, dict(zip(names, [t.numpy() for t in tensors])))[0]
+            feed = {name: t.numpy() for name, t in zip(names, tensors) if name in in_graph}
+            got = session.run(None, feed)[0]
             worst = max(worst, float(np.abs(expected - got).max()))
-    if worst >= 1e-4:
-        raise ModelError(f"onnxruntime differs from PyTorch by {worst:.2e} (limit 1e-4)")
+    if worst >= limit:
+        raise ModelError(f"onnxruntime differs from PyTorch by {worst:.2e} (limit {limit:g})")
     return worst
 
 
@@ -472,10 +519,15 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
     for sp in splits:
         standard_words[sp.source.standard].update(w for line in sp.train for w in line)
     train_words = set().union(*standard_words.values())
+    # An attention encoder sees at most its window at once: lines longer
+    # than that are cut (between words) for training and training-time dev
+    # scores; at run time the scorer windows them (the runtime dev scores
+    # that `seg eval` or benchmarks/devsets.py report are exact).
+    longest = cfg.max_train_len if cfg.encoder == "fcn" else min(cfg.max_train_len, attention_window(cfg))
     chunks, chunk_standards = [], []
     for sp, s in zip(splits, standard_of):
         for line in sp.train:
-            for c in _chunks(line, cfg.max_train_len):
+            for c in _chunks(line, longest):
                 chunks.append(c)
                 chunk_standards.append(s)
     texts = ["".join(c) for c in chunks]
@@ -493,6 +545,9 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
             for fold in range(cfg.word_folds)
         ]
     train_data = Encoded(vocab, chunks, cfg.batch_chars, fold_words, chunk_standards)
+    if cfg.encoder != "fcn":
+        splits = [dataclasses.replace(sp, dev=[c for line in sp.dev for c in _chunks(line, longest)])
+                  for sp in splits]
     dev_lines = [line for sp in splits for line in sp.dev]
     dev_standards = [s for sp, s in zip(splits, standard_of) for _ in sp.dev]
     dev_data = Encoded(vocab, dev_lines, cfg.batch_chars, standards=dev_standards)
@@ -501,14 +556,13 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
     # One standard needs no standard input; standard_dim 0 pools the corpora
     # into one standard (one transition matrix, recorded under every name).
     standard_input = cfg.standard_dim > 0 and len(standards) > 1
-    model = Tagger(cfg, vocab.size, list(vocab.ngram_sizes.values()), vocab.word_feature_count,
-                   len(standards) if standard_input else 0)
+    model = make_encoder(cfg, vocab, len(standards) if standard_input else 0)
     model.train()
     trans = nn.Parameter(torch.zeros(len(standards) if standard_input else 1, 4, 4))
     embeddings = [p for m in model.modules() if isinstance(m, nn.Embedding) and m.sparse for p in m.parameters()]
     dense = [p for p in model.parameters() if all(p is not e for e in embeddings)]
     optimizers = [
-        torch.optim.SparseAdam(embeddings, lr=cfg.lr),
+        *([torch.optim.SparseAdam(embeddings, lr=cfg.lr)] if embeddings else []),
         torch.optim.Adam(
             [{"params": dense, "lr": cfg.lr}, {"params": [trans], "lr": cfg.lr * cfg.transition_lr_factor}]
         ),
@@ -617,6 +671,7 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
             "standard_input": standard_input,
             "standard_dim": cfg.standard_dim if standard_input else 0,
         },
+        "encoder": _encoder_description(cfg, model),
         "objective": cfg.objective,
         "config": asdict(cfg),
         "standards": described,
@@ -634,7 +689,13 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
     }
     save_model(out, vocab=vocab, transitions=dict(zip(standards, decode_trans)), train_words=train_words,
                metadata=meta, standard_words=standard_words)
-    if cfg.quantize:
+    if not isinstance(model, Tagger):
+        # Not a convolution: no receptive field, no gap between packed lines;
+        # the runtime gives each line (or window of one) a row of its own.
+        meta["architecture"] = {**meta["architecture"], "type": meta["encoder"]["type"], "kernel": 1,
+                                "dilations": [1], "context": 0, "window": meta["encoder"]["window"]}
+        (out / METADATA_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if cfg.quantize and isinstance(model, Tagger):
         meta = quantize_model(out, meta, splits, cfg)
     print(f"model directory {out}: {_directory_mb(out):.1f} MB ({MODEL_FILE} "
           f"{(out / MODEL_FILE).stat().st_size / 1e6:.1f} MB)", flush=True)
@@ -646,7 +707,6 @@ def quantize_model(out: Path, meta: dict, splits: list, cfg: Config) -> dict:
     the first cfg.quantize_lines training lines of each corpus; scores every
     dev split through the runtime with it and records both in the metadata."""
     from . import quantize
-    from .model import METADATA_FILE
     from .segmenter import Segmenter
 
     started = time.time()
@@ -668,6 +728,48 @@ def quantize_model(out: Path, meta: dict, splits: list, cfg: Config) -> dict:
     print(f"quantised to int8 ({record['fp32_bytes'] / 1e6:.1f} MB -> {record['int8_bytes'] / 1e6:.1f} MB); "
           f"dev F1 through the runtime: {per_corpus}", flush=True)
     return meta
+
+
+def _encoder_description(cfg: Config, model: nn.Module) -> dict:
+    if isinstance(model, Tagger):
+        return {"type": "fcn"}
+    described = {"type": "bert" if cfg.init else "transformer", "window": attention_window(cfg)}
+    if cfg.init:
+        config = model.bert.config
+        return {**described, "init": Path(cfg.init).name, "layers": config.num_hidden_layers,
+                "hidden": config.hidden_size, "heads": config.num_attention_heads}
+    return {**described, "layers": cfg.layers, "d_model": cfg.d_model, "heads": cfg.heads}
+
+
+def make_encoder(cfg: Config, vocab: Vocab, n_standards: int) -> nn.Module:
+    """The encoder cfg names: the FCN Tagger, or a transformer (from scratch,
+    or from the local BERT checkpoint cfg.init)."""
+    if cfg.encoder == "fcn":
+        if cfg.init:
+            raise CorpusError("--init needs --encoder transformer")
+        return Tagger(cfg, vocab.size, list(vocab.ngram_sizes.values()), vocab.word_feature_count, n_standards)
+    if cfg.encoder != "transformer":
+        raise CorpusError(f"unknown encoder {cfg.encoder!r}: fcn or transformer")
+    from . import transformer
+    from .encode import _FIRST_ID
+
+    if cfg.init:
+        bert, bert_vocab = transformer.load_bert(cfg.init)
+        return transformer.BertTagger(bert, bert_vocab, vocab.chars, _FIRST_ID, n_standards)
+    if cfg.d_model % cfg.heads:
+        raise CorpusError(f"d_model {cfg.d_model} is not a multiple of heads {cfg.heads}")
+    return transformer.TransformerTagger(cfg, vocab.size, list(vocab.ngram_sizes.values()),
+                                         vocab.word_feature_count, n_standards)
+
+
+def attention_window(cfg: Config) -> int:
+    """The longest row an attention encoder sees: cfg.max_positions, within
+    the checkpoint's own limit with cfg.init."""
+    if not cfg.init:
+        return cfg.max_positions
+    from . import transformer
+
+    return min(cfg.max_positions, transformer.max_positions(cfg.init))
 
 
 def _decode_transitions(cfg: Config, trans: nn.Parameter, n_standards: int) -> np.ndarray:

@@ -390,13 +390,15 @@ def test_missing_torch_is_a_one_line_error(seg_env):
         (["ngram_orders=2,3", "lr=0.001"], {"ngram_orders": (2, 3), "lr": 0.001}),
         (["ngram_orders="], {"ngram_orders": ()}),
         (["objective=softmax"], {"objective": "softmax"}),
+        (["quantize=false", "lexicon=jieba"], {"quantize": False, "lexicon": "jieba"}),
+        (["quantize=1"], {"quantize": True}),
     ],
 )
 def test_settings_are_typed_like_their_defaults(settings, expected):
     assert train.parse_settings(settings) == expected
 
 
-@pytest.mark.parametrize("bad", ["nope=1", "hidden", "hidden=wide", "dilations=1,x"])
+@pytest.mark.parametrize("bad", ["nope=1", "hidden", "hidden=wide", "dilations=1,x", "quantize=maybe"])
 def test_bad_settings_are_refused(bad):
     with pytest.raises(ValueError):
         train.parse_settings([bad])
