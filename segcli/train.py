@@ -16,6 +16,7 @@ import dataclasses
 import datetime
 import json
 import math
+import os
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -43,6 +44,7 @@ class Config:
     d_model: int = 128
     max_positions: int = 256  # the attention window at run time (a BERT's own limit with init)
     init: str = ""
+    device: str = "cpu"  # where PyTorch trains: "cpu" or "cuda" (export and the runtime's checks run on the CPU)
     char_dim: int = 32
     # Character n-grams embedded beside each character. Trigrams (2, 3) scored
     # lower on dev than bigrams alone (0.9363 vs 0.9429 at epoch 2 of otherwise
@@ -357,8 +359,11 @@ def predict_words(model: nn.Module, data: Encoded, trans: np.ndarray) -> list[li
     with torch.no_grad():
         for batch in data.batches:
             chars, features, _ = data.tensors(batch)
+            device = next(model.parameters()).device
             standards = data.standards[batch]
-            scores = torch.log_softmax(model(chars, *features, standard=torch.from_numpy(standards)), -1).numpy()
+            inputs = [t.to(device) for t in (chars, *features)]
+            scores = torch.log_softmax(model(*inputs, standard=torch.from_numpy(standards).to(device)), -1)
+            scores = scores.cpu().numpy()
             lengths = np.array([len(data.ids[i]) for i in batch])
             rows = np.concatenate([scores[r, :k] for r, k in enumerate(lengths)])
             ends = np.cumsum(lengths)
@@ -556,9 +561,10 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
     # One standard needs no standard input; standard_dim 0 pools the corpora
     # into one standard (one transition matrix, recorded under every name).
     standard_input = cfg.standard_dim > 0 and len(standards) > 1
-    model = make_encoder(cfg, vocab, len(standards) if standard_input else 0)
+    device = training_device(cfg)
+    model = make_encoder(cfg, vocab, len(standards) if standard_input else 0).to(device)
     model.train()
-    trans = nn.Parameter(torch.zeros(len(standards) if standard_input else 1, 4, 4))
+    trans = nn.Parameter(torch.zeros(len(standards) if standard_input else 1, 4, 4, device=device))
     embeddings = [p for m in model.modules() if isinstance(m, nn.Embedding) and m.sparse for p in m.parameters()]
     dense = [p for p in model.parameters() if all(p is not e for e in embeddings)]
     optimizers = [
@@ -587,12 +593,14 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
         bar = tqdm(order, desc=f"epoch {epoch}/{cfg.epochs}", disable=not progress, unit="batch")
         for b in bar:
             batch = train_data.batches[b]
-            chars, features, tags = train_data.tensors(batch)
-            standard = train_data.standard_tensor(batch)
+            chars, features, tags = (x.to(device) if isinstance(x, torch.Tensor) else [f.to(device) for f in x]
+                                     for x in train_data.tensors(batch))
+            standard = train_data.standard_tensor(batch).to(device)
             if cfg.ngram_dropout:
                 n = len(cfg.ngram_orders)
                 features[:n] = [
-                    torch.where((torch.rand(m.shape) < cfg.ngram_dropout) & (m != 0), UNK, m) for m in features[:n]
+                    torch.where((torch.rand(m.shape, device=device) < cfg.ngram_dropout) & (m != 0), UNK, m)
+                    for m in features[:n]
                 ]
             mask = chars != 0
             row_trans = trans[standard] if standard_input else trans[0]
@@ -634,7 +642,7 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
               + f"  OOV-R {mean('oov_recall'):.4f}  {seconds:.0f}s", flush=True)
     if cfg.objective != "softmax":
         names = standards if standard_input else [", ".join(standards) + (" (pooled)" if len(standards) > 1 else "")]
-        for name, matrix in zip(names, trans.detach().numpy()):
+        for name, matrix in zip(names, trans.detach().cpu().numpy()):
             print(f"learned transitions of {name} (rows: from, columns: to; s b m e):")
             for tag, row in zip(TAGS, matrix):
                 print(f"  {tag}  " + "  ".join(f"{v:+7.3f}" for v in row))
@@ -650,6 +658,7 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
         described.append({"name": name, "description": corpus.describe(name), "corpora": corpora})
 
     out.mkdir(parents=True, exist_ok=True)
+    model, trans = model.cpu(), trans.cpu()
     worst = export_onnx(model, dev_data, vocab, out / MODEL_FILE)
     plot(history, out / PLOT_FILE)
     meta = {
@@ -762,6 +771,18 @@ def make_encoder(cfg: Config, vocab: Vocab, n_standards: int) -> nn.Module:
                                          vocab.word_feature_count, n_standards)
 
 
+def training_device(cfg: Config) -> torch.device:
+    if cfg.device == "cpu":
+        return torch.device("cpu")
+    if cfg.device != "cuda":
+        raise CorpusError(f"unknown device {cfg.device!r}: cpu or cuda")
+    if not torch.cuda.is_available():
+        raise CorpusError("device=cuda: this PyTorch sees no CUDA device (a CPU build, or no GPU)")
+    # Deterministic cuBLAS (torch.use_deterministic_algorithms) needs a fixed workspace.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    return torch.device("cuda")
+
+
 def attention_window(cfg: Config) -> int:
     """The longest row an attention encoder sees: cfg.max_positions, within
     the checkpoint's own limit with cfg.init."""
@@ -777,5 +798,5 @@ def _decode_transitions(cfg: Config, trans: nn.Parameter, n_standards: int) -> n
     # A softmax tagger has no transition model: only the hard constraints apply.
     if cfg.objective == "softmax":
         return np.zeros((n_standards, 4, 4), np.float32)
-    matrices = trans.detach().numpy().astype(np.float32)
+    matrices = trans.detach().cpu().numpy().astype(np.float32)
     return matrices if len(matrices) == n_standards else np.repeat(matrices, n_standards, axis=0)

@@ -126,3 +126,13 @@ def test_device_cuda_without_a_cuda_provider_is_a_one_line_error(seg_env):
     assert run.returncode == 1
     assert run.stderr.decode().strip().splitlines() == [
         "seg: error: --device cuda: this onnxruntime has no CUDA provider (pip install onnxruntime-gpu)"]
+
+
+def test_training_on_cuda_without_one_is_a_one_line_error(tmp_path, seg_env):
+    if torch.cuda.is_available():
+        pytest.skip("this PyTorch sees a CUDA device")
+    run = subprocess.run([sys.executable, "-m", "segcli", "train", "--smoke", "--set", "device=cuda",
+                          "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300, env=seg_env)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        "seg: error: device=cuda: this PyTorch sees no CUDA device (a CPU build, or no GPU)")

@@ -1,0 +1,93 @@
+"""FCN against the transformer encoder trained from scratch, on the same short
+runs: dev F1 and OOV recall on every dev split (through the runtime, each
+corpus by its own standard) and API characters per second on 2 cores.
+
+    python benchmarks/encoders.py --train-lines 3000 --epochs 2 --out runs/encoders
+
+Both are trained by `seg train --recipe models/recipe.json` on the first N
+lines of every corpus file (the recipe's settings: bigrams, word-match and
+jieba-lexicon features for both); the FCN is quantised to int8 as `seg
+train` ships it, the transformer runs in fp32 (its quantisation is not
+implemented). Runs already in --out are reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+try:
+    import segcli
+except ImportError:  # a source checkout without PYTHONPATH
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import segcli
+from segcli import model
+from segcli.evaluate import score
+from segcli.segmenter import Segmenter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from devsets import RECIPE, dev_sets  # noqa: E402
+
+ENCODERS = {
+    "FCN (shipped design)": [],
+    "transformer from scratch (2 layers, d 128, 4 heads)": ["--encoder", "transformer", "--set", "lr=0.001"],
+}
+
+
+def train(out: Path, extra: list[str], args) -> None:
+    if not (out / "metadata.json").exists():
+        subprocess.run([sys.executable, "-m", "segcli", "train", "--recipe", str(RECIPE), "--out", str(out),
+                        "--epochs", str(args.epochs), "--set", f"train_lines={args.train_lines}", *extra],
+                       check=True)
+
+
+def speed(directory: Path, lines: list[str], runs: int) -> float:
+    """Median API characters per second (all cores), construction excluded."""
+    segmenter = Segmenter(directory)
+    list(segmenter.cut_lines(lines[:50]))
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        list(segmenter.cut_lines(lines))
+        times.append(time.perf_counter() - start)
+    return sum(map(len, lines)) / statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train-lines", type=int, default=3000)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("runs/encoders"))
+    args = parser.parse_args()
+    sets = dev_sets()
+    rows = []
+    for name, extra in ENCODERS.items():
+        directory = args.out / ("fcn" if not extra else "transformer")
+        train(directory, extra, args)
+        loaded = model.load(directory)
+        scores = []
+        for _, standard, gold in sets:
+            segmenter = Segmenter(directory, standard=standard)
+            predicted = list(segmenter.cut_lines(["".join(w) for w in gold]))
+            scores.append(score(gold, predicted, loaded.train_words(standard)))
+        pku_lines = ["".join(w) for w in sets[0][2]]
+        seconds = json.loads((directory / "metadata.json").read_text(encoding="utf-8"))["training_seconds"]
+        rows.append((name, scores, speed(directory, pku_lines, args.runs), seconds))
+    corpora = [c for c, _, _ in sets]
+    print(f"\nfirst {args.train_lines} lines of each corpus file, {args.epochs} epochs; "
+          f"`python benchmarks/encoders.py --train-lines {args.train_lines} --epochs {args.epochs}`\n")
+    print("| encoder | " + " | ".join(f"{c} F1 (OOV R)" for c in corpora) + " | API chars/s | training s |")
+    print("|---|" + "--:|" * (len(corpora) + 2))
+    for name, scores, rate, seconds in rows:
+        cells = [f"{s.f1:.4f} ({s.oov_recall:.3f})" for s in scores]
+        print(f"| {name} | " + " | ".join(cells) + f" | {rate / 1e3:,.0f}k | {seconds:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
