@@ -1,12 +1,15 @@
 """Static int8 quantisation of the shipped model, measured: raw onnxruntime
 speed on the same inputs, and dev F1 on every corpus of the recipe.
 
-    python benchmarks/quantize.py --out runs/int8 [--model models]
+    seg train --recipe models/recipe.json --set quantize=false --out runs/fp32
+    python benchmarks/quantize.py --model runs/fp32 --out runs/int8
 
 Static (QDQ, scales calibrated once on training text and then fixed), never
 dynamic: dynamic quantisation derives activation scales from each batch, so a
-line's output would depend on its neighbours. Writes a full model directory
-(the quantised graph beside copies of the other files) and prints a table.
+line's output would depend on its neighbours. The quantisation is `seg
+train`'s own (segcli.quantize.static_int8, as the shipped model got it);
+this writes a full model directory (a copy of --model with the quantised
+graph) and prints a table.
 """
 
 from __future__ import annotations
@@ -23,51 +26,12 @@ try:
 except ImportError:  # a source checkout without PYTHONPATH
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import segcli
-from segcli import model
+from segcli import model, quantize
 from segcli.evaluate import score
 from segcli.segmenter import Segmenter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from devsets import RECIPE, dev_sets  # noqa: E402
-
-
-def recorded_feeds(model_dir: Path, lines_by_standard: dict[str, list[str]]) -> list[dict]:
-    """The onnxruntime feeds the segmenter builds for these lines."""
-    feeds = []
-    for standard, lines in lines_by_standard.items():
-        segmenter = Segmenter(model_dir, standard=standard, threads=1)
-        scorer = segmenter._scorer
-        real = scorer._session.run
-
-        def record(outputs, feed, real=real):
-            feeds.append(dict(feed))
-            return real(outputs, feed)
-
-        scorer._session.run = record
-        list(segmenter.cut_lines(lines))
-    return feeds
-
-
-def quantize(source: Path, out: Path, calibration: list[dict], ops: list[str]) -> None:
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self.items = iter(calibration)
-
-        def get_next(self):
-            return next(self.items, None)
-
-    if out.exists():
-        shutil.rmtree(out)
-    shutil.copytree(source, out)
-    prepared = out / "prepared.onnx"
-    quant_pre_process(str(source / model.MODEL_FILE), str(prepared))
-    quantize_static(str(prepared), str(out / model.MODEL_FILE), Reader(), quant_format=QuantFormat.QDQ,
-                    per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    op_types_to_quantize=ops)
-    prepared.unlink()
 
 
 def raw_seconds(model_path: Path, feeds: list[dict], runs: int) -> list[float]:
@@ -90,7 +54,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=model.default_dir())
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--calibration-lines", type=int, default=300, help="training lines per corpus file")
-    parser.add_argument("--ops", default="Conv", help="operator types to quantise, comma-separated")
+    parser.add_argument("--ops", default=",".join(quantize.OPS), help="operator types to quantise, comma-separated")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     from segcli import corpus
@@ -100,12 +64,15 @@ def main() -> None:
     for source in corpus.read_recipe(RECIPE).sources:
         train = corpus.load(source, args.calibration_lines).train
         calibration_lines.setdefault(source.standard, []).extend("".join(w) for w in train)
-    quantize(args.model, args.out, recorded_feeds(args.model, calibration_lines), args.ops.split(","))
+    if args.out.exists():
+        shutil.rmtree(args.out)
+    shutil.copytree(args.model, args.out)
+    quantize.static_int8(args.out, calibration_lines, args.ops.split(","))
 
     all_lines = {}
     for _, standard, gold in sets:
         all_lines.setdefault(standard, []).extend("".join(w) for w in gold)
-    feeds = recorded_feeds(args.model, {s: lines[:2000] for s, lines in all_lines.items()})
+    feeds = quantize.calibration_feeds(args.model, {s: lines[:2000] for s, lines in all_lines.items()})
     chars = sum(int((feed["chars"] > 1).sum()) for feed in feeds)
     fp32 = raw_seconds(args.model / model.MODEL_FILE, feeds, args.runs)
     int8 = raw_seconds(args.out / model.MODEL_FILE, feeds, args.runs)
