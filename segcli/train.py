@@ -441,7 +441,7 @@ def export_onnx(model: nn.Module, data: Encoded, vocab: Vocab, path: Path) -> fl
             got = session.run(None, feed)[0]
             worst = max(worst, float(np.abs(expected - got).max()))
     if worst >= limit:
-        raise ModelError(f"onnxruntime differs from PyTorch by {worst:.2e} (limit {limit:g})")
+        raise ModelError(f"onnxruntime differs from PyTorch by {worst:.2e} (limit {limit:.0e})")
     return worst
 
 

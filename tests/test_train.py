@@ -231,7 +231,7 @@ def test_an_onnx_mismatch_is_a_model_error(tmp_path, monkeypatch):
 
     assert train.export_onnx(tagger, data, vocab, tmp_path / model.MODEL_FILE) < 1e-4
     monkeypatch.setattr(onnxruntime, "InferenceSession", Off)
-    with pytest.raises(ModelError, match=r"^onnxruntime differs from PyTorch by 1\.00e\+00 \(limit 1e-4\)$"):
+    with pytest.raises(ModelError, match=r"^onnxruntime differs from PyTorch by 1\.00e\+00 \(limit 1e-04\)$"):
         train.export_onnx(tagger, data, vocab, tmp_path / model.MODEL_FILE)
 
 
