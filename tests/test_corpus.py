@@ -161,8 +161,13 @@ def test_shipped_model_scores_its_recorded_dev_f1(tmp_path, seg_env):
     run = subprocess.run(command, capture_output=True, text=True, env=seg_env)
     assert run.returncode == 0, run.stderr
     scores = json.loads(run.stdout)
-    assert scores["f1"] == pytest.approx(recorded["f1"], abs=1e-9)
-    assert scores["oov_recall"] == pytest.approx(recorded["oov_recall"], abs=1e-9)
+    quantized = shipped.metadata.get("quantization")
+    if quantized:  # recorded through the runtime with the int8 graph that ships
+        assert scores["f1"] == pytest.approx(quantized["dev_f1"][corpus.default_corpus().name], abs=1e-6)
+        assert scores["f1"] == pytest.approx(recorded["f1"], abs=0.001)  # and within 0.001 of fp32
+    else:
+        assert scores["f1"] == pytest.approx(recorded["f1"], abs=1e-9)
+        assert scores["oov_recall"] == pytest.approx(recorded["oov_recall"], abs=1e-9)
     assert scores["f1"] >= 0.96
 
 
