@@ -134,16 +134,19 @@ def spark():
     from pyspark.sql import SparkSession
 
     # Workers run $PYSPARK_PYTHON (default: python3 on PATH): the interpreter seg is installed in.
-    before = os.environ.get("PYSPARK_PYTHON")
-    os.environ["PYSPARK_PYTHON"] = sys.executable
+    # Workers run `python -m pyspark.daemon` in this directory: without
+    # PYTHONSAFEPATH a source checkout here would shadow the installed segcli.
+    before = {name: os.environ.get(name) for name in ("PYSPARK_PYTHON", "PYTHONSAFEPATH")}
+    os.environ.update(PYSPARK_PYTHON=sys.executable, PYTHONSAFEPATH="1")
     session = (SparkSession.builder.master("local[2]").appName("seg-test")
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate())
     yield session
     session.stop()
-    if before is None:
-        del os.environ["PYSPARK_PYTHON"]
-    else:
-        os.environ["PYSPARK_PYTHON"] = before
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.mark.spark
@@ -218,6 +221,7 @@ def test_readme_snippet_runs_as_written(title, tmp_path, monkeypatch, capsys):
                 pytest.skip("Spark needs Java (17) on PATH; none found")
     monkeypatch.chdir(tmp_path)  # snippets may write files (tokenizer.json)
     monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
+    monkeypatch.setenv("PYTHONSAFEPATH", "1")
     namespace: dict = {}
     for block in SNIPPETS[title]:
         exec(compile(block, f"README.md ({title})", "exec"), namespace)
