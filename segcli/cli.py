@@ -148,14 +148,20 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
                 stream.run_parallel(factory, lines, out, delimiter, fmt, jobs=jobs, batch_chars=batch_chars)
         check_inputs(files)
         lines = read_inputs(files)
-        total = None if interactive else progress.wanted(files, quiet)
-        if total:
-            lines = progress.track(lines, progress.Bar(total, sys.stderr))
-        if output is None:
-            segment(lines, sys.stdout.buffer)
-            return
-        with open_output(output) as out:
-            segment(lines, out)
+        total = None if interactive else progress.wanted(files, quiet, stdout_is_terminal=output is None
+                                                         and sys.stdout is not None and sys.stdout.isatty())
+        bar = progress.Bar(total, sys.stderr) if total else None
+        if bar is not None:
+            lines = progress.track(lines, bar)
+        try:
+            if output is None:
+                segment(lines, sys.stdout.buffer)
+                return
+            with open_output(output) as out:
+                segment(lines, out)
+        finally:
+            if bar is not None:  # cleared before any error message, not when the reader thread lets go
+                bar.close()
 
 
 @main.command("eval")

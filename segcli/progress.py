@@ -33,10 +33,15 @@ def input_bytes(names: Sequence[str]) -> int | None:
     return total
 
 
-def wanted(names: Sequence[str], quiet: bool, stderr: TextIO | None = None) -> int | None:
-    """The total to draw a bar against, or None when no bar should be drawn."""
+def wanted(names: Sequence[str], quiet: bool, stderr: TextIO | None = None,
+           stdout_is_terminal: bool | None = None) -> int | None:
+    """The total to draw a bar against, or None when no bar should be drawn
+    (quiet, stderr not a terminal, output going to the same terminal, or a
+    total that is not known)."""
     stderr = stderr if stderr is not None else sys.stderr
-    if quiet or stderr is None or not stderr.isatty():
+    if stdout_is_terminal is None:
+        stdout_is_terminal = sys.stdout is not None and sys.stdout.isatty()
+    if quiet or stderr is None or not stderr.isatty() or stdout_is_terminal:
         return None
     total = input_bytes(names)
     return total or None
@@ -54,12 +59,13 @@ class Bar:
         self.drawn_at = 0.0
         self.bytes = 0
         self.chars = 0
+        self.closed = False
 
     def advance(self, nbytes: int, nchars: int) -> None:
         self.bytes += nbytes
         self.chars += nchars
         now = self.clock()
-        if now - self.drawn_at >= REDRAW_SECONDS:
+        if not self.closed and now - self.drawn_at >= REDRAW_SECONDS:
             self.drawn_at = now
             self.out.write("\r" + self.line(now))
             self.out.flush()
@@ -76,6 +82,10 @@ class Bar:
                 f"{_size(self.bytes)}/{_size(self.total)}  {rate / 1000:,.0f}k chars/s  {eta} left ")
 
     def close(self) -> None:
+        """Clears the bar's line (once; later calls and draws do nothing)."""
+        if self.closed:
+            return
+        self.closed = True
         self.out.write("\r\x1b[K")  # leaves the terminal line as it was
         self.out.flush()
 

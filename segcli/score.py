@@ -11,6 +11,8 @@ of the window where it lies in the core.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -66,10 +68,17 @@ class Scorer:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         try:
-            self._session = onnxruntime.InferenceSession(str(model_path), options, providers=providers)
+            # onnxruntime prints its provider fallback notices with print(): never into our output.
+            with contextlib.redirect_stdout(sys.stderr):
+                self._session = onnxruntime.InferenceSession(str(model_path), options, providers=providers)
         except (OSError, RuntimeError, *_ONNXRUNTIME_ERRORS) as e:  # a damaged or foreign file
             first_line = (str(e).strip().splitlines() or [""])[0]
             raise ModelError(f"cannot load model: {model_path}: {type(e).__name__}: {first_line}") from None
+        if device == "cuda":
+            if self._session.get_providers()[0] != "CUDAExecutionProvider":  # it fell back to the CPU
+                raise ModelError("--device cuda: onnxruntime could not start its CUDA provider "
+                                 "(driver or CUDA libraries missing?)")
+            self._session.disable_fallback()
         names = [i.name for i in self._session.get_inputs()]
         layout = {STANDARD_INPUT, SEGMENTS_INPUT, POSITIONS_INPUT}
         self._inputs = input_names or [name for name in names if name not in layout]
@@ -138,7 +147,9 @@ class Scorer:
         while i < len(pieces):
             width = -(-(pieces[i][1] - pieces[i][0]) // ROW_ALIGN) * ROW_ALIGN
             j = i
-            while j < len(pieces) and pieces[j][1] - pieces[j][0] <= width and (j - i + 1) * width <= RUN_CHARS:
+            # At least one piece a run, however wide, so the loop always moves on.
+            while (j < len(pieces) and pieces[j][1] - pieces[j][0] <= width
+                   and (j == i or (j - i + 1) * width <= RUN_CHARS)):
                 j += 1
             group = pieces[i:j]
             chars = np.full((len(group), width), PAD, dtype=char_ids.dtype)

@@ -56,7 +56,8 @@ class Segmenter:
         $SEG_CACHE_DIR."""
         # A Segmenter pickles as what it was built from (see __reduce__), so
         # the shipped model stays "the shipped model" wherever it is unpickled.
-        self._model_arg = None if model is None else str(model)
+        self._model_arg = None if model is None else str(Path(model).resolve())
+        self._threads_arg = threads  # 0 (one per core) stays 0 wherever it is unpickled
         loaded = load_model(model)
         self._model = loaded
         self._known: tuple[UserDictionary, frozenset[str]] | None = None  # see _search_words
@@ -107,7 +108,7 @@ class Segmenter:
         # The model travels as its directory (None: the shipped one, found in
         # the installed package wherever this is unpickled), the dictionary as
         # its entries, never as file paths that may not exist there.
-        return _restore, (self._model_arg, self.standard, self.threads, dict(self._dictionary.entries),
+        return _restore, (self._model_arg, self.standard, self._threads_arg, dict(self._dictionary.entries),
                           self.device)
 
     def load_dict(self, path: str | Path) -> None:

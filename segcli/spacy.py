@@ -21,7 +21,7 @@ from .segmenter import Segmenter
 _DICTIONARY_FILE = "dictionary.json"
 
 
-def create_tokenizer(standard: str = "pku", dicts: List[str] = [],  # noqa: B006 (spaCy configs pass lists)
+def create_tokenizer(standard: Optional[str] = None, dicts: List[str] = [],  # noqa: B006 (spaCy configs pass lists)
                      entries: Dict[str, Union[float, str]] = {},  # noqa: B006
                      model: Optional[str] = None) -> Callable:
     """The ``seg.Tokenizer.v1`` factory: nlp -> SegTokenizer."""

@@ -22,11 +22,12 @@ from typing import Iterator, Mapping
 
 from .segmenter import Segmenter
 
-# Per Python worker process: (model, standard, entries digest) -> Segmenter.
+# Per Python worker process: (model, its digest, standard, entries digest) -> Segmenter.
 _segmenters: dict[tuple, Segmenter] = {}
+_CACHED = 4
 
 
-def segment(df, input_col: str, output_col: str = "words", standard: str = "pku",
+def segment(df, input_col: str, output_col: str = "words", standard: str | None = None,
             entries: Mapping[str, float | str] | None = None, offsets: bool = False, model: str | None = None):
     """`df` with `output_col` added: the words of `input_col` as
     array<string>, or with offsets=True array<struct<word, start, end>>
@@ -38,13 +39,16 @@ def segment(df, input_col: str, output_col: str = "words", standard: str = "pku"
     entries = dict(entries or {})
     # Checked on the driver, so a bad standard, model or entry fails here, once.
     Segmenter(model, standard=standard, entries=entries, threads=1)
-    shipped = None
+    shipped = model_digest = None
     if model is not None:
         model_dir = Path(model).resolve()
         df.sparkSession.sparkContext.addFile(str(model_dir), recursive=True)
         shipped = model_dir.name
-    digest = hashlib.sha256(json.dumps(entries, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    key = (shipped, standard, digest)
+        # Workers are reused across jobs: a model retrained in the same
+        # directory must not meet the Segmenter cached for the old one.
+        model_digest = _digest(*(f.read_bytes() for f in sorted(model_dir.iterdir()) if f.is_file()))
+    entries_digest = _digest(json.dumps(entries, sort_keys=True, ensure_ascii=False).encode())
+    key = (shipped, model_digest, standard, entries_digest)
 
     if offsets:
         word = types.StructType([types.StructField("word", types.StringType()),
@@ -71,10 +75,19 @@ def _words(segmenter: Segmenter, text, offsets: bool):
     return segmenter.cut(text)
 
 
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()
+
+
 def _worker_segmenter(key: tuple, entries: dict) -> Segmenter:
     segmenter = _segmenters.get(key)
     if segmenter is None:
-        shipped, standard, _ = key
+        shipped, _, standard, _ = key
+        while len(_segmenters) >= _CACHED:  # each holds a whole model: keep the newest few
+            del _segmenters[next(iter(_segmenters))]
         model = None
         if shipped is not None:
             from pyspark import SparkFiles

@@ -528,11 +528,13 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
     # than that are cut (between words) for training and training-time dev
     # scores; at run time the scorer windows them (the runtime dev scores
     # that `seg eval` or benchmarks/devsets.py report are exact).
-    longest = cfg.max_train_len if cfg.encoder == "fcn" else min(cfg.max_train_len, attention_window(cfg))
+    longest = cfg.max_train_len if cfg.encoder == "fcn" else attention_window(cfg)
     chunks, chunk_standards = [], []
     for sp, s in zip(splits, standard_of):
         for line in sp.train:
             for c in _chunks(line, longest):
+                if cfg.encoder != "fcn" and sum(map(len, c)) > longest:
+                    continue  # one word longer than the window: no position for its end
                 chunks.append(c)
                 chunk_standards.append(s)
     texts = ["".join(c) for c in chunks]
@@ -551,8 +553,8 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
         ]
     train_data = Encoded(vocab, chunks, cfg.batch_chars, fold_words, chunk_standards)
     if cfg.encoder != "fcn":
-        splits = [dataclasses.replace(sp, dev=[c for line in sp.dev for c in _chunks(line, longest)])
-                  for sp in splits]
+        splits = [dataclasses.replace(sp, dev=[c for line in sp.dev for c in _chunks(line, longest)
+                                               if sum(map(len, c)) <= longest]) for sp in splits]
     dev_lines = [line for sp in splits for line in sp.dev]
     dev_standards = [s for sp, s in zip(splits, standard_of) for _ in sp.dev]
     dev_data = Encoded(vocab, dev_lines, cfg.batch_chars, standards=dev_standards)
@@ -727,7 +729,9 @@ def quantize_model(out: Path, meta: dict, splits: list, cfg: Config) -> dict:
     segmenters: dict[str, Segmenter] = {}
     for sp in splits:
         standard = sp.source.standard
-        segmenter = segmenters.setdefault(standard, Segmenter(out, standard=standard))
+        if standard not in segmenters:
+            segmenters[standard] = Segmenter(out, standard=standard)
+        segmenter = segmenters[standard]
         predicted = list(segmenter.cut_lines(["".join(words) for words in sp.dev]))
         record["dev_f1"][sp.info["path"]] = round(score_words(sp.dev, predicted).f1, 6)
     record["seconds"] = round(time.time() - started, 1)
@@ -784,13 +788,16 @@ def training_device(cfg: Config) -> torch.device:
 
 
 def attention_window(cfg: Config) -> int:
-    """The longest row an attention encoder sees: cfg.max_positions, within
-    the checkpoint's own limit with cfg.init."""
+    """The longest row an attention encoder sees, in training and at run
+    time alike (so every position embedding the runtime uses was trained):
+    cfg.max_train_len, within cfg.max_positions and, with cfg.init, the
+    checkpoint's own limit."""
+    window = min(cfg.max_train_len, cfg.max_positions)
     if not cfg.init:
-        return cfg.max_positions
+        return window
     from . import transformer
 
-    return min(cfg.max_positions, transformer.max_positions(cfg.init))
+    return min(window, transformer.max_positions(cfg.init))
 
 
 def _decode_transitions(cfg: Config, trans: nn.Parameter, n_standards: int) -> np.ndarray:

@@ -42,9 +42,20 @@ def test_bar_counts_bytes_and_characters_and_clears_its_line():
 def test_no_bar_when_not_a_terminal_or_quiet(tmp_path):
     path = tmp_path / "in.txt"
     path.write_text("你好\n", encoding="utf-8")
-    assert progress.wanted([str(path)], quiet=False, stderr=io.StringIO()) is None
-    assert progress.wanted([str(path)], quiet=True, stderr=Terminal()) is None
-    assert progress.wanted([str(path)], quiet=False, stderr=Terminal()) == path.stat().st_size
+    assert progress.wanted([str(path)], quiet=False, stderr=io.StringIO(), stdout_is_terminal=False) is None
+    assert progress.wanted([str(path)], quiet=True, stderr=Terminal(), stdout_is_terminal=False) is None
+    assert progress.wanted([str(path)], quiet=False, stderr=Terminal(), stdout_is_terminal=True) is None
+    assert progress.wanted([str(path)], quiet=False, stderr=Terminal(), stdout_is_terminal=False) == \
+        path.stat().st_size
+
+
+def test_closing_twice_clears_once_and_a_closed_bar_draws_nothing():
+    out = io.StringIO()
+    bar = progress.Bar(10, out)
+    bar.close()
+    bar.close()
+    bar.advance(5, 2)
+    assert out.getvalue() == "\r\x1b[K"
 
 
 def test_no_bar_for_a_pipe(tmp_path):

@@ -67,6 +67,8 @@ def test_trained_transformer_segments_through_the_cli_with_a_dictionary(which, r
     loaded = model.load(out)
     assert loaded.metadata["encoder"]["type"] == ("bert" if which == "bert_model" else "transformer")
     assert loaded.window > 0 and loaded.metadata["onnx_max_abs_diff"] < 1e-3
+    # Every position the runtime uses was trained: no row longer than the training lines.
+    assert loaded.window <= loaded.metadata["config"]["max_train_len"]
     assert "quantization" not in loaded.metadata  # int8 is for the convolutional encoder
     plain = cut(seg_env, out, TEXT)
     assert plain.returncode == 0, plain.stderr
@@ -107,6 +109,16 @@ def test_windows_cover_every_position_once_with_their_core():
             assert any(s <= first and last <= e for s, e in zip(starts, ends))  # never across sequences
             covered[core_first:core_last] += 1
     assert (covered == 1).all()
+
+
+def test_windows_wider_than_a_run_still_move_on():
+    from segcli.score import RUN_CHARS, Scorer
+
+    scorer = Scorer.__new__(Scorer)
+    scorer.window = RUN_CHARS + 4000
+    ids = np.full(RUN_CHARS + 1000, 5, dtype=np.int64)
+    runs = scorer._windows(ids, [], np.array([0]), np.array([len(ids)]))
+    assert len(runs) == 1 and len(runs[0][2]) == 1
 
 
 def test_init_that_is_not_a_checkpoint_is_a_one_line_error(tmp_path, seg_env):
