@@ -60,14 +60,11 @@ def main() -> None:
     from segcli import corpus
 
     sets = dev_sets()
-    calibration_lines: dict[str, list[str]] = {}
-    for source in corpus.read_recipe(RECIPE).sources:
-        train = corpus.load(source, args.calibration_lines).train
-        calibration_lines.setdefault(source.standard, []).extend("".join(w) for w in train)
+    splits = [corpus.load(source, args.calibration_lines) for source in corpus.read_recipe(RECIPE).sources]
     if args.out.exists():
         shutil.rmtree(args.out)
     shutil.copytree(args.model, args.out)
-    quantize.static_int8(args.out, calibration_lines, args.ops.split(","))
+    quantize.static_int8(args.out, quantize.calibration_lines(splits, args.calibration_lines), args.ops.split(","))
 
     all_lines = {}
     for _, standard, gold in sets:

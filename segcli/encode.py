@@ -79,9 +79,9 @@ class KeyIndex:
 
     EMPTY = -1  # keys are never negative
 
-    def __init__(self, sorted_keys: np.ndarray, first: int = 0, values: np.ndarray | None = None):
+    def __init__(self, keys: np.ndarray, first: int = 0, values: np.ndarray | None = None):
         """values: each key's value (a repeated key gets their bitwise OR)."""
-        keys = np.ascontiguousarray(sorted_keys, dtype=np.int64)
+        keys = np.ascontiguousarray(keys, dtype=np.int64)
         if values is None:
             values = np.arange(first, first + len(keys), dtype=np.int64)
         # Load factor <= 1/2: linear probing stays near one probe a lookup, and
@@ -143,6 +143,12 @@ class Vocab:
     @property
     def ngram_sizes(self) -> dict[int, int]:
         return {n: len(k) + _FIRST_ID for n, k in self.ngram_keys.items()}
+
+    @property
+    def input_names(self) -> list[str]:
+        """The graph input names of the char ids and of each array features() returns, in order."""
+        names = ["chars", *(f"ngrams{n}" for n in self.ngram_keys)]
+        return names + (["words"] if self.word_feature_count else [])
 
     @property
     def word_feature_count(self) -> int:

@@ -130,12 +130,6 @@ class Model:
         """An attention encoder's longest row (0 for a convolutional one)."""
         return int(self.metadata["architecture"].get("window", 0))
 
-    @property
-    def input_names(self) -> list[str]:
-        """The graph inputs of the char ids and of each of Vocab.features' arrays, in order."""
-        names = ["chars", *(f"ngrams{n}" for n in self.vocab.ngram_keys)]
-        return names + (["words"] if self.vocab.word_feature_count else [])
-
     def train_words(self, standard: str | None = None) -> set[str] | None:
         """The words the model was trained on: of every standard (None), or of
         one (an unknown name raises ModelError); None if the directory has no list."""
@@ -325,7 +319,12 @@ def save(directory: str | Path, *, vocab: Vocab, transitions, train_words, metad
         if fmt == 1 or not STANDARD_NAME.fullmatch(name):
             raise ValueError(f"standard_words: no per-standard word list {name!r} in format {fmt}")
         (directory / train_words_file(name)).write_text("\n".join(sorted(words)) + "\n", encoding="utf-8")
-    (directory / METADATA_FILE).write_text(
+    save_metadata(directory, metadata)
+
+
+def save_metadata(directory: str | Path, metadata: dict) -> None:
+    """(Re)writes the directory's metadata, e.g. after a step that follows save()."""
+    (Path(directory) / METADATA_FILE).write_text(
         json.dumps(metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
 

@@ -33,14 +33,12 @@ def input_bytes(names: Sequence[str]) -> int | None:
     return total
 
 
-def wanted(names: Sequence[str], quiet: bool, stderr: TextIO | None = None,
-           stdout_is_terminal: bool | None = None) -> int | None:
+def wanted(names: Sequence[str], quiet: bool, *, stdout_is_terminal: bool,
+           stderr: TextIO | None = None) -> int | None:
     """The total to draw a bar against, or None when no bar should be drawn
-    (quiet, stderr not a terminal, output going to the same terminal, or a
-    total that is not known)."""
+    (quiet, stderr not a terminal, output going to a terminal, or a total
+    that is not known)."""
     stderr = stderr if stderr is not None else sys.stderr
-    if stdout_is_terminal is None:
-        stdout_is_terminal = sys.stdout is not None and sys.stdout.isatty()
     if quiet or stderr is None or not stderr.isatty() or stdout_is_terminal:
         return None
     total = input_bytes(names)

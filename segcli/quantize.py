@@ -20,6 +20,15 @@ from .model import MODEL_FILE
 OPS = ("Conv", "Gather")
 
 
+def calibration_lines(splits, per_corpus: int) -> dict[str, list[str]]:
+    """The first `per_corpus` training lines of each corpus split, as text,
+    grouped by standard: what the quantisation is calibrated on."""
+    lines: dict[str, list[str]] = {}
+    for split in splits:
+        lines.setdefault(split.source.standard, []).extend("".join(w) for w in split.train[:per_corpus])
+    return lines
+
+
 def calibration_feeds(directory: Path, lines_by_standard: Mapping[str, Iterable[str]]) -> list[dict]:
     """The model's inputs for these lines, each cut by its standard."""
     from .segmenter import Segmenter

@@ -113,24 +113,41 @@ class Scorer:
         """(len(char_ids), 4) scores of the back-to-back sequences [starts[k], ends[k])."""
         if not len(char_ids):
             return np.empty((0, 4), dtype=np.float32)
-        if self.attention:
-            return self._score_windows(char_ids, features, starts, ends)
-        rows, stream_at, margin, core = self._rows(char_ids, features, starts, ends)
-        scores = np.concatenate([self.run(chars, others) for chars, others in rows])
-        return scores[:, margin : margin + core].reshape(-1, 4)[stream_at]
+        runs, place = self._plan(char_ids, features, starts, ends)
+        return place([self.run(chars, others) for chars, others in runs])
 
     def feeds(self, char_ids: np.ndarray, features: list[np.ndarray], starts: np.ndarray,
               ends: np.ndarray) -> list[dict[str, np.ndarray]]:
         """The onnxruntime feeds that score() runs for these sequences."""
         if not len(char_ids):
             return []
+        return [self._feed(chars, others) for chars, others in self._plan(char_ids, features, starts, ends)[0]]
+
+    def _plan(self, char_ids, features, starts, ends):
+        """([(chars, features) of each onnxruntime run], place): place(outputs
+        of those runs) puts the scores back as (len(char_ids), 4)."""
         if self.attention:
-            return [self._feed(chars, others) for chars, others, _ in self._windows(char_ids, features, starts, ends)]
-        return [self._feed(chars, others) for chars, others in self._rows(char_ids, features, starts, ends)[0]]
+            runs = self._windows(char_ids, features, starts, ends)
+
+            def place(outputs):
+                scores = np.empty((len(char_ids), 4), dtype=np.float32)
+                for out, (_, _, group) in zip(outputs, runs):
+                    for row, (first, _, core_first, core_last) in enumerate(group):
+                        scores[core_first:core_last] = out[row, core_first - first : core_last - first]
+                return scores
+
+            return [(chars, others) for chars, others, _ in runs], place
+        runs, stream_at, margin, core = self._rows(char_ids, features, starts, ends)
+
+        def place(outputs):
+            return np.concatenate(outputs)[:, margin : margin + core].reshape(-1, 4)[stream_at]
+
+        return runs, place
 
     def _windows(self, char_ids, features, starts, ends):
-        """Runs of an attention graph: [(chars, features, [(row, column, core start, core end, position)])],
-        every window left-aligned in its own row, rows of one run padded to one width."""
+        """Runs of an attention graph: [(chars, features, pieces)], each piece
+        (first, last + 1, core first, core last + 1) in char_ids positions and
+        left-aligned in a row of its own, the rows of one run padded to one width."""
         overlap = self.window // 4
         core = self.window - 2 * overlap
         pieces = []  # (first, last + 1, core first, core last + 1), positions into char_ids
@@ -162,17 +179,9 @@ class Scorer:
             i = j
         return runs
 
-    def _score_windows(self, char_ids, features, starts, ends) -> np.ndarray:
-        scores = np.empty((len(char_ids), 4), dtype=np.float32)
-        for chars, others, group in self._windows(char_ids, features, starts, ends):
-            out = self.run(chars, others)
-            for row, (first, _, core_first, core_last) in enumerate(group):
-                scores[core_first:core_last] = out[row, core_first - first : core_last - first]
-        return scores
-
     def _rows(self, char_ids, features, starts, ends):
-        """([(chars, features) of each run], where each character sits in the
-        stream, margin, core)."""
+        """A convolutional graph's runs: ([(chars, features) of each run],
+        where each character sits in the stream, margin, core)."""
         # The sequences go end to end in one stream, self.gap PAD positions
         # apart. The stream is cut into rows of WINDOW characters whose scored
         # core is framed by enough context that the scores equal scoring each

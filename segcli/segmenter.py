@@ -68,7 +68,7 @@ class Segmenter:
         standard_id = loaded.standard_id(self.standard)  # raises for an unknown one
         self.transitions = loaded.transitions[self.standard]
         self._scorer = Scorer(loaded.onnx_path, gap=loaded.gap, context=loaded.context, standard_id=standard_id,
-                              input_names=loaded.input_names, window=loaded.window, device=device)
+                              input_names=loaded.vocab.input_names, window=loaded.window, device=device)
         self.device = device
         self.threads = threads or _available_cores()
         from_files, self.duplicate_words = load_dicts(list(dicts))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 import math
 import os
 import random
@@ -31,7 +30,8 @@ from .decode import TAGS, decode, tags_of, word_spans
 from .encode import UNK, Vocab
 from .errors import CorpusError, ModelError
 from .evaluate import score as score_words
-from .model import FORMAT, METADATA_FILE, MODEL_FILE, PLOT_FILE, save as save_model
+from .model import FORMAT, MODEL_FILE, PLOT_FILE, save as save_model, save_metadata
+from .score import POSITIONS_INPUT, SEGMENTS_INPUT, STANDARD_INPUT
 
 @dataclass
 class Config:
@@ -401,8 +401,8 @@ def export_onnx(model: nn.Module, data: Encoded, vocab: Vocab, path: Path) -> fl
     from . import transformer
 
     attention = not isinstance(model, Tagger)
-    n_features = len(vocab.ngram_keys) + (1 if vocab.word_feature_count else 0)
-    wrapped = AttentionLogProbs(model, n_features) if attention else LogProbs(model)
+    names = vocab.input_names
+    wrapped = AttentionLogProbs(model, len(names) - 1) if attention else LogProbs(model)
     with_standard = model.standard_emb is not None
 
     def inputs(batch):
@@ -410,13 +410,12 @@ def export_onnx(model: nn.Module, data: Encoded, vocab: Vocab, path: Path) -> fl
         layout = list(transformer.default_layout(chars)) if attention else []
         return (chars, *features, *([data.standard_tensor(batch)] if with_standard else []), *layout)
 
-    names = ["chars", *(f"ngrams{n}" for n in vocab.ngram_keys)] + (["words"] if vocab.word_feature_count else [])
     axes = {n: {0: "batch", 1: "length"} for n in [*names, "scores"]}
     if with_standard:
-        names.append("standard")
-        axes["standard"] = {0: "batch"}
+        names.append(STANDARD_INPUT)
+        axes[STANDARD_INPUT] = {0: "batch"}
     if attention:
-        names += [transformer.SEGMENTS_INPUT, transformer.POSITIONS_INPUT]
+        names += [SEGMENTS_INPUT, POSITIONS_INPUT]
         axes.update({n: {0: "batch", 1: "length"} for n in names[-2:]})
     torch.onnx.export(
         wrapped,
@@ -663,6 +662,7 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
     model, trans = model.cpu(), trans.cpu()
     worst = export_onnx(model, dev_data, vocab, out / MODEL_FILE)
     plot(history, out / PLOT_FILE)
+    encoder = _encoder_description(cfg, model)
     meta = {
         "format": FORMAT,
         "architecture": {
@@ -681,8 +681,12 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
             "lexicon_words": {str(n): len(k) for n, k in vocab.lexicon_keys.items()},
             "standard_input": standard_input,
             "standard_dim": cfg.standard_dim if standard_input else 0,
+            # Not a convolution: no receptive field, no gap between packed
+            # lines; the runtime gives each line (or window of one) a row of its own.
+            **({} if encoder["type"] == "fcn" else
+               {"type": encoder["type"], "kernel": 1, "dilations": [1], "context": 0, "window": encoder["window"]}),
         },
-        "encoder": _encoder_description(cfg, model),
+        "encoder": encoder,
         "objective": cfg.objective,
         "config": asdict(cfg),
         "standards": described,
@@ -700,12 +704,6 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
     }
     save_model(out, vocab=vocab, transitions=dict(zip(standards, decode_trans)), train_words=train_words,
                metadata=meta, standard_words=standard_words)
-    if not isinstance(model, Tagger):
-        # Not a convolution: no receptive field, no gap between packed lines;
-        # the runtime gives each line (or window of one) a row of its own.
-        meta["architecture"] = {**meta["architecture"], "type": meta["encoder"]["type"], "kernel": 1,
-                                "dilations": [1], "context": 0, "window": meta["encoder"]["window"]}
-        (out / METADATA_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if cfg.quantize and isinstance(model, Tagger):
         meta = quantize_model(out, meta, splits, cfg)
     print(f"model directory {out}: {_directory_mb(out):.1f} MB ({MODEL_FILE} "
@@ -721,10 +719,7 @@ def quantize_model(out: Path, meta: dict, splits: list, cfg: Config) -> dict:
     from .segmenter import Segmenter
 
     started = time.time()
-    calibration: dict[str, list[str]] = {}
-    for sp in splits:
-        calibration.setdefault(sp.source.standard, []).extend("".join(w) for w in sp.train[: cfg.quantize_lines])
-    record = quantize.static_int8(out, calibration)
+    record = quantize.static_int8(out, quantize.calibration_lines(splits, cfg.quantize_lines))
     record["dev_f1"] = {}
     segmenters: dict[str, Segmenter] = {}
     for sp in splits:
@@ -736,7 +731,7 @@ def quantize_model(out: Path, meta: dict, splits: list, cfg: Config) -> dict:
         record["dev_f1"][sp.info["path"]] = round(score_words(sp.dev, predicted).f1, 6)
     record["seconds"] = round(time.time() - started, 1)
     meta = {**meta, "quantization": record}
-    (out / METADATA_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    save_metadata(out, meta)
     per_corpus = ", ".join(f"{name} {f1:.4f}" for name, f1 in record["dev_f1"].items())
     print(f"quantised to int8 ({record['fp32_bytes'] / 1e6:.1f} MB -> {record['int8_bytes'] / 1e6:.1f} MB); "
           f"dev F1 through the runtime: {per_corpus}", flush=True)

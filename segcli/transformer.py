@@ -24,11 +24,6 @@ from torch import nn
 
 from .errors import CorpusError
 
-#: Extra graph inputs of an attention encoder (segcli.score feeds them).
-SEGMENTS_INPUT = "segments"
-POSITIONS_INPUT = "positions"
-
-
 def attention_mask(segments: torch.Tensor) -> torch.Tensor:
     """(B, T, T) bool, True where position i may attend to j: same sequence.
     A padding position attends to itself only, so no softmax row is empty."""
