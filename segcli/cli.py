@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 
 import click
@@ -132,11 +133,11 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
                                    device=device)
 
             def segment(lines, out):
-                stream.run(segmenter.spans_function(mode), lines, out, delimiter, fmt,
+                stream.run(functools.partial(segmenter.renderer, mode=mode), lines, out, delimiter, fmt,
                            threads=segmenter.threads, batch_chars=batch_chars)
         else:
             from .dictionary import load_dicts
-            from .segmenter import BatchFunctionFactory
+            from .segmenter import RendererFactory
 
             # Checked once here, so errors and duplicates are reported once, as
             # without --jobs; the workers compile the dictionaries themselves.
@@ -144,7 +145,7 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
             _warn_duplicates(load_dicts(list(dicts))[1])
 
             def segment(lines, out):
-                factory = BatchFunctionFactory(model, tuple(dicts), standard, mode, device)
+                factory = RendererFactory(model, tuple(dicts), standard, mode, device)
                 stream.run_parallel(factory, lines, out, delimiter, fmt, jobs=jobs, batch_chars=batch_chars)
         check_inputs(files)
         lines = read_inputs(files)

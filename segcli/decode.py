@@ -1,16 +1,16 @@
 """Constrained Viterbi decoding of per-character tag scores.
 
-Policy and validation live here; the loop itself is ``segcli._viterbi``.
+Policy and validation live here; the loop itself is ``segcli._core``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import _viterbi
+from . import _core
 
 #: The tag alphabet, owned here: single-character word, begin, middle, end.
-#: ``_viterbi.c`` mirrors these values (tests check that they agree).
+#: ``_core.c`` mirrors these values (tests check that they agree).
 TAGS = "sbme"
 S, B, M, E = 0, 1, 2, 3
 
@@ -52,7 +52,7 @@ def decode(scores: np.ndarray, starts: np.ndarray, ends: np.ndarray,
     if starts.ndim != 1 or starts.shape != ends.shape:
         raise ValueError(f"starts, ends: expected equal 1-D shapes, got {starts.shape} and {ends.shape}")
     out = np.zeros(len(scores), dtype=np.uint8)
-    _viterbi.viterbi(scores, starts, ends, transitions, out)
+    _core.viterbi(scores, starts, ends, transitions, out)
     return out
 
 

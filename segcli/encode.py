@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from . import _lookup
+from . import _core
 
 PAD = 0
 UNK = 1
@@ -74,7 +74,7 @@ def _ngram_keys(char_ids: np.ndarray, last: np.ndarray, size: int, orders) -> di
 class KeyIndex:
     """Values of int64 keys (default: a key's position in the sorted keys,
     plus `first`), found through an open-addressing hash table: one probe loop
-    per key in C (segcli._lookup) instead of binary search's ~17 dependent,
+    per key in C (segcli._core) instead of binary search's ~17 dependent,
     cache-missing steps. tests/reference_lookup.py is its numpy twin."""
 
     EMPTY = -1  # keys are never negative
@@ -89,13 +89,13 @@ class KeyIndex:
         bits = max(4, int(2 * len(keys)).bit_length())
         self.table_keys = np.full(1 << bits, self.EMPTY, dtype=np.int64)
         self.table_values = np.zeros(1 << bits, dtype=np.int64)
-        _lookup.build(keys, np.ascontiguousarray(values, dtype=np.int64), self.table_keys, self.table_values)
+        _core.build(keys, np.ascontiguousarray(values, dtype=np.int64), self.table_keys, self.table_values)
 
     def get(self, keys: np.ndarray, missing: int) -> np.ndarray:
         """The value of each key, `missing` for a key not in the index."""
         keys = np.ascontiguousarray(keys, dtype=np.int64)
         out = np.empty(len(keys), dtype=np.int64)
-        _lookup.find(self.table_keys, self.table_values, keys, missing, out)
+        _core.find(self.table_keys, self.table_values, keys, missing, out)
         return out
 
 

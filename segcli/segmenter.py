@@ -10,7 +10,7 @@ from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from . import atoms, stream
+from . import atoms, stream, writer
 from .decode import decode, word_bounds
 from .dictionary import DEFAULT_MULTIPLIER, UserDictionary, check_entry, load_dicts
 from .encode import codepoints, from_codepoints
@@ -224,10 +224,36 @@ class Segmenter:
         batch = self._encode(lines)
         return self._scorer.feeds(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends)
 
+    def renderer(self, fmt: str = "text", delimiter: str = " ", mode: str = "default") -> stream.Renderer:
+        """The stream.Renderer of a mode: pieces of lines to output bodies.
+        Plain text in the default mode is written by one C call a batch."""
+        if mode == "default" and fmt == "text":
+            def render(pieces) -> list[bytes]:
+                return self.text_bodies_batch([piece.text for piece in pieces], delimiter)
+
+            return render
+        return stream.renderer(self.spans_function(mode), fmt, delimiter)
+
+    def text_bodies_batch(self, lines: Sequence[str], delimiter: str = " ") -> list[bytes]:
+        """Each line's words joined by `delimiter`, as UTF-8 bytes (input
+        bytes that were undecodable come back as they were)."""
+        if not any(lines):
+            return [b"" for _ in lines]
+        tagged = self._tag(lines)
+        bodies = writer.text_bodies(tagged.cps, tagged.tags, tagged.space, tagged.line_starts, tagged.line_ends,
+                                    delimiter)
+        if bodies is None:
+            spans = self._spans(lines, tagged)
+            return [writer.body("text", line, s, 0, delimiter) for line, s in zip(lines, spans)]
+        return bodies
+
     def spans_batch(self, lines: Sequence[str]) -> list[Spans]:
         """Word offsets for each line of one batch."""
         if not any(lines):
             return [[] for _ in lines]
+        return self._spans(lines, self._tag(lines))
+
+    def _tag(self, lines: Sequence[str]) -> _Tagged:
         batch = self._encode(lines)
         cps, space, line_ends = batch.cps, batch.space, batch.line_ends
         scores = np.zeros((len(cps), 4), dtype=np.float32)
@@ -241,9 +267,12 @@ class Segmenter:
         seg_starts = np.flatnonzero(boundary == -1)
         seg_ends = np.flatnonzero(boundary == 1)
         tags = decode(scores, seg_starts, seg_ends, self.transitions)
+        return _Tagged(cps, space, tags, line_ends - np.array([len(line) for line in lines]), line_ends)
 
-        word_starts, word_ends = word_bounds(tags, inside=~space)
-        line_starts = line_ends - np.array([len(line) for line in lines])
+    @staticmethod
+    def _spans(lines: Sequence[str], tagged: _Tagged) -> list[Spans]:
+        word_starts, word_ends = word_bounds(tagged.tags, inside=~tagged.space)
+        line_starts = tagged.line_starts
         bounds = np.searchsorted(word_starts, line_starts).tolist() + [len(word_starts)]
         # Offsets within each word's own line, converted to Python ints in one go.
         base = np.repeat(line_starts, np.diff(bounds))
@@ -266,6 +295,17 @@ class _Batch(NamedTuple):
     seq_ends: np.ndarray
 
 
+class _Tagged(NamedTuple):
+    """A batch of lines decoded: code points, whitespace, one tag per code
+    point, and where each line starts and ends among them."""
+
+    cps: np.ndarray
+    space: np.ndarray
+    tags: np.ndarray
+    line_starts: np.ndarray
+    line_ends: np.ndarray
+
+
 def _restore(model: str | None, standard: str, threads: int, entries: dict[str, float],
              device: str = "cpu") -> Segmenter:
     segmenter = Segmenter(model, standard=standard, threads=threads, device=device)
@@ -275,8 +315,8 @@ def _restore(model: str | None, standard: str, threads: int, entries: dict[str, 
 
 
 @dataclass(frozen=True)
-class BatchFunctionFactory:
-    """A picklable recipe for a worker process's batch function (stream.run_parallel):
+class RendererFactory:
+    """A picklable stream.RendererFactory for worker processes (stream.run_parallel):
     each worker loads the model and dictionaries itself, one scoring thread each."""
 
     model: str | Path | None
@@ -285,9 +325,9 @@ class BatchFunctionFactory:
     mode: str = "default"
     device: str = "cpu"
 
-    def __call__(self) -> stream.BatchFunction:
+    def __call__(self, fmt: str, delimiter: str) -> stream.Renderer:
         return Segmenter(self.model, self.dicts, standard=self.standard, threads=1,
-                         device=self.device).spans_function(self.mode)
+                         device=self.device).renderer(fmt, delimiter, self.mode)
 
 
 def _available_cores() -> int:

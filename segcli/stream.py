@@ -23,6 +23,10 @@ from .writer import LineWriter, body
 
 Spans = list[tuple[int, int]]
 BatchFunction = Callable[[list[str]], list[Spans]]
+#: A batch of pieces → each piece's output body (see writer.body).
+Renderer = Callable[[list[Piece]], list[bytes]]
+#: (format, delimiter) → a Renderer; picklable for worker processes.
+RendererFactory = Callable[[str, str], Renderer]
 Item = TypeVar("Item")
 
 BATCH_CHARS = 16384  # characters of input per batch
@@ -43,29 +47,26 @@ def batched(items: Iterable[Item], limit: int, size: Callable = lambda line: len
         yield batch
 
 
-def pipe(items: Iterable[Item], batch_function: BatchFunction, *, threads: int = 1,
-         batch_chars: int = BATCH_CHARS, text: Callable[[Item], str] | None = None
-         ) -> Iterator[list[tuple[Item, Spans]]]:
-    """Batches of (item, its result) in input order; `text(item)` is what the
-    batch function sees (default: the item itself), so each item's context
-    travels with it. A batch closes at `batch_chars` characters; with more
-    than one thread it also closes early when the input stalls, so a slow
-    producer (`tail -f`) gets each answer without waiting."""
-    text_of = text or (lambda item: item)
+def pipe(items: Iterable[Item], batch_function: Callable[[list[Item]], list], *, threads: int = 1,
+         batch_chars: int = BATCH_CHARS, chars: Callable[[Item], int] = len) -> Iterator[list[tuple[Item, object]]]:
+    """Batches of (item, its result) in input order; `chars(item)` is an
+    item's size in characters. A batch closes at `batch_chars` characters;
+    with more than one thread it also closes early when the input stalls, so
+    a slow producer (`tail -f`) gets each answer without waiting."""
     if threads == 1:
-        for batch in batched(items, batch_chars, size=lambda item: len(text_of(item)) + 1):
-            yield list(zip(batch, batch_function([text_of(item) for item in batch])))
+        for batch in batched(items, batch_chars, size=lambda item: chars(item) + 1):
+            yield list(zip(batch, batch_function(batch)))
         return
     # onnxruntime, numpy and the decoder release the GIL, so batches in flight
     # on a few threads keep every core busy. A reader thread lets us notice a
     # stalled input instead of blocking on it.
-    inbox = _Prefetch(items, limit=4 * batch_chars, size=lambda item: len(text_of(item)))
+    inbox = _Prefetch(items, limit=4 * batch_chars, size=chars)
     pending: deque = deque()
     batch: list = []
     size = 0
 
     def submit():
-        pending.append((batch, pool.submit(batch_function, [text_of(item) for item in batch])))
+        pending.append((batch, pool.submit(batch_function, batch)))
 
     def done():
         items_, future = pending.popleft()
@@ -85,7 +86,7 @@ def pipe(items: Iterable[Item], batch_function: BatchFunction, *, threads: int =
                     break
                 if item is not _STALLED:
                     batch.append(item)
-                    size += len(text_of(item)) + 1
+                    size += chars(item) + 1
                 while len(pending) > threads:
                     yield done()
             while pending:
@@ -156,27 +157,37 @@ def as_piece(item: str | Piece) -> Piece:
     return item if isinstance(item, Piece) else Piece(item, 0, True)
 
 
-def run(batch_function: BatchFunction, lines: Iterable[str | Piece], out: BinaryIO, delimiter: str = " ",
+def renderer(batch_function: BatchFunction, fmt: str, delimiter: str) -> Renderer:
+    """The Renderer that cuts pieces with a batch function and formats their
+    words with writer.body."""
+    def render(pieces: list[Piece]) -> list[bytes]:
+        spans = batch_function([piece.text for piece in pieces])
+        return [body(fmt, piece.text, s, piece.start, delimiter) for piece, s in zip(pieces, spans)]
+
+    return render
+
+
+def run(make_renderer: RendererFactory, lines: Iterable[str | Piece], out: BinaryIO, delimiter: str = " ",
         fmt: str = "text", *, threads: int = 1, batch_chars: int | None = None) -> None:
     """Segments `lines` (strings, or the reader's pieces of lines) into `out`,
     writing and flushing whole lines one batch at a time."""
     writer = LineWriter(fmt, delimiter)
-    for batch in pipe(map(as_piece, lines), batch_function, threads=threads,
-                      batch_chars=batch_chars or BATCH_CHARS, text=_piece_text):
-        for piece, spans in batch:
-            writer.add(piece, body(fmt, piece.text, spans, piece.start, delimiter))
+    for batch in pipe(map(as_piece, lines), make_renderer(fmt, delimiter), threads=threads,
+                      batch_chars=batch_chars or BATCH_CHARS, chars=_piece_chars):
+        for piece, piece_body in batch:
+            writer.add(piece, piece_body)
         write_whole(out, writer.whole_lines())
 
 
-def _piece_text(piece: Piece) -> str:
-    return piece.text
+def _piece_chars(piece: Piece) -> int:
+    return len(piece.text)
 
 
-def run_parallel(factory: Callable[[], BatchFunction], lines: Iterable[str | Piece], out: BinaryIO,
+def run_parallel(factory: RendererFactory, lines: Iterable[str | Piece], out: BinaryIO,
                  delimiter: str = " ", fmt: str = "text", *, jobs: int = 2, batch_chars: int | None = None,
                  chunk_chars: int = CHUNK_CHARS) -> None:
-    """run() over `jobs` worker processes, each building its batch function
-    with `factory()` (picklable); chunks of lines go to the workers in turn
+    """run() over `jobs` worker processes, each building its renderer with
+    `factory(fmt, delimiter)` (picklable); chunks of lines go to the workers in turn
     and their output is written in input order. An exception raised by a
     worker (its factory included) is raised here."""
     writer = LineWriter(fmt, delimiter)
@@ -320,10 +331,10 @@ def _worker_main(factory, options, tasks, results) -> None:
 
     threading.Thread(target=read_tasks, daemon=True).start()
     try:
-        batch_function = factory()
+        render = factory(fmt, delimiter)
         failure = None
     except Exception as e:  # reported with the first task, raised in the parent
-        batch_function, failure = None, e
+        render, failure = None, e
     while True:
         chunk = inbox.get()
         if chunk is None:
@@ -332,10 +343,9 @@ def _worker_main(factory, options, tasks, results) -> None:
             results.send((False, _picklable(failure)))
             continue
         try:
-            bodies = [body(fmt, piece.text, spans, piece.start, delimiter)
-                      for batch in pipe(chunk, batch_function, batch_chars=batch_chars or BATCH_CHARS,
-                                        text=_piece_text)
-                      for piece, spans in batch]
+            bodies = [piece_body for batch in pipe(chunk, render, batch_chars=batch_chars or BATCH_CHARS,
+                                                    chars=_piece_chars)
+                      for _, piece_body in batch]
         except Exception as e:
             results.send((False, _picklable(e)))
             continue

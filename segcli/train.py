@@ -297,18 +297,18 @@ class Encoded:
     (which mix standards)."""
 
     def __init__(self, vocab: Vocab, lines: list[list[str]], batch_chars: int, fold_words=None,
-                 standards: list[int] | None = None):
+                 standards: list[int] | None = None, folds: list[int] | None = None):
         """fold_words: per fold, the word keys its lines may see (line i is in
-        fold i % len(fold_words)); default: the vocabulary's own.
+        fold folds[i], default i % len(fold_words)); default: the vocabulary's own.
         standards: each line's standard id (default: 0)."""
         self.vocab = vocab
         self.lines = lines
         self.standards = np.zeros(len(lines), np.int64) if standards is None else np.asarray(standards, np.int64)
         self.ids = [vocab.char_ids("".join(w)) for w in lines]
-        folds = fold_words or [None]
         self.features: list[list[np.ndarray]] = [[] for _ in lines]
-        for fold, word_keys in enumerate(folds):
-            members = range(fold, len(lines), len(folds))
+        for fold, word_keys in enumerate(fold_words or [None]):
+            members = (range(fold, len(lines), len(fold_words or [None])) if folds is None or not fold_words
+                       else [i for i, f in enumerate(folds) if f == fold])
             ids = [self.ids[i] for i in members]
             flat = np.concatenate(ids)
             ends = np.cumsum([len(i) for i in ids])
@@ -528,14 +528,23 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
     # scores; at run time the scorer windows them (the runtime dev scores
     # that `seg eval` or benchmarks/devsets.py report are exact).
     longest = cfg.max_train_len if cfg.encoder == "fcn" else attention_window(cfg)
-    chunks, chunk_standards = [], []
+    chunks, chunk_standards, chunk_folds = [], [], []
     for sp, s in zip(splits, standard_of):
+        first = len(chunks)
         for line in sp.train:
             for c in _chunks(line, longest):
                 if cfg.encoder != "fcn" and sum(map(len, c)) > longest:
                     continue  # one word longer than the window: no position for its end
                 chunks.append(c)
                 chunk_standards.append(s)
+                chunk_folds.append(len(chunk_folds) % max(cfg.word_folds, 1))
+        # A repeated line keeps its original's fold: a copy in another fold
+        # would show the line its own words and undo the jackknife.
+        own = slice(first, len(chunks))
+        for _ in range(sp.source.repeat - 1):
+            chunks += chunks[own]
+            chunk_standards += chunk_standards[own]
+            chunk_folds += chunk_folds[own]
     texts = ["".join(c) for c in chunks]
     lookup = _lookup_table(Counter(ch for text in texts for ch in text))
     lexicon, lexicon_info = corpus.read_lexicon(cfg.lexicon) if cfg.lexicon else ((), None)
@@ -546,11 +555,11 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
     if cfg.word_max_len:
         fold_words = [
             vocab.word_keys_of(
-                {w for i, c in enumerate(chunks) if i % cfg.word_folds != fold for w in c}, cfg.word_max_len
+                {w for c, f in zip(chunks, chunk_folds) if f != fold for w in c}, cfg.word_max_len
             )
             for fold in range(cfg.word_folds)
         ]
-    train_data = Encoded(vocab, chunks, cfg.batch_chars, fold_words, chunk_standards)
+    train_data = Encoded(vocab, chunks, cfg.batch_chars, fold_words, chunk_standards, chunk_folds)
     if cfg.encoder != "fcn":
         splits = [dataclasses.replace(sp, dev=[c for line in sp.dev for c in _chunks(line, longest)
                                                if sum(map(len, c)) <= longest]) for sp in splits]

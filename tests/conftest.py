@@ -60,8 +60,8 @@ SEG = [sys.executable, "-m", "segcli"]
 
 
 def run(segmenter, lines, out, delimiter=" ", fmt="text", batch_chars=None):
-    """stream.run with a Segmenter's batch function, as `seg` runs it."""
+    """stream.run with a Segmenter's renderer, as `seg` runs it."""
     from segcli import stream
 
-    stream.run(segmenter.spans_batch, lines, out, delimiter, fmt, threads=segmenter.threads,
+    stream.run(segmenter.renderer, lines, out, delimiter, fmt, threads=segmenter.threads,
                batch_chars=batch_chars)

@@ -1,4 +1,4 @@
-"""Pure-numpy twin of segcli._lookup (build + find), as KeyIndex ran before
+"""Pure-numpy twin of segcli._core (build, find) (build + find), as KeyIndex ran before
 the loops moved to C: a few vectorised passes per lookup."""
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Pure-numpy reference for segcli._viterbi, one segment at a time.
+"""Pure-numpy reference for segcli._core.viterbi, one segment at a time.
 
 Written independently of the C loop (it scans a LEGAL mask rather than a
 predecessor table) but with the same arithmetic order in float64 and the same

@@ -17,7 +17,7 @@ from conftest import DEV_LINES, SEG, dev_text, run
 
 from segcli import Segmenter, __version__
 from segcli.cli import main
-from segcli.segmenter import BatchFunctionFactory
+from segcli.segmenter import RendererFactory
 from segcli.stream import run_parallel
 
 
@@ -391,7 +391,7 @@ def test_run_parallel_equals_run(segmenter, tmp_path, fmt, delimiter):
     serial = io.BytesIO()
     run(Segmenter(dicts=[d]), JOB_LINES, serial, delimiter, fmt)
     parallel = io.BytesIO()
-    run_parallel(BatchFunctionFactory(None, (str(d),)), iter(JOB_LINES), parallel, delimiter, fmt, jobs=2, chunk_chars=300)
+    run_parallel(RendererFactory(None, (str(d),)), iter(JOB_LINES), parallel, delimiter, fmt, jobs=2, chunk_chars=300)
     assert parallel.getvalue() == serial.getvalue()
     assert parallel.getvalue().count(b"\n") == len(JOB_LINES)
     if fmt == "text":

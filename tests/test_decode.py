@@ -1,4 +1,4 @@
-"""Tests for the constrained Viterbi decoder (segcli.decode / segcli._viterbi)."""
+"""Tests for the constrained Viterbi decoder (segcli.decode / segcli._core)."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from reference_viterbi import viterbi_reference
 
-from segcli import _viterbi
+from segcli import _core
 from segcli import decode as decode_module
 from segcli.decode import LEGAL, TAGS, decode, decode_one, tags_of, word_spans
 
@@ -52,7 +52,7 @@ def problems(draw, elements):
 def run_c(scores, starts, ends, trans):
     """Call the extension directly, with a sentinel-filled output."""
     out = np.full(len(scores), SENTINEL, np.uint8)
-    _viterbi.viterbi(scores, starts, ends, trans, out)
+    _core.viterbi(scores, starts, ends, trans, out)
     return out
 
 
@@ -213,7 +213,7 @@ def test_bad_bounds_raise(starts, ends):
     s, e = np.array(starts, np.int64), np.array(ends, np.int64)
     out = np.full(5, SENTINEL, np.uint8)
     with pytest.raises(ValueError, match="segment"):
-        _viterbi.viterbi(scores, s, e, ZERO_T, out)
+        _core.viterbi(scores, s, e, ZERO_T, out)
     assert (out == SENTINEL).all()  # validated before anything is written
     with pytest.raises(ValueError, match="segment"):
         decode(scores, s, e, ZERO_T)
@@ -292,12 +292,12 @@ BAD_C_ARGS = [
                          ids=[c[0] for c in BAD_C_ARGS])
 def test_extension_checks_buffers(scores, starts, ends, trans, out, exc):
     with pytest.raises(exc):
-        _viterbi.viterbi(scores, starts, ends, trans, out)
+        _core.viterbi(scores, starts, ends, trans, out)
 
 
 def test_extension_accepts_empty_everything():
     out = np.zeros(0, np.uint8)
-    assert _viterbi.viterbi(np.zeros((0, 4), np.float32), np.zeros(0, np.int64),
+    assert _core.viterbi(np.zeros((0, 4), np.float32), np.zeros(0, np.int64),
                             np.zeros(0, np.int64), ZERO_T, out) is None
 
 
@@ -305,7 +305,7 @@ def test_extension_accepts_empty_everything():
 
 
 def test_extension_exports_the_tag_ids_of_decode():
-    assert (_viterbi.S, _viterbi.B, _viterbi.M, _viterbi.E) == (
+    assert (_core.S, _core.B, _core.M, _core.E) == (
         decode_module.S, decode_module.B, decode_module.M, decode_module.E)
     assert [TAGS[t] for t in (decode_module.S, decode_module.B, decode_module.M, decode_module.E)] == list("sbme")
 

@@ -6,7 +6,7 @@ import reference_lookup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segcli import _lookup
+from segcli import _core
 from segcli.encode import PAD, UNK, KeyIndex, Vocab, _ngram_keys
 
 keys_strategy = st.lists(st.integers(0, 2**62), max_size=300, unique=True)
@@ -27,7 +27,7 @@ def test_key_index_agrees_with_its_numpy_twin_and_binary_search(keys, others, da
     assert reference_lookup.find(twin_keys, twin_values, queries, -7).tolist() == got.tolist()
     # Tables built either way answer alike (placement may differ, answers may not).
     out = np.empty(len(queries), np.int64)
-    _lookup.find(twin_keys, twin_values, queries, -7, out)
+    _core.find(twin_keys, twin_values, queries, -7, out)
     assert out.tolist() == got.tolist()
 
 
@@ -39,7 +39,7 @@ def test_key_index_agrees_with_its_numpy_twin_and_binary_search(keys, others, da
 def test_lookup_build_refuses_bad_tables(keys, table_size, error):
     table_keys = np.full(table_size, -1, np.int64)
     with pytest.raises(ValueError, match=error):
-        _lookup.build(np.array(keys, np.int64), np.zeros(len(keys), np.int64), table_keys,
+        _core.build(np.array(keys, np.int64), np.zeros(len(keys), np.int64), table_keys,
                       np.zeros(table_size, np.int64))
 
 
@@ -50,10 +50,10 @@ def test_lookup_build_ors_the_values_of_a_repeated_key(pairs):
     values = np.array([v for _, v in pairs], np.int64)
     size = 1 << max(4, int(4 * len(keys)).bit_length())
     table_keys, table_values = np.full(size, -1, np.int64), np.zeros(size, np.int64)
-    _lookup.build(keys, values, table_keys, table_values)
+    _core.build(keys, values, table_keys, table_values)
     queries = np.arange(-1, 52, dtype=np.int64)
     out = np.empty(len(queries), np.int64)
-    _lookup.find(table_keys, table_values, queries, -9, out)
+    _core.find(table_keys, table_values, queries, -9, out)
     expected = [-9 if q not in set(keys.tolist()) else int(np.bitwise_or.reduce(values[keys == q]))
                 for q in queries.tolist()]
     assert out.tolist() == expected
@@ -63,10 +63,10 @@ def test_lookup_build_ors_the_values_of_a_repeated_key(pairs):
 
 def test_lookup_find_checks_sizes():
     with pytest.raises(ValueError, match="differ in length"):
-        _lookup.find(np.full(8, -1, np.int64), np.zeros(8, np.int64), np.zeros(3, np.int64), 0,
+        _core.find(np.full(8, -1, np.int64), np.zeros(8, np.int64), np.zeros(3, np.int64), 0,
                      np.zeros(2, np.int64))
     with pytest.raises(ValueError, match="8-byte"):
-        _lookup.find(np.full(8, -1, np.int32), np.zeros(8, np.int64), np.zeros(3, np.int64), 0,
+        _core.find(np.full(8, -1, np.int32), np.zeros(8, np.int64), np.zeros(3, np.int64), 0,
                      np.zeros(3, np.int64))
 
 

@@ -1,0 +1,552 @@
+/* segcli's private C core: the per-batch loops that numpy cannot do in one
+ * pass, each over numpy buffers with the GIL released.  Python (encode.py,
+ * decode.py, writer.py) does the validation and policy and calls these.
+ *
+ * - build / find: hash-table lookup of int64 keys for segcli.encode.KeyIndex
+ *   (open addressing, Fibonacci hashing, linear probing, -1 marks an empty
+ *   slot): one pass per key where numpy needs several over the whole array.
+ * - viterbi: constrained Viterbi over the four tags s=0, b=1, m=2, e=3.
+ * - render_text: a batch's words, delimited, as UTF-8 output bytes.
+ *
+ * Each has a numpy twin in tests/ (reference_*.py) that the tests hold it to.
+ * Every buffer size and bound is checked here too, because memory safety must
+ * not depend on the caller.
+ *
+ * Viterbi tie-breaking (documented contract, mirrored by
+ * tests/reference_viterbi.py): predecessors are scanned in index order with a
+ * strict '>', so the first maximum wins; the final tag is s unless e is
+ * strictly greater.  Each choice starts from the first legal candidate, so
+ * NaN comparisons (always false) can only ever keep a legal tag: the output
+ * is a legal sequence for any input.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EMPTY (-1)
+#define MULTIPLIER 0x9E3779B97F4A7C15ULL
+
+static int
+check_buffer(const Py_buffer *buf, Py_ssize_t itemsize, const char *what)
+{
+	if (buf->itemsize != itemsize || buf->len % itemsize != 0) {
+		PyErr_Format(PyExc_ValueError,
+		             "%s: expected %zd-byte items, got itemsize %zd and "
+		             "%zd bytes", what, itemsize, buf->itemsize, buf->len);
+		return -1;
+	}
+	if ((uintptr_t)buf->buf % (uintptr_t)itemsize != 0) {
+		PyErr_Format(PyExc_ValueError, "%s: buffer is not aligned", what);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- hash tables ------------------------------------------------------- */
+
+PyDoc_STRVAR(find_doc,
+"find(table_keys, table_values, keys, missing, out) -> None\n\
+\n\
+For each key, the value stored beside it in the table, or `missing`.\n\
+table_keys, table_values: int64 arrays of the same power-of-two length\n\
+(empty slots hold -1); keys, out: int64 arrays of the same length.");
+
+static PyObject *
+find(PyObject *self, PyObject *args)
+{
+	Py_buffer tkeys, tvalues, keys, out;
+	long long missing;
+	PyObject *result = NULL;
+	Py_ssize_t size, n, i;
+	int bits = 0, raced = 0;
+
+	if (!PyArg_ParseTuple(args, "y*y*y*Lw*:find", &tkeys, &tvalues, &keys, &missing, &out))
+		return NULL;
+	if (check_buffer(&tkeys, sizeof(int64_t), "table_keys") < 0 || check_buffer(&tvalues, sizeof(int64_t), "table_values") < 0 ||
+	    check_buffer(&keys, sizeof(int64_t), "keys") < 0 || check_buffer(&out, sizeof(int64_t), "out") < 0)
+		goto done;
+	size = tkeys.len / (Py_ssize_t)sizeof(int64_t);
+	n = keys.len / (Py_ssize_t)sizeof(int64_t);
+	if (tvalues.len != tkeys.len) {
+		PyErr_SetString(PyExc_ValueError, "table_keys and table_values differ in length");
+		goto done;
+	}
+	if (size < 2 || (size & (size - 1)) != 0) {
+		PyErr_SetString(PyExc_ValueError, "table: length is not a power of two >= 2");
+		goto done;
+	}
+	if (out.len != keys.len) {
+		PyErr_SetString(PyExc_ValueError, "out and keys differ in length");
+		goto done;
+	}
+	while (((Py_ssize_t)1 << bits) < size)
+		bits++;
+
+	Py_BEGIN_ALLOW_THREADS
+	{
+		const int64_t *tk = (const int64_t *)tkeys.buf, *tv = (const int64_t *)tvalues.buf;
+		const int64_t *k = (const int64_t *)keys.buf;
+		int64_t *o = (int64_t *)out.buf;
+		const uint64_t mask = (uint64_t)size - 1;
+		for (i = 0; i < n; i++) {
+			uint64_t slot = ((uint64_t)k[i] * MULTIPLIER) >> (64 - bits);
+			Py_ssize_t probes = 0;
+			int64_t value = (int64_t)missing;
+			while (tk[slot] != EMPTY) {
+				if (tk[slot] == k[i]) {
+					value = tv[slot];
+					break;
+				}
+				slot = (slot + 1) & mask;
+				/* A full table (only if another thread rewrote it) must not loop for ever. */
+				if (++probes == size) {
+					raced = 1;
+					break;
+				}
+			}
+			o[i] = value;
+		}
+	}
+	Py_END_ALLOW_THREADS
+
+	if (raced) {
+		PyErr_SetString(PyExc_ValueError, "table has no empty slot");
+		goto done;
+	}
+	Py_INCREF(Py_None);
+	result = Py_None;
+done:
+	PyBuffer_Release(&tkeys);
+	PyBuffer_Release(&tvalues);
+	PyBuffer_Release(&keys);
+	PyBuffer_Release(&out);
+	return result;
+}
+
+PyDoc_STRVAR(build_doc,
+"build(keys, values, table_keys, table_values) -> None\n\
+\n\
+Fills an empty table (every slot -1) with keys[i] -> values[i]; a key\n\
+given more than once gets the bitwise OR of its values.  keys:\n\
+non-negative int64; values: int64, as many; table_keys, table_values:\n\
+writable int64 arrays of one power-of-two length above len(keys).");
+
+static PyObject *
+build(PyObject *self, PyObject *args)
+{
+	Py_buffer keys, values, tkeys, tvalues;
+	PyObject *result = NULL;
+	Py_ssize_t size, n, i;
+	int bits = 0, bad = 0;
+
+	if (!PyArg_ParseTuple(args, "y*y*w*w*:build", &keys, &values, &tkeys, &tvalues))
+		return NULL;
+	if (check_buffer(&keys, sizeof(int64_t), "keys") < 0 || check_buffer(&values, sizeof(int64_t), "values") < 0 ||
+	    check_buffer(&tkeys, sizeof(int64_t), "table_keys") < 0 || check_buffer(&tvalues, sizeof(int64_t), "table_values") < 0)
+		goto done;
+	if (values.len != keys.len) {
+		PyErr_SetString(PyExc_ValueError, "keys and values differ in length");
+		goto done;
+	}
+	size = tkeys.len / (Py_ssize_t)sizeof(int64_t);
+	n = keys.len / (Py_ssize_t)sizeof(int64_t);
+	if (tvalues.len != tkeys.len) {
+		PyErr_SetString(PyExc_ValueError, "table_keys and table_values differ in length");
+		goto done;
+	}
+	if (size < 2 || (size & (size - 1)) != 0 || n >= size) {
+		PyErr_SetString(PyExc_ValueError, "table: length is not a power of two above len(keys)");
+		goto done;
+	}
+	while (((Py_ssize_t)1 << bits) < size)
+		bits++;
+
+	Py_BEGIN_ALLOW_THREADS
+	{
+		const int64_t *k = (const int64_t *)keys.buf, *v = (const int64_t *)values.buf;
+		int64_t *tk = (int64_t *)tkeys.buf, *tv = (int64_t *)tvalues.buf;
+		const uint64_t mask = (uint64_t)size - 1;
+		for (i = 0; i < n && !bad; i++) {
+			uint64_t slot = ((uint64_t)k[i] * MULTIPLIER) >> (64 - bits);
+			Py_ssize_t probes = 0;
+			if (k[i] < 0) {
+				bad = 1;
+				break;
+			}
+			while (tk[slot] != EMPTY && tk[slot] != k[i]) {
+				if (++probes == size) {  /* not an empty table */
+					bad = 1;
+					break;
+				}
+				slot = (slot + 1) & mask;
+			}
+			if (bad)
+				break;
+			if (tk[slot] == k[i]) {
+				tv[slot] |= v[i];
+			} else {
+				tk[slot] = k[i];
+				tv[slot] = v[i];
+			}
+		}
+	}
+	Py_END_ALLOW_THREADS
+
+	if (bad) {
+		PyErr_SetString(PyExc_ValueError, "keys must be non-negative, into an empty table");
+		goto done;
+	}
+	Py_INCREF(Py_None);
+	result = Py_None;
+done:
+	PyBuffer_Release(&keys);
+	PyBuffer_Release(&values);
+	PyBuffer_Release(&tkeys);
+	PyBuffer_Release(&tvalues);
+	return result;
+}
+
+/* --- Viterbi -------------------------------------------------------------- */
+
+enum { S = 0, B = 1, M = 2, E = 3, NTAGS = 4 };
+
+/* Legal predecessors of each tag, in increasing index order. */
+static const int PRED[NTAGS][2] = {{S, E}, {S, E}, {B, M}, {B, M}};
+
+/* Decodes one non-empty segment.  bp holds len*NTAGS bytes (row 0 unused). */
+static void
+decode_segment(const float *scores, const double *trans, Py_ssize_t len,
+               uint8_t *bp, uint8_t *out)
+{
+	double delta[NTAGS], next[NTAGS];
+	Py_ssize_t t;
+	int j, k, tag;
+
+	/* A segment may only start with s or b. */
+	delta[S] = scores[S];
+	delta[B] = scores[B];
+	delta[M] = -INFINITY;
+	delta[E] = -INFINITY;
+
+	for (t = 1; t < len; t++) {
+		const float *row = scores + t * NTAGS;
+		uint8_t *bpt = bp + t * NTAGS;
+		for (j = 0; j < NTAGS; j++) {
+			int arg = PRED[j][0];
+			double best = delta[arg] + trans[arg * NTAGS + j];
+			for (k = 1; k < 2; k++) {
+				int i = PRED[j][k];
+				double v = delta[i] + trans[i * NTAGS + j];
+				if (v > best) {
+					best = v;
+					arg = i;
+				}
+			}
+			next[j] = best + (double)row[j];
+			bpt[j] = (uint8_t)arg;
+		}
+		memcpy(delta, next, sizeof delta);
+	}
+
+	/* A segment may only end with s or e. */
+	tag = delta[E] > delta[S] ? E : S;
+	out[len - 1] = (uint8_t)tag;
+	for (t = len - 1; t > 0; t--) {
+		tag = bp[t * NTAGS + tag];
+		out[t - 1] = (uint8_t)tag;
+	}
+}
+
+PyDoc_STRVAR(viterbi_doc,
+"viterbi(scores, starts, ends, transitions, out) -> None\n\
+\n\
+Constrained Viterbi over tags s=0, b=1, m=2, e=3.\n\
+scores: float32 N x 4; starts, ends: int64, K each; transitions: float32\n\
+4 x 4; out: writable uint8, N.  Segment k is rows [starts[k], ends[k]);\n\
+rows outside every segment are not written.  Ties go to the lowest tag\n\
+index.  Raises ValueError on bad sizes or bounds.");
+
+static PyObject *
+viterbi(PyObject *self, PyObject *args)
+{
+	Py_buffer scores, starts, ends, transbuf, out;
+	PyObject *result = NULL;
+	const float *sc;
+	const int64_t *st, *en;
+	uint8_t *o, *bp = NULL;
+	double trans[NTAGS * NTAGS];
+	Py_ssize_t n, nseg, k, maxlen = 0;
+	int raced = 0;
+
+	if (!PyArg_ParseTuple(args, "y*y*y*y*w*:viterbi", &scores, &starts,
+	                      &ends, &transbuf, &out))
+		return NULL;
+
+	if (check_buffer(&scores, sizeof(float), "scores") < 0 ||
+	    check_buffer(&starts, sizeof(int64_t), "starts") < 0 ||
+	    check_buffer(&ends, sizeof(int64_t), "ends") < 0 ||
+	    check_buffer(&transbuf, sizeof(float), "transitions") < 0 ||
+	    check_buffer(&out, 1, "out") < 0)
+		goto done;
+	if (scores.len % (Py_ssize_t)(NTAGS * sizeof(float)) != 0) {
+		PyErr_SetString(PyExc_ValueError, "scores: length is not a multiple of 4");
+		goto done;
+	}
+	n = scores.len / (Py_ssize_t)(NTAGS * sizeof(float));
+	if (transbuf.len != (Py_ssize_t)(NTAGS * NTAGS * sizeof(float))) {
+		PyErr_SetString(PyExc_ValueError, "transitions: expected 16 items");
+		goto done;
+	}
+	if (starts.len != ends.len) {
+		PyErr_SetString(PyExc_ValueError, "starts and ends differ in length");
+		goto done;
+	}
+	if (out.len != n) {
+		PyErr_Format(PyExc_ValueError, "out: expected %zd items, got %zd",
+		             n, out.len);
+		goto done;
+	}
+
+	sc = (const float *)scores.buf;
+	st = (const int64_t *)starts.buf;
+	en = (const int64_t *)ends.buf;
+	o = (uint8_t *)out.buf;
+	nseg = starts.len / (Py_ssize_t)sizeof(int64_t);
+	for (k = 0; k < NTAGS * NTAGS; k++)
+		trans[k] = ((const float *)transbuf.buf)[k];
+
+	/* Validate everything before writing anything. */
+	for (k = 0; k < nseg; k++) {
+		int64_t s = st[k], e = en[k];
+		if (s < 0 || s > e || e > (int64_t)n) {
+			PyErr_Format(PyExc_ValueError,
+			             "segment %zd: [%lld, %lld) is not within [0, %zd]",
+			             k, (long long)s, (long long)e, n);
+			goto done;
+		}
+		if (e - s > maxlen)
+			maxlen = (Py_ssize_t)(e - s);
+	}
+
+	if (maxlen > 0) {
+		/* maxlen <= n and n * 16 bytes already exist, so this cannot overflow. */
+		bp = (uint8_t *)malloc((size_t)maxlen * NTAGS);
+		if (bp == NULL) {
+			PyErr_NoMemory();
+			goto done;
+		}
+	}
+
+	Py_BEGIN_ALLOW_THREADS
+	for (k = 0; k < nseg; k++) {
+		/* Re-checked because another thread may mutate the buffers now. */
+		int64_t s = st[k], e = en[k];
+		if (s < 0 || s > e || e > (int64_t)n || e - s > (int64_t)maxlen) {
+			raced = 1;
+			break;
+		}
+		if (e > s)
+			decode_segment(sc + s * NTAGS, trans, (Py_ssize_t)(e - s), bp, o + s);
+	}
+	Py_END_ALLOW_THREADS
+
+	if (raced) {
+		PyErr_SetString(PyExc_ValueError, "segment bounds changed during decoding");
+		goto done;
+	}
+	Py_INCREF(Py_None);
+	result = Py_None;
+
+done:
+	free(bp);
+	PyBuffer_Release(&scores);
+	PyBuffer_Release(&starts);
+	PyBuffer_Release(&ends);
+	PyBuffer_Release(&transbuf);
+	PyBuffer_Release(&out);
+	return result;
+}
+
+/* --- output ---------------------------------------------------------------- */
+
+/* Writes code point c as UTF-8 at o; returns the bytes written, 0 for a
+ * surrogate that does not stand for an undecodable input byte. */
+static inline Py_ssize_t
+put_utf8(uint32_t c, uint8_t *o)
+{
+	if (c < 0x80) {
+		o[0] = (uint8_t)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		o[0] = (uint8_t)(0xC0 | (c >> 6));
+		o[1] = (uint8_t)(0x80 | (c & 0x3F));
+		return 2;
+	}
+	if (c >= 0xD800 && c <= 0xDFFF) {
+		/* surrogateescape: U+DC80..U+DCFF are the input's undecodable bytes. */
+		if (c >= 0xDC80 && c <= 0xDCFF) {
+			o[0] = (uint8_t)(c - 0xDC00);
+			return 1;
+		}
+		return 0;
+	}
+	if (c < 0x10000) {
+		o[0] = (uint8_t)(0xE0 | (c >> 12));
+		o[1] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+		o[2] = (uint8_t)(0x80 | (c & 0x3F));
+		return 3;
+	}
+	if (c < 0x110000) {
+		o[0] = (uint8_t)(0xF0 | (c >> 18));
+		o[1] = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+		o[2] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+		o[3] = (uint8_t)(0x80 | (c & 0x3F));
+		return 4;
+	}
+	return 0;
+}
+
+PyDoc_STRVAR(render_text_doc,
+"render_text(cps, tags, space, line_starts, line_ends, delimiter, out, body_ends) -> int\n\
+\n\
+Each line's words as UTF-8, joined by delimiter, back to back in out;\n\
+body_ends[k] is where line k's body ends.  A word begins at every\n\
+non-space position tagged s or b; spaces are left out.  Returns the bytes\n\
+written, or -1 for a code point UTF-8 with surrogateescape cannot encode.");
+
+static PyObject *
+render_text(PyObject *self, PyObject *args)
+{
+	Py_buffer cps, tags, space, lstarts, lends, delim, out, bends;
+	PyObject *result = NULL;
+	Py_ssize_t n, nlines, k, written = 0;
+	int bad = 0;
+
+	if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*w*w*:render_text", &cps, &tags, &space, &lstarts, &lends,
+	                      &delim, &out, &bends))
+		return NULL;
+	if (check_buffer(&cps, sizeof(uint32_t), "cps") < 0 || check_buffer(&tags, 1, "tags") < 0 ||
+	    check_buffer(&space, 1, "space") < 0 || check_buffer(&lstarts, sizeof(int64_t), "line_starts") < 0 ||
+	    check_buffer(&lends, sizeof(int64_t), "line_ends") < 0 || check_buffer(&out, 1, "out") < 0 ||
+	    check_buffer(&bends, sizeof(int64_t), "body_ends") < 0)
+		goto done;
+	n = cps.len / (Py_ssize_t)sizeof(uint32_t);
+	nlines = lstarts.len / (Py_ssize_t)sizeof(int64_t);
+	if (tags.len != n || space.len != n) {
+		PyErr_SetString(PyExc_ValueError, "tags and space must have one item per code point");
+		goto done;
+	}
+	if (lends.len != lstarts.len || bends.len != lstarts.len) {
+		PyErr_SetString(PyExc_ValueError, "line_starts, line_ends and body_ends differ in length");
+		goto done;
+	}
+	/* Room for the worst case: 4 bytes a code point, a delimiter before each. */
+	if (out.len / (4 + delim.len) < n) {
+		PyErr_SetString(PyExc_ValueError, "out: needs len(cps) * (4 + len(delimiter)) bytes");
+		goto done;
+	}
+
+	Py_BEGIN_ALLOW_THREADS
+	{
+		const uint32_t *c = (const uint32_t *)cps.buf;
+		const uint8_t *t = (const uint8_t *)tags.buf, *sp = (const uint8_t *)space.buf;
+		const uint8_t *d = (const uint8_t *)delim.buf;
+		const int64_t *ls = (const int64_t *)lstarts.buf, *le = (const int64_t *)lends.buf;
+		int64_t *be = (int64_t *)bends.buf;
+		uint8_t *o = (uint8_t *)out.buf;
+		for (k = 0; k < nlines && !bad; k++) {
+			int64_t i, a = ls[k], b = le[k];
+			int first = 1;
+			if (a < 0 || a > b || b > (int64_t)n) {
+				bad = 2;
+				break;
+			}
+			for (i = a; i < b; i++) {
+				Py_ssize_t w;
+				if (sp[i])
+					continue;
+				if (t[i] <= B) {
+					if (!first) {
+						memcpy(o + written, d, (size_t)delim.len);
+						written += delim.len;
+					}
+					first = 0;
+				}
+				w = put_utf8(c[i], o + written);
+				if (w == 0) {
+					bad = 1;
+					break;
+				}
+				written += w;
+			}
+			be[k] = written;
+		}
+	}
+	Py_END_ALLOW_THREADS
+
+	if (bad == 2) {
+		PyErr_SetString(PyExc_ValueError, "a line is not within the code points");
+		goto done;
+	}
+	result = PyLong_FromSsize_t(bad ? -1 : written);
+done:
+	PyBuffer_Release(&cps);
+	PyBuffer_Release(&tags);
+	PyBuffer_Release(&space);
+	PyBuffer_Release(&lstarts);
+	PyBuffer_Release(&lends);
+	PyBuffer_Release(&delim);
+	PyBuffer_Release(&out);
+	PyBuffer_Release(&bends);
+	return result;
+}
+
+static PyMethodDef module_methods[] = {
+	{"build", (PyCFunction)build, METH_VARARGS, build_doc},
+	{"find", (PyCFunction)find, METH_VARARGS, find_doc},
+	{"viterbi", (PyCFunction)viterbi, METH_VARARGS, viterbi_doc},
+	{"render_text", (PyCFunction)render_text, METH_VARARGS, render_text_doc},
+	{NULL, NULL, 0, NULL}  /* Sentinel */
+};
+
+/* The tag ids, exported so that tests can check that segcli.decode agrees. */
+static int
+module_exec(PyObject *module)
+{
+	if (PyModule_AddIntConstant(module, "S", S) < 0 ||
+	    PyModule_AddIntConstant(module, "B", B) < 0 ||
+	    PyModule_AddIntConstant(module, "M", M) < 0 ||
+	    PyModule_AddIntConstant(module, "E", E) < 0)
+		return -1;
+	return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+	{Py_mod_exec, module_exec},
+#ifdef Py_mod_multiple_interpreters  /* Python 3.12+ */
+	{Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+#ifdef Py_mod_gil  /* Python 3.13+ */
+	{Py_mod_gil, Py_MOD_GIL_NOT_USED},
+#endif
+	{0, NULL}  /* Sentinel */
+};
+
+static struct PyModuleDef module_definition = {
+	.m_base = PyModuleDef_HEAD_INIT,
+	.m_name = "segcli._core",
+	.m_doc = "segcli's private C loops: hash lookups, Viterbi, output rendering.",
+	.m_size = 0,
+	.m_methods = module_methods,
+	.m_slots = module_slots,
+};
+
+PyMODINIT_FUNC
+PyInit__core(void)
+{
+	return PyModuleDef_Init(&module_definition);
+}

@@ -1,0 +1,77 @@
+"""segcli's private C loops; use segcli.encode.KeyIndex, segcli.decode and
+segcli.writer instead."""
+
+from typing import Final
+
+from typing_extensions import Buffer
+
+# The tag ids (s, b, m, e); segcli.decode owns them, these mirror the C enum.
+S: Final = 0
+B: Final = 1
+M: Final = 2
+E: Final = 3
+
+def viterbi(
+    scores: Buffer,
+    starts: Buffer,
+    ends: Buffer,
+    transitions: Buffer,
+    out: Buffer,
+    /,
+) -> None:
+    """Decode each segment ``[starts[k], ends[k])`` into ``out``.
+
+    scores: C-contiguous float32, N rows x 4 tags (s, b, m, e), log space.
+    starts, ends: int64, K items each; 0 <= start <= end <= N is checked.
+    transitions: float32 4 x 4; [i][j] scores i -> j on top of the hard
+        constraints (illegal transitions are never taken).
+    out: writable uint8 of N items; only rows inside a segment are written.
+
+    Ties go to the lowest tag index (s before e at the end).  Any input,
+    -inf and NaN included, yields a legal sequence.  Raises ValueError on
+    wrong item sizes, lengths or bounds, MemoryError if the workspace
+    cannot be allocated.  The GIL is released while decoding.
+    """
+
+def build(keys: Buffer, values: Buffer, table_keys: Buffer, table_values: Buffer, /) -> None:
+    """Fill an empty table (every slot -1) with ``keys[i] -> values[i]``; a
+    key given more than once gets the bitwise OR of its values.
+
+    keys: non-negative int64; values: int64, as many.  table_keys, table_values: writable
+    int64 arrays of one power-of-two length above ``len(keys)``; slots are
+    found by Fibonacci hashing and linear probing.  Raises ValueError on
+    wrong sizes, a negative key, or a table that is not empty.
+    The GIL is released while filling.
+    """
+
+def find(table_keys: Buffer, table_values: Buffer, keys: Buffer, missing: int, out: Buffer, /) -> None:
+    """Write into ``out[i]`` the value stored for ``keys[i]``, or ``missing``.
+
+    All int64; table arrays of one power-of-two length, keys and out of one
+    length.  Raises ValueError on wrong sizes.  The GIL is released while probing.
+    """
+
+def render_text(
+    cps: Buffer,
+    tags: Buffer,
+    space: Buffer,
+    line_starts: Buffer,
+    line_ends: Buffer,
+    delimiter: Buffer,
+    out: Buffer,
+    body_ends: Buffer,
+    /,
+) -> int:
+    """Each line's words as UTF-8, joined by ``delimiter``, back to back in ``out``.
+
+    cps: uint32 code points of the batch; tags: uint8 tag ids, one per code
+    point; space: one byte per code point, non-zero for whitespace (left out
+    of every word).  A word begins at every non-space position tagged s or b.
+    line_starts, line_ends: int64 bounds of each line in cps; body_ends:
+    writable int64, as many, receives where each line's body ends in out.
+    out: writable bytes, at least len(cps) * (4 + len(delimiter)).
+    Code points U+DC80..U+DCFF are written as the byte they stand for
+    (surrogateescape).  Returns the bytes written, or -1 where a code point
+    cannot be encoded (another surrogate).  Raises ValueError on wrong sizes
+    or bounds.  The GIL is released while writing.
+    """
