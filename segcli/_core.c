@@ -7,6 +7,8 @@
  *   slot): one pass per key where numpy needs several over the whole array.
  * - viterbi: constrained Viterbi over the four tags s=0, b=1, m=2, e=3.
  * - render_text: a batch's words, delimited, as UTF-8 output bytes.
+ * - words: a batch's words as lists of str (the API's answer; it holds the
+ *   GIL, as making Python objects must, but does nothing else per word).
  *
  * Each has a numpy twin in tests/ (reference_*.py) that the tests hold it to.
  * Every buffer size and bound is checked here too, because memory safety must
@@ -415,8 +417,9 @@ PyDoc_STRVAR(render_text_doc,
 \n\
 Each line's words as UTF-8, joined by delimiter, back to back in out;\n\
 body_ends[k] is where line k's body ends.  A word begins at every\n\
-non-space position tagged s or b; spaces are left out.  Returns the bytes\n\
-written, or -1 for a code point UTF-8 with surrogateescape cannot encode.");
+non-space position tagged s or b or first after a space, and ends before\n\
+the next begin or space.  Returns the bytes written, or -1 for a code\n\
+point UTF-8 with surrogateescape cannot encode.");
 
 static PyObject *
 render_text(PyObject *self, PyObject *args)
@@ -460,21 +463,24 @@ render_text(PyObject *self, PyObject *args)
 		uint8_t *o = (uint8_t *)out.buf;
 		for (k = 0; k < nlines && !bad; k++) {
 			int64_t i, a = ls[k], b = le[k];
-			int first = 1;
+			int first = 1, open = 0;
 			if (a < 0 || a > b || b > (int64_t)n) {
 				bad = 2;
 				break;
 			}
 			for (i = a; i < b; i++) {
 				Py_ssize_t w;
-				if (sp[i])
+				if (sp[i]) {
+					open = 0;
 					continue;
-				if (t[i] <= B) {
+				}
+				if (!open || t[i] <= B) {
 					if (!first) {
 						memcpy(o + written, d, (size_t)delim.len);
 						written += delim.len;
 					}
 					first = 0;
+					open = 1;
 				}
 				w = put_utf8(c[i], o + written);
 				if (w == 0) {
@@ -505,11 +511,91 @@ done:
 	return result;
 }
 
+PyDoc_STRVAR(words_doc,
+"words(cps, tags, space, line_starts, line_ends) -> list[list[str]]\n\
+\n\
+Each line's words as strings, cut as render_text cuts them.\n\
+Holds the GIL (it makes the strings) but nothing else per word.");
+
+static PyObject *
+words(PyObject *self, PyObject *args)
+{
+	Py_buffer cps, tags, space, lstarts, lends;
+	PyObject *result = NULL, *line = NULL, *word;
+	Py_ssize_t n, nlines, k;
+
+	if (!PyArg_ParseTuple(args, "y*y*y*y*y*:words", &cps, &tags, &space, &lstarts, &lends))
+		return NULL;
+	if (check_buffer(&cps, sizeof(uint32_t), "cps") < 0 || check_buffer(&tags, 1, "tags") < 0 ||
+	    check_buffer(&space, 1, "space") < 0 || check_buffer(&lstarts, sizeof(int64_t), "line_starts") < 0 ||
+	    check_buffer(&lends, sizeof(int64_t), "line_ends") < 0)
+		goto done;
+	n = cps.len / (Py_ssize_t)sizeof(uint32_t);
+	nlines = lstarts.len / (Py_ssize_t)sizeof(int64_t);
+	if (tags.len != n || space.len != n) {
+		PyErr_SetString(PyExc_ValueError, "tags and space must have one item per code point");
+		goto done;
+	}
+	if (lends.len != lstarts.len) {
+		PyErr_SetString(PyExc_ValueError, "line_starts and line_ends differ in length");
+		goto done;
+	}
+	result = PyList_New(nlines);
+	if (result == NULL)
+		goto done;
+	{
+		const uint32_t *c = (const uint32_t *)cps.buf;
+		const uint8_t *t = (const uint8_t *)tags.buf, *sp = (const uint8_t *)space.buf;
+		const int64_t *ls = (const int64_t *)lstarts.buf, *le = (const int64_t *)lends.buf;
+		for (k = 0; k < nlines; k++) {
+			int64_t i, a = ls[k], b = le[k];
+			if (a < 0 || a > b || b > (int64_t)n) {
+				PyErr_SetString(PyExc_ValueError, "a line is not within the code points");
+				goto fail;
+			}
+			line = PyList_New(0);
+			if (line == NULL)
+				goto fail;
+			for (i = a; i < b;) {
+				int64_t end;
+				if (sp[i]) {
+					i++;
+					continue;
+				}
+				/* The word runs to the next begin or space. */
+				for (end = i + 1; end < b && !sp[end] && t[end] > B; end++)
+					;
+				word = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, c + i, (Py_ssize_t)(end - i));
+				if (word == NULL || PyList_Append(line, word) < 0) {
+					Py_XDECREF(word);
+					goto fail;
+				}
+				Py_DECREF(word);
+				i = end;
+			}
+			PyList_SET_ITEM(result, k, line);
+			line = NULL;
+		}
+	}
+	goto done;
+fail:
+	Py_XDECREF(line);
+	Py_CLEAR(result);
+done:
+	PyBuffer_Release(&cps);
+	PyBuffer_Release(&tags);
+	PyBuffer_Release(&space);
+	PyBuffer_Release(&lstarts);
+	PyBuffer_Release(&lends);
+	return result;
+}
+
 static PyMethodDef module_methods[] = {
 	{"build", (PyCFunction)build, METH_VARARGS, build_doc},
 	{"find", (PyCFunction)find, METH_VARARGS, find_doc},
 	{"viterbi", (PyCFunction)viterbi, METH_VARARGS, viterbi_doc},
 	{"render_text", (PyCFunction)render_text, METH_VARARGS, render_text_doc},
+	{"words", (PyCFunction)words, METH_VARARGS, words_doc},
 	{NULL, NULL, 0, NULL}  /* Sentinel */
 };
 

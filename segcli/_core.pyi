@@ -66,7 +66,9 @@ def render_text(
 
     cps: uint32 code points of the batch; tags: uint8 tag ids, one per code
     point; space: one byte per code point, non-zero for whitespace (left out
-    of every word).  A word begins at every non-space position tagged s or b.
+    of every word).  A word begins at every non-space position tagged s or b
+    or first after a space, and ends before the next begin or space (for the
+    decoder's tags, which are legal between spaces, simply: s or b begins).
     line_starts, line_ends: int64 bounds of each line in cps; body_ends:
     writable int64, as many, receives where each line's body ends in out.
     out: writable bytes, at least len(cps) * (4 + len(delimiter)).
@@ -75,3 +77,8 @@ def render_text(
     cannot be encoded (another surrogate).  Raises ValueError on wrong sizes
     or bounds.  The GIL is released while writing.
     """
+
+def words(cps: Buffer, tags: Buffer, space: Buffer, line_starts: Buffer, line_ends: Buffer, /) -> list[list[str]]:
+    """Each line's words as str, cut as render_text cuts them.  Arguments as
+    for render_text.  Raises ValueError on wrong
+    sizes or bounds.  Holds the GIL: it makes the strings."""

@@ -10,7 +10,7 @@ from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from . import atoms, stream, writer
+from . import _core, atoms, stream, writer
 from .decode import decode, word_bounds
 from .dictionary import DEFAULT_MULTIPLIER, UserDictionary, check_entry, load_dicts
 from .encode import codepoints, from_codepoints
@@ -135,6 +135,8 @@ class Segmenter:
 
     def cut(self, text: str, mode: str = "default") -> list[str]:
         """The words of `text` (one line or more; a newline always cuts)."""
+        if mode == "default":
+            return self.words_batch([text])[0]
         return [text[a:b] for a, b in self.spans(text, mode)]
 
     def tokenize(self, text: str, mode: str = "default") -> Iterator[tuple[str, int, int]]:
@@ -191,9 +193,10 @@ class Segmenter:
         return result
 
     def cut_lines(self, lines: Iterable[str], batch_chars: int = stream.BATCH_CHARS) -> Iterator[list[str]]:
-        for batch in self.spans_batches(lines, batch_chars):
-            for line, spans in batch:
-                yield [line[a:b] for a, b in spans]
+        """The words of each line, in input order."""
+        for batch in stream.pipe(lines, self.words_batch, threads=self.threads, batch_chars=batch_chars):
+            for _, words in batch:
+                yield words
 
     def spans_batches(
         self, lines: Iterable[str], batch_chars: int = stream.BATCH_CHARS
@@ -233,6 +236,14 @@ class Segmenter:
 
             return render
         return stream.renderer(self.spans_function(mode), fmt, delimiter)
+
+    def words_batch(self, lines: Sequence[str]) -> list[list[str]]:
+        """The words of each line of one batch."""
+        if not any(lines):
+            return [[] for _ in lines]
+        tagged = self._tag(lines)
+        return _core.words(tagged.cps, tagged.tags.view(np.uint8), tagged.space.view(np.uint8),
+                           tagged.line_starts, tagged.line_ends)
 
     def text_bodies_batch(self, lines: Sequence[str], delimiter: str = " ") -> list[bytes]:
         """Each line's words joined by `delimiter`, as UTF-8 bytes (input

@@ -1,6 +1,8 @@
-"""Pure-numpy/Python twin of segcli._core.render_text, written from its
-contract rather than from the C loop: words are the runs that begin at a
-non-space position tagged s or b, encoded by Python's own UTF-8 codec."""
+"""Pure-numpy/Python twins of segcli._core.render_text and words, written
+from their contract rather than from the C loops: a word begins at each
+non-space position tagged s or b or first after a space (or the line's
+start) and ends before the next begin or space; bytes come from Python's
+own UTF-8 codec."""
 
 import numpy as np
 
@@ -12,12 +14,28 @@ def render_text(cps, tags, space, line_starts, line_ends, delimiter: bytes) -> l
     cps, tags, space = np.asarray(cps, np.uint32), np.asarray(tags, np.uint8), np.asarray(space, bool)
     bodies = []
     for a, b in zip(np.asarray(line_starts).tolist(), np.asarray(line_ends).tolist()):
-        kept = np.flatnonzero(~space[a:b]) + a
-        begins = kept[tags[kept] <= B]
-        words = np.split(kept, np.searchsorted(kept, begins[1:])) if len(kept) else []
+        words = _groups(tags, space, a, b)
         try:
             bodies.append(delimiter.join(
                 "".join(map(chr, cps[w].tolist())).encode("utf-8", "surrogateescape") for w in words))
         except UnicodeEncodeError:
             return None
     return bodies
+
+
+def words(cps, tags, space, line_starts, line_ends) -> list[list[str]]:
+    """Each line's words as str, by the same contract as render_text."""
+    cps, tags, space = np.asarray(cps, np.uint32), np.asarray(tags, np.uint8), np.asarray(space, bool)
+    result = []
+    for a, b in zip(np.asarray(line_starts).tolist(), np.asarray(line_ends).tolist()):
+        groups = _groups(tags, space, a, b)
+        result.append(["".join(map(chr, cps[g].tolist())) for g in groups])
+    return result
+
+
+def _groups(tags, space, a, b) -> list[np.ndarray]:
+    """The positions of each word of the line [a, b)."""
+    kept = np.flatnonzero(~space[a:b]) + a
+    after_space = np.concatenate(([True], space[a:b][:-1]))[kept - a] if len(kept) else kept.astype(bool)
+    begins = kept[(tags[kept] <= B) | after_space]
+    return np.split(kept, np.searchsorted(kept, begins[1:])) if len(kept) else []

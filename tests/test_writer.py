@@ -1,4 +1,5 @@
-"""Write stage: the C text renderer against its twin and against the general path."""
+"""Write stage: the C text renderer and word lists against their twins and
+against the general (spans) path."""
 
 import numpy as np
 import pytest
@@ -34,6 +35,13 @@ def test_render_text_agrees_with_its_twin(batch, delimiter):
     assert writer.text_bodies(*batch, delimiter) == expected
 
 
+@SETTINGS
+@given(tagged_batches())
+def test_words_agree_with_their_twin(batch):
+    cps, tags, space, starts, ends = batch
+    assert _core.words(cps, tags, space.view(np.uint8), starts, ends) == reference_render.words(*batch)
+
+
 @pytest.mark.parametrize("out_size, line, error", [
     (3, (0, 1), "needs"),
     (40, (0, 5), "not within"),
@@ -58,6 +66,14 @@ def test_renderer_equals_the_spans_path(segmenter, fmt, delimiter, mode):
     pieces = [Piece(line, 0, True) for line in LINES]
     general = stream.renderer(segmenter.spans_function(mode), fmt, delimiter)(pieces)
     assert segmenter.renderer(fmt, delimiter, mode)(pieces) == general
+
+
+def test_words_equal_the_spans_path(segmenter):
+    expected = [[line[a:b] for a, b in spans] for line, spans in zip(LINES, segmenter.spans_batch(LINES))]
+    assert segmenter.words_batch(LINES) == expected
+    assert list(segmenter.cut_lines(LINES, batch_chars=50)) == expected
+    assert [segmenter.cut(line) for line in LINES] == expected
+    assert segmenter.cut("\n".join(LINES)) == [w for words in expected for w in words]
 
 
 def test_a_surrogate_that_is_no_input_byte_takes_the_general_path(segmenter):
