@@ -49,47 +49,65 @@ check_buffer(const Py_buffer *buf, Py_ssize_t itemsize, const char *what)
 
 /* --- hash tables ------------------------------------------------------- */
 
+/* A table is one int64 array of 2 * size items, slot i's key at 2i and its
+ * value at 2i + 1: a probe reads both from one cache line (two arrays cost a
+ * second cache miss a lookup).  Checks a table and returns its slot count,
+ * or -1 with an exception set. */
+static Py_ssize_t
+table_slots(const Py_buffer *table)
+{
+	Py_ssize_t size;
+	if (check_buffer(table, sizeof(int64_t), "table") < 0)
+		return -1;
+	size = table->len / (Py_ssize_t)(2 * sizeof(int64_t));
+	if (table->len % (Py_ssize_t)(2 * sizeof(int64_t)) != 0 || size < 2 || (size & (size - 1)) != 0) {
+		PyErr_SetString(PyExc_ValueError, "table: length is not twice a power of two >= 2");
+		return -1;
+	}
+	return size;
+}
+
+static int
+bits_of(Py_ssize_t size)
+{
+	int bits = 0;
+	while (((Py_ssize_t)1 << bits) < size)
+		bits++;
+	return bits;
+}
+
 PyDoc_STRVAR(find_doc,
-"find(table_keys, table_values, keys, missing, out) -> None\n\
+"find(table, keys, missing, out) -> None\n\
 \n\
 For each key, the value stored beside it in the table, or `missing`.\n\
-table_keys, table_values: int64 arrays of the same power-of-two length\n\
-(empty slots hold -1); keys, out: int64 arrays of the same length.");
+table: int64, key and value of each slot side by side, a power-of-two\n\
+number of slots (empty ones hold key -1); keys, out: int64 arrays of the\n\
+same length.");
 
 static PyObject *
 find(PyObject *self, PyObject *args)
 {
-	Py_buffer tkeys, tvalues, keys, out;
+	Py_buffer table, keys, out;
 	long long missing;
 	PyObject *result = NULL;
 	Py_ssize_t size, n, i;
-	int bits = 0, raced = 0;
+	int bits, raced = 0;
 
-	if (!PyArg_ParseTuple(args, "y*y*y*Lw*:find", &tkeys, &tvalues, &keys, &missing, &out))
+	if (!PyArg_ParseTuple(args, "y*y*Lw*:find", &table, &keys, &missing, &out))
 		return NULL;
-	if (check_buffer(&tkeys, sizeof(int64_t), "table_keys") < 0 || check_buffer(&tvalues, sizeof(int64_t), "table_values") < 0 ||
-	    check_buffer(&keys, sizeof(int64_t), "keys") < 0 || check_buffer(&out, sizeof(int64_t), "out") < 0)
+	if ((size = table_slots(&table)) < 0 || check_buffer(&keys, sizeof(int64_t), "keys") < 0 ||
+	    check_buffer(&out, sizeof(int64_t), "out") < 0)
 		goto done;
-	size = tkeys.len / (Py_ssize_t)sizeof(int64_t);
 	n = keys.len / (Py_ssize_t)sizeof(int64_t);
-	if (tvalues.len != tkeys.len) {
-		PyErr_SetString(PyExc_ValueError, "table_keys and table_values differ in length");
-		goto done;
-	}
-	if (size < 2 || (size & (size - 1)) != 0) {
-		PyErr_SetString(PyExc_ValueError, "table: length is not a power of two >= 2");
-		goto done;
-	}
 	if (out.len != keys.len) {
 		PyErr_SetString(PyExc_ValueError, "out and keys differ in length");
 		goto done;
 	}
-	while (((Py_ssize_t)1 << bits) < size)
-		bits++;
+	bits = bits_of(size);
 
 	Py_BEGIN_ALLOW_THREADS
 	{
-		const int64_t *tk = (const int64_t *)tkeys.buf, *tv = (const int64_t *)tvalues.buf;
+		const int64_t *t = (const int64_t *)table.buf;
 		const int64_t *k = (const int64_t *)keys.buf;
 		int64_t *o = (int64_t *)out.buf;
 		const uint64_t mask = (uint64_t)size - 1;
@@ -97,9 +115,9 @@ find(PyObject *self, PyObject *args)
 			uint64_t slot = ((uint64_t)k[i] * MULTIPLIER) >> (64 - bits);
 			Py_ssize_t probes = 0;
 			int64_t value = (int64_t)missing;
-			while (tk[slot] != EMPTY) {
-				if (tk[slot] == k[i]) {
-					value = tv[slot];
+			while (t[2 * slot] != EMPTY) {
+				if (t[2 * slot] == k[i]) {
+					value = t[2 * slot + 1];
 					break;
 				}
 				slot = (slot + 1) & mask;
@@ -121,55 +139,48 @@ find(PyObject *self, PyObject *args)
 	Py_INCREF(Py_None);
 	result = Py_None;
 done:
-	PyBuffer_Release(&tkeys);
-	PyBuffer_Release(&tvalues);
+	PyBuffer_Release(&table);
 	PyBuffer_Release(&keys);
 	PyBuffer_Release(&out);
 	return result;
 }
 
 PyDoc_STRVAR(build_doc,
-"build(keys, values, table_keys, table_values) -> None\n\
+"build(keys, values, table) -> None\n\
 \n\
-Fills an empty table (every slot -1) with keys[i] -> values[i]; a key\n\
+Fills an empty table (every key -1) with keys[i] -> values[i]; a key\n\
 given more than once gets the bitwise OR of its values.  keys:\n\
-non-negative int64; values: int64, as many; table_keys, table_values:\n\
-writable int64 arrays of one power-of-two length above len(keys).");
+non-negative int64; values: int64, as many; table: writable int64, key\n\
+and value of each slot side by side, more slots than keys.");
 
 static PyObject *
 build(PyObject *self, PyObject *args)
 {
-	Py_buffer keys, values, tkeys, tvalues;
+	Py_buffer keys, values, table;
 	PyObject *result = NULL;
 	Py_ssize_t size, n, i;
-	int bits = 0, bad = 0;
+	int bits, bad = 0;
 
-	if (!PyArg_ParseTuple(args, "y*y*w*w*:build", &keys, &values, &tkeys, &tvalues))
+	if (!PyArg_ParseTuple(args, "y*y*w*:build", &keys, &values, &table))
 		return NULL;
 	if (check_buffer(&keys, sizeof(int64_t), "keys") < 0 || check_buffer(&values, sizeof(int64_t), "values") < 0 ||
-	    check_buffer(&tkeys, sizeof(int64_t), "table_keys") < 0 || check_buffer(&tvalues, sizeof(int64_t), "table_values") < 0)
+	    (size = table_slots(&table)) < 0)
 		goto done;
 	if (values.len != keys.len) {
 		PyErr_SetString(PyExc_ValueError, "keys and values differ in length");
 		goto done;
 	}
-	size = tkeys.len / (Py_ssize_t)sizeof(int64_t);
 	n = keys.len / (Py_ssize_t)sizeof(int64_t);
-	if (tvalues.len != tkeys.len) {
-		PyErr_SetString(PyExc_ValueError, "table_keys and table_values differ in length");
+	if (n >= size) {
+		PyErr_SetString(PyExc_ValueError, "table: needs more slots than len(keys), a power of two above len");
 		goto done;
 	}
-	if (size < 2 || (size & (size - 1)) != 0 || n >= size) {
-		PyErr_SetString(PyExc_ValueError, "table: length is not a power of two above len(keys)");
-		goto done;
-	}
-	while (((Py_ssize_t)1 << bits) < size)
-		bits++;
+	bits = bits_of(size);
 
 	Py_BEGIN_ALLOW_THREADS
 	{
 		const int64_t *k = (const int64_t *)keys.buf, *v = (const int64_t *)values.buf;
-		int64_t *tk = (int64_t *)tkeys.buf, *tv = (int64_t *)tvalues.buf;
+		int64_t *t = (int64_t *)table.buf;
 		const uint64_t mask = (uint64_t)size - 1;
 		for (i = 0; i < n && !bad; i++) {
 			uint64_t slot = ((uint64_t)k[i] * MULTIPLIER) >> (64 - bits);
@@ -178,7 +189,7 @@ build(PyObject *self, PyObject *args)
 				bad = 1;
 				break;
 			}
-			while (tk[slot] != EMPTY && tk[slot] != k[i]) {
+			while (t[2 * slot] != EMPTY && t[2 * slot] != k[i]) {
 				if (++probes == size) {  /* not an empty table */
 					bad = 1;
 					break;
@@ -187,11 +198,11 @@ build(PyObject *self, PyObject *args)
 			}
 			if (bad)
 				break;
-			if (tk[slot] == k[i]) {
-				tv[slot] |= v[i];
+			if (t[2 * slot] == k[i]) {
+				t[2 * slot + 1] |= v[i];
 			} else {
-				tk[slot] = k[i];
-				tv[slot] = v[i];
+				t[2 * slot] = k[i];
+				t[2 * slot + 1] = v[i];
 			}
 		}
 	}
@@ -206,8 +217,7 @@ build(PyObject *self, PyObject *args)
 done:
 	PyBuffer_Release(&keys);
 	PyBuffer_Release(&values);
-	PyBuffer_Release(&tkeys);
-	PyBuffer_Release(&tvalues);
+	PyBuffer_Release(&table);
 	return result;
 }
 

@@ -87,15 +87,16 @@ class KeyIndex:
         # Load factor <= 1/2: linear probing stays near one probe a lookup, and
         # the tables are the largest part of a loaded model (1/4 measured 30 MB more).
         bits = max(4, int(2 * len(keys)).bit_length())
-        self.table_keys = np.full(1 << bits, self.EMPTY, dtype=np.int64)
-        self.table_values = np.zeros(1 << bits, dtype=np.int64)
-        _core.build(keys, np.ascontiguousarray(values, dtype=np.int64), self.table_keys, self.table_values)
+        # Each slot's key and value side by side (see _core.c).
+        self.table = np.zeros((1 << bits, 2), dtype=np.int64)
+        self.table[:, 0] = self.EMPTY
+        _core.build(keys, np.ascontiguousarray(values, dtype=np.int64), self.table)
 
     def get(self, keys: np.ndarray, missing: int) -> np.ndarray:
         """The value of each key, `missing` for a key not in the index."""
         keys = np.ascontiguousarray(keys, dtype=np.int64)
         out = np.empty(len(keys), dtype=np.int64)
-        _core.find(self.table_keys, self.table_values, keys, missing, out)
+        _core.find(self.table, keys, missing, out)
         return out
 
 

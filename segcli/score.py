@@ -195,15 +195,17 @@ class Scorer:
         else:
             margin = max(16, 2 * self.context)
             core = WINDOW - 2 * margin
-        index = (np.arange(0, size, core) - margin)[:, None] + np.arange(core + 2 * margin)
-        outside = (index < 0) | (index >= size)
+        rows, width = -(-size // core), core + 2 * margin
         inputs = []
         for values, blank in ((char_ids, PAD), *((f, 0) for f in features)):  # 0: PAD, no word matches
-            stream = np.full((size, *values.shape[1:]), blank, dtype=values.dtype)
-            stream[stream_at] = values
-            rows = stream[np.clip(index, 0, size - 1)]
-            rows[outside] = blank
-            inputs.append(rows)
-        step = max(1, RUN_CHARS // index.shape[1])
-        runs = [(inputs[0][r : r + step], [m[r : r + step] for m in inputs[1:]]) for r in range(0, len(index), step)]
+            # The stream with `margin` blanks before it and enough after, read
+            # as overlapping rows through strides, then copied once.
+            padded = np.full((rows * core + 2 * margin, *values.shape[1:]), blank, dtype=values.dtype)
+            padded[margin + stream_at] = values
+            overlapping = np.lib.stride_tricks.as_strided(
+                padded, (rows, width, *values.shape[1:]), (core * padded.strides[0], *padded.strides),
+                writeable=False)
+            inputs.append(np.ascontiguousarray(overlapping))
+        step = max(1, RUN_CHARS // width)
+        runs = [(inputs[0][r : r + step], [m[r : r + step] for m in inputs[1:]]) for r in range(0, rows, step)]
         return runs, stream_at, margin, core

@@ -1,5 +1,6 @@
-"""Pure-numpy twin of segcli._core (build, find) (build + find), as KeyIndex ran before
-the loops moved to C: a few vectorised passes per lookup."""
+"""Pure-numpy twin of segcli._core's build and find, as KeyIndex ran before
+the loops moved to C: a few vectorised passes per lookup. A table is
+(slots, 2) int64: each slot's key, then its value."""
 
 import numpy as np
 
@@ -12,8 +13,8 @@ def slots(keys: np.ndarray, bits: int) -> np.ndarray:
     return (hashed >> np.uint64(64 - bits)).astype(np.int64)
 
 
-def build(keys: np.ndarray, values: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """(table keys, table values): keys[i] -> values[i], OR-ed for a repeated key."""
+def build(keys: np.ndarray, values: np.ndarray, bits: int) -> np.ndarray:
+    """The table of keys[i] -> values[i], OR-ed for a repeated key."""
     keys, inverse = np.unique(keys, return_inverse=True)
     merged = np.zeros(len(keys), dtype=np.int64)
     np.bitwise_or.at(merged, inverse, values)
@@ -32,10 +33,11 @@ def build(keys: np.ndarray, values: np.ndarray, bits: int) -> tuple[np.ndarray, 
         table_values[taken] = values[winners]
         pending = np.setdiff1d(pending, winners, assume_unique=True)
         wanted_slots[pending] = (wanted_slots[pending] + 1) & mask
-    return table_keys, table_values
+    return np.stack([table_keys, table_values], axis=1)
 
 
-def find(table_keys: np.ndarray, table_values: np.ndarray, keys: np.ndarray, missing: int) -> np.ndarray:
+def find(table: np.ndarray, keys: np.ndarray, missing: int) -> np.ndarray:
+    table_keys, table_values = table[:, 0], table[:, 1]
     bits = len(table_keys).bit_length() - 1
     mask = len(table_keys) - 1
     probe = slots(keys, bits)

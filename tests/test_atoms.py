@@ -87,3 +87,14 @@ def test_segmenter_never_splits_an_atom(segmenter, before, atom, after):
     cuts = {a for a, _ in offsets} | {b for _, b in offsets}
     for a, b in zip(starts.tolist(), ends.tolist()):
         assert not any(a < c < b for c in cuts), (text, words, text[a:b])
+
+
+ATOM_ALPHABET = "中文年A股aZ09.,:/-_@#%+'’ \n\t\u3000👍👨\u200d\ufe0f\u20e3🇨🇳☀http:wwe，。"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(ATOM_ALPHABET, max_size=60) | st.text(max_size=30))
+def test_find_equals_the_expression_over_the_whole_text(text):
+    whole = [m.span() for m in atoms._ATOM.finditer(text) if m.end() - m.start() > 1]
+    starts, ends = atoms.find(text)
+    assert list(zip(starts.tolist(), ends.tolist())) == whole

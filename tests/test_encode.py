@@ -22,25 +22,24 @@ def test_key_index_agrees_with_its_numpy_twin_and_binary_search(keys, others, da
     got = index.get(queries, -7)
     expected = np.where(np.isin(queries, known), np.searchsorted(known, queries) + first, -7)
     assert got.tolist() == expected.tolist()
-    bits = len(index.table_keys).bit_length() - 1
-    twin_keys, twin_values = reference_lookup.build(known, np.arange(len(known)) + first, bits)
-    assert reference_lookup.find(twin_keys, twin_values, queries, -7).tolist() == got.tolist()
+    bits = len(index.table).bit_length() - 1
+    twin = reference_lookup.build(known, np.arange(len(known)) + first, bits)
+    assert reference_lookup.find(twin, queries, -7).tolist() == got.tolist()
     # Tables built either way answer alike (placement may differ, answers may not).
     out = np.empty(len(queries), np.int64)
-    _core.find(twin_keys, twin_values, queries, -7, out)
+    _core.find(twin, queries, -7, out)
     assert out.tolist() == got.tolist()
 
 
 @pytest.mark.parametrize("keys, table_size, error", [
     ([-1], 8, "non-negative"),
-    (list(range(8)), 8, "above len"),
+    (list(range(8)), 8, "more slots"),
     ([1], 6, "power of two"),
 ])
 def test_lookup_build_refuses_bad_tables(keys, table_size, error):
-    table_keys = np.full(table_size, -1, np.int64)
+    table = np.full((table_size, 2), -1, np.int64)
     with pytest.raises(ValueError, match=error):
-        _core.build(np.array(keys, np.int64), np.zeros(len(keys), np.int64), table_keys,
-                      np.zeros(table_size, np.int64))
+        _core.build(np.array(keys, np.int64), np.zeros(len(keys), np.int64), table)
 
 
 @settings(max_examples=200, deadline=None)
@@ -49,25 +48,25 @@ def test_lookup_build_ors_the_values_of_a_repeated_key(pairs):
     keys = np.array([k for k, _ in pairs], np.int64)
     values = np.array([v for _, v in pairs], np.int64)
     size = 1 << max(4, int(4 * len(keys)).bit_length())
-    table_keys, table_values = np.full(size, -1, np.int64), np.zeros(size, np.int64)
-    _core.build(keys, values, table_keys, table_values)
+    table = np.stack([np.full(size, -1, np.int64), np.zeros(size, np.int64)], axis=1)
+    _core.build(keys, values, table)
     queries = np.arange(-1, 52, dtype=np.int64)
     out = np.empty(len(queries), np.int64)
-    _core.find(table_keys, table_values, queries, -9, out)
+    _core.find(table, queries, -9, out)
     expected = [-9 if q not in set(keys.tolist()) else int(np.bitwise_or.reduce(values[keys == q]))
                 for q in queries.tolist()]
     assert out.tolist() == expected
     twin = reference_lookup.build(keys, values, size.bit_length() - 1)
-    assert reference_lookup.find(*twin, queries, -9).tolist() == expected
+    assert reference_lookup.find(twin, queries, -9).tolist() == expected
 
 
 def test_lookup_find_checks_sizes():
     with pytest.raises(ValueError, match="differ in length"):
-        _core.find(np.full(8, -1, np.int64), np.zeros(8, np.int64), np.zeros(3, np.int64), 0,
-                     np.zeros(2, np.int64))
+        _core.find(np.full((8, 2), -1, np.int64), np.zeros(3, np.int64), 0, np.zeros(2, np.int64))
     with pytest.raises(ValueError, match="8-byte"):
-        _core.find(np.full(8, -1, np.int32), np.zeros(8, np.int64), np.zeros(3, np.int64), 0,
-                     np.zeros(3, np.int64))
+        _core.find(np.full((8, 2), -1, np.int32), np.zeros(3, np.int64), 0, np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match="twice a power of two"):
+        _core.find(np.full((6, 2), -1, np.int64), np.zeros(3, np.int64), 0, np.zeros(3, np.int64))
 
 
 def test_ngram_keys_never_cross_a_sequence_end():
