@@ -2,9 +2,9 @@
  * pass, each over numpy buffers with the GIL released.  Python (encode.py,
  * decode.py, writer.py) does the validation and policy and calls these.
  *
- * - build / find: hash-table lookup of int64 keys for segcli.encode.KeyIndex
- *   (open addressing, Fibonacci hashing, linear probing, -1 marks an empty
- *   slot): one pass per key where numpy needs several over the whole array.
+ * - build / find: hash-table lookup of positive int64 keys for
+ *   segcli.encode.KeyIndex (open addressing, Fibonacci hashing, linear
+ *   probing, key 0 marks an empty slot, so a zeroed table is empty): one pass per key where numpy needs several over the whole array.
  * - viterbi: constrained Viterbi over the four tags s=0, b=1, m=2, e=3.
  * - render_text: a batch's words, delimited, as UTF-8 output bytes.
  * - words: a batch's words as lists of str (the API's answer; it holds the
@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EMPTY (-1)
+#define EMPTY 0  /* the key of an empty slot: keys are positive */
 #define MULTIPLIER 0x9E3779B97F4A7C15ULL
 
 static int
@@ -81,7 +81,7 @@ PyDoc_STRVAR(find_doc,
 \n\
 For each key, the value stored beside it in the table, or `missing`.\n\
 table: int64, key and value of each slot side by side, a power-of-two\n\
-number of slots (empty ones hold key -1); keys, out: int64 arrays of the\n\
+number of slots (empty ones hold key 0); keys, out: int64 arrays of the\n\
 same length.");
 
 static PyObject *
@@ -148,9 +148,8 @@ done:
 PyDoc_STRVAR(build_doc,
 "build(keys, values, table) -> None\n\
 \n\
-Fills an empty table (every key -1) with keys[i] -> values[i]; a key\n\
-given more than once gets the bitwise OR of its values.  keys:\n\
-non-negative int64; values: int64, as many; table: writable int64, key\n\
+Fills an empty (zeroed) table with keys[i] -> values[i]; a key given\n\
+more than once gets the bitwise OR of its values.  keys: positive int64; values: int64, as many; table: writable int64, key\n\
 and value of each slot side by side, more slots than keys.");
 
 static PyObject *
@@ -185,7 +184,7 @@ build(PyObject *self, PyObject *args)
 		for (i = 0; i < n && !bad; i++) {
 			uint64_t slot = ((uint64_t)k[i] * MULTIPLIER) >> (64 - bits);
 			Py_ssize_t probes = 0;
-			if (k[i] < 0) {
+			if (k[i] <= 0) {
 				bad = 1;
 				break;
 			}
@@ -209,7 +208,7 @@ build(PyObject *self, PyObject *args)
 	Py_END_ALLOW_THREADS
 
 	if (bad) {
-		PyErr_SetString(PyExc_ValueError, "keys must be non-negative, into an empty table");
+		PyErr_SetString(PyExc_ValueError, "keys must be positive, into an empty table");
 		goto done;
 	}
 	Py_INCREF(Py_None);

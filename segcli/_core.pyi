@@ -34,13 +34,13 @@ def viterbi(
     """
 
 def build(keys: Buffer, values: Buffer, table: Buffer, /) -> None:
-    """Fill an empty table (every slot's key -1) with ``keys[i] -> values[i]``;
-    a key given more than once gets the bitwise OR of its values.
+    """Fill an empty table (all zeros) with ``keys[i] -> values[i]``; a key
+    given more than once gets the bitwise OR of its values.
 
-    keys: non-negative int64; values: int64, as many.  table: writable int64
+    keys: positive int64 (key 0 marks an empty slot); values: int64, as many.  table: writable int64
     of 2 * slots items, each slot's key and value side by side, a power of
     two of slots above ``len(keys)``; slots are found by Fibonacci hashing
-    and linear probing.  Raises ValueError on wrong sizes, a negative key,
+    and linear probing.  Raises ValueError on wrong sizes, a key <= 0,
     or a table that is not empty.  The GIL is released while filling.
     """
 

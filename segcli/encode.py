@@ -34,11 +34,12 @@ def from_codepoints(cps: np.ndarray) -> str:
     return np.ascontiguousarray(cps, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
 
 
-def fold_table(lookup: Mapping[int, int] | None = None) -> np.ndarray:
-    """Code point -> the code point of its lookup form, for every code point:
-    full-width ASCII to half-width, then `lookup` (traditional and variant
-    characters), whose targets are folded too."""
-    fold = np.arange(0x110000, dtype=np.uint32)
+def fold_table(lookup: Mapping[int, int] | None = None, size: int = 0x110000) -> np.ndarray:
+    """Code point -> the code point of its lookup form, for the code points
+    below `size` (above every one that folds): full-width ASCII to
+    half-width, then `lookup` (traditional and variant characters), whose
+    targets are folded too."""
+    fold = np.arange(size, dtype=np.uint32)
     fold[_FULLWIDTH] = _FULLWIDTH - _HALFWIDTH_OFFSET
     if lookup:
         sources = np.fromiter(lookup.keys(), dtype=np.int64, count=len(lookup))
@@ -77,7 +78,7 @@ class KeyIndex:
     per key in C (segcli._core) instead of binary search's ~17 dependent,
     cache-missing steps. tests/reference_lookup.py is its numpy twin."""
 
-    EMPTY = -1  # keys are never negative
+    EMPTY = 0  # keys are positive (ids start above PAD): a zeroed table is empty
 
     def __init__(self, keys: np.ndarray, first: int = 0, values: np.ndarray | None = None):
         """values: each key's value (a repeated key gets their bitwise OR)."""
@@ -89,7 +90,6 @@ class KeyIndex:
         bits = max(4, int(2 * len(keys)).bit_length())
         # Each slot's key and value side by side (see _core.c).
         self.table = np.zeros((1 << bits, 2), dtype=np.int64)
-        self.table[:, 0] = self.EMPTY
         _core.build(keys, np.ascontiguousarray(values, dtype=np.int64), self.table)
 
     def get(self, keys: np.ndarray, missing: int) -> np.ndarray:
@@ -136,10 +136,17 @@ class Vocab:
         self._ngram_index = {n: KeyIndex(k, _FIRST_ID) for n, k in self.ngram_keys.items()}
         self.lexicon_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted((lexicon_keys or {}).items())}
         self._match_index = _match_index(self.word_keys, self.lexicon_keys)
-        self._fold = fold_table(self.lookup)
-        table = np.full(0x110000, UNK, dtype=np.int64)
-        table[codepoints(chars)] = np.arange(_FIRST_ID, self.size)
-        self._table = table[self._fold]
+        # The tables stop above the last code point that folds or has an id:
+        # every code point past them is itself in lookup form and UNK (a
+        # full-range table cost ~20 ms of every start).
+        char_cps = codepoints(chars)
+        self._limit = 1 + max(int(_FULLWIDTH[-1]), *self.lookup.keys(), *self.lookup.values(),
+                              int(char_cps.max(initial=0)))
+        self._fold = fold_table(self.lookup, self._limit)
+        table = np.full(self._limit + 1, UNK, dtype=np.int64)  # table[limit]: any code point past it
+        table[char_cps] = np.arange(_FIRST_ID, self.size)
+        table[: self._limit] = table[self._fold]
+        self._table = table
 
     @property
     def ngram_sizes(self) -> dict[int, int]:
@@ -157,16 +164,17 @@ class Vocab:
 
     def lookup_form(self, text: str) -> str:
         """`text` with each character replaced by its lookup form (same length)."""
-        return from_codepoints(self._fold[codepoints(text)])
+        return from_codepoints(self.lookup_codepoints(codepoints(text)))
 
     def lookup_codepoints(self, cps: np.ndarray) -> np.ndarray:
-        return self._fold[cps]
+        folded = self._fold[np.minimum(cps, self._limit - 1)]
+        return np.where(cps < self._limit, folded, cps)
 
     def char_ids(self, text: str) -> np.ndarray:
-        return self._table[codepoints(text)]
+        return self.char_ids_of(codepoints(text))
 
     def char_ids_of(self, cps: np.ndarray) -> np.ndarray:
-        return self._table[cps]
+        return self._table[np.minimum(cps, self._limit)]
 
     def word_keys_of(self, words, max_len: int) -> dict[int, np.ndarray]:
         """Sorted keys of the words of length 2..max_len, skipping words with an

@@ -4,7 +4,7 @@ the loops moved to C: a few vectorised passes per lookup. A table is
 
 import numpy as np
 
-EMPTY = -1
+EMPTY = 0  # keys are positive
 MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
 
 

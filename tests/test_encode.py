@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from segcli import _core
 from segcli.encode import PAD, UNK, KeyIndex, Vocab, _ngram_keys
 
-keys_strategy = st.lists(st.integers(0, 2**62), max_size=300, unique=True)
+keys_strategy = st.lists(st.integers(1, 2**62), max_size=300, unique=True)
 
 
 @settings(max_examples=200, deadline=None)
@@ -32,23 +32,24 @@ def test_key_index_agrees_with_its_numpy_twin_and_binary_search(keys, others, da
 
 
 @pytest.mark.parametrize("keys, table_size, error", [
-    ([-1], 8, "non-negative"),
+    ([-1], 8, "positive"),
+    ([0], 8, "positive"),
     (list(range(8)), 8, "more slots"),
     ([1], 6, "power of two"),
 ])
 def test_lookup_build_refuses_bad_tables(keys, table_size, error):
-    table = np.full((table_size, 2), -1, np.int64)
+    table = np.zeros((table_size, 2), np.int64)
     with pytest.raises(ValueError, match=error):
         _core.build(np.array(keys, np.int64), np.zeros(len(keys), np.int64), table)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 7)), max_size=60))
+@given(st.lists(st.tuples(st.integers(1, 50), st.integers(0, 7)), max_size=60))
 def test_lookup_build_ors_the_values_of_a_repeated_key(pairs):
     keys = np.array([k for k, _ in pairs], np.int64)
     values = np.array([v for _, v in pairs], np.int64)
     size = 1 << max(4, int(4 * len(keys)).bit_length())
-    table = np.stack([np.full(size, -1, np.int64), np.zeros(size, np.int64)], axis=1)
+    table = np.zeros((size, 2), np.int64)
     _core.build(keys, values, table)
     queries = np.arange(-1, 52, dtype=np.int64)
     out = np.empty(len(queries), np.int64)
@@ -62,11 +63,11 @@ def test_lookup_build_ors_the_values_of_a_repeated_key(pairs):
 
 def test_lookup_find_checks_sizes():
     with pytest.raises(ValueError, match="differ in length"):
-        _core.find(np.full((8, 2), -1, np.int64), np.zeros(3, np.int64), 0, np.zeros(2, np.int64))
+        _core.find(np.zeros((8, 2), np.int64), np.zeros(3, np.int64), 0, np.zeros(2, np.int64))
     with pytest.raises(ValueError, match="8-byte"):
-        _core.find(np.full((8, 2), -1, np.int32), np.zeros(3, np.int64), 0, np.zeros(3, np.int64))
+        _core.find(np.zeros((8, 2), np.int32), np.zeros(3, np.int64), 0, np.zeros(3, np.int64))
     with pytest.raises(ValueError, match="twice a power of two"):
-        _core.find(np.full((6, 2), -1, np.int64), np.zeros(3, np.int64), 0, np.zeros(3, np.int64))
+        _core.find(np.zeros((6, 2), np.int64), np.zeros(3, np.int64), 0, np.zeros(3, np.int64))
 
 
 def test_ngram_keys_never_cross_a_sequence_end():
@@ -99,3 +100,11 @@ def test_word_features_of_sequences_shorter_than_a_word():
     for text in ("中", "中国", "中国人"):
         (matches,) = vocab.features(vocab.char_ids(text), np.eye(len(text), dtype=bool)[-1])
         assert not matches.any()
+
+
+def test_code_points_past_the_tables_are_unknown_and_their_own_lookup_form():
+    vocab = Vocab("中文", {}, {}, lookup={ord("國"): ord("国")})
+    text = "中國ａ\U0010FFFF\U0002A6A5\udc80文"
+    assert vocab.lookup_form(text) == "中国a\U0010FFFF\U0002A6A5\udc80文"
+    assert vocab.char_ids(text).tolist() == [2, UNK, UNK, UNK, UNK, UNK, 3]
+    assert vocab._limit < 0x20000  # the point: tables sized by what folds or has an id
