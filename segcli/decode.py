@@ -82,6 +82,17 @@ def word_bounds(tags: np.ndarray, inside: np.ndarray | None = None) -> tuple[np.
     return np.flatnonzero(begins), np.flatnonzero(finishes) + 1
 
 
+def line_words(cps: np.ndarray, tags: np.ndarray, space: np.ndarray, line_starts: np.ndarray,
+               line_ends: np.ndarray) -> list[list[str]]:
+    """The words of each line [line_starts[k], line_ends[k]) of a decoded
+    batch, as str, in one C call: cps are its code points, tags one per code
+    point, space marks whitespace (in no word). Equal to slicing the line at
+    word_bounds(tags, inside=~space) for the decoder's tags."""
+    return _core.words(np.ascontiguousarray(cps, dtype=np.uint32), np.ascontiguousarray(tags, dtype=np.uint8),
+                       np.ascontiguousarray(space, dtype=np.uint8), np.ascontiguousarray(line_starts, dtype=np.int64),
+                       np.ascontiguousarray(line_ends, dtype=np.int64))
+
+
 def word_spans(tags: np.ndarray) -> list[tuple[int, int]]:
     """The words of a legal tag sequence as (start, end) offsets; an illegal
     ending (a word left open) still closes at the sequence's end."""

@@ -10,8 +10,8 @@ from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from . import _core, atoms, stream, writer
-from .decode import decode, word_bounds
+from . import atoms, stream, writer
+from .decode import decode, line_words, word_bounds
 from .dictionary import DEFAULT_MULTIPLIER, UserDictionary, check_entry, load_dicts
 from .encode import codepoints, from_codepoints
 from .model import load as load_model
@@ -242,8 +242,7 @@ class Segmenter:
         if not any(lines):
             return [[] for _ in lines]
         tagged = self._tag(lines)
-        return _core.words(tagged.cps, tagged.tags.view(np.uint8), tagged.space.view(np.uint8),
-                           tagged.line_starts, tagged.line_ends)
+        return line_words(tagged.cps, tagged.tags, tagged.space, tagged.line_starts, tagged.line_ends)
 
     def text_bodies_batch(self, lines: Sequence[str], delimiter: str = " ") -> list[bytes]:
         """Each line's words joined by `delimiter`, as UTF-8 bytes (input
