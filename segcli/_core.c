@@ -5,6 +5,7 @@
  * - build / find: hash-table lookup of positive int64 keys for
  *   segcli.encode.KeyIndex (open addressing, Fibonacci hashing, linear
  *   probing, key 0 marks an empty slot, so a zeroed table is empty): one pass per key where numpy needs several over the whole array.
+ * - word_matches: the word-match feature matrix from the lookups' flags.
  * - viterbi: constrained Viterbi over the four tags s=0, b=1, m=2, e=3.
  * - render_text: a batch's words, delimited, as UTF-8 output bytes.
  * - words: a batch's words as lists of str (the API's answer; it holds the
@@ -381,6 +382,93 @@ done:
 	return result;
 }
 
+/* --- word-match features --------------------------------------------------- */
+
+PyDoc_STRVAR(word_matches_doc,
+"word_matches(flags, rows, bits, lengths, out) -> None\n\
+\n\
+The word-match feature matrix: for column pair c, out[i, 2c] = 1 where\n\
+flags[rows[c], i] has bit bits[c] (a word of lengths[c] begins at i) and\n\
+out[i + lengths[c] - 1, 2c + 1] = 1 (it ends there); every other item 0.\n\
+flags: int64 (L, n); rows, bits, lengths: int64, C each; out: writable\n\
+float32 (n, 2C).  A word that would end past n is left out.");
+
+static PyObject *
+word_matches(PyObject *self, PyObject *args)
+{
+	Py_buffer flags, rows, bits, lengths, out;
+	PyObject *result = NULL;
+	Py_ssize_t n, nflags, ncols, width, c;
+
+	if (!PyArg_ParseTuple(args, "y*y*y*y*w*:word_matches", &flags, &rows, &bits, &lengths, &out))
+		return NULL;
+	if (check_buffer(&flags, sizeof(int64_t), "flags") < 0 || check_buffer(&rows, sizeof(int64_t), "rows") < 0 ||
+	    check_buffer(&bits, sizeof(int64_t), "bits") < 0 || check_buffer(&lengths, sizeof(int64_t), "lengths") < 0 ||
+	    check_buffer(&out, sizeof(float), "out") < 0)
+		goto done;
+	ncols = rows.len / (Py_ssize_t)sizeof(int64_t);
+	if (bits.len != rows.len || lengths.len != rows.len) {
+		PyErr_SetString(PyExc_ValueError, "rows, bits and lengths differ in length");
+		goto done;
+	}
+	width = 2 * ncols;
+	if (width == 0) {
+		Py_INCREF(Py_None);
+		result = Py_None;
+		goto done;
+	}
+	if (out.len % (width * (Py_ssize_t)sizeof(float)) != 0) {
+		PyErr_SetString(PyExc_ValueError, "out: expected (n, 2 * len(rows)) items");
+		goto done;
+	}
+	n = out.len / (width * (Py_ssize_t)sizeof(float));
+	nflags = n ? flags.len / (n * (Py_ssize_t)sizeof(int64_t)) : 0;
+	if (n && flags.len != nflags * n * (Py_ssize_t)sizeof(int64_t)) {
+		PyErr_SetString(PyExc_ValueError, "flags: expected (L, n) items, n the rows of out");
+		goto done;
+	}
+	for (c = 0; c < ncols; c++) {
+		int64_t r = ((const int64_t *)rows.buf)[c], len = ((const int64_t *)lengths.buf)[c];
+		if (n && (r < 0 || r >= nflags)) {
+			PyErr_Format(PyExc_ValueError, "rows[%zd] = %lld: not a row of flags", c, (long long)r);
+			goto done;
+		}
+		if (len < 1) {
+			PyErr_Format(PyExc_ValueError, "lengths[%zd] = %lld: must be at least 1", c, (long long)len);
+			goto done;
+		}
+	}
+
+	Py_BEGIN_ALLOW_THREADS
+	{
+		const int64_t *f = (const int64_t *)flags.buf, *r = (const int64_t *)rows.buf;
+		const int64_t *b = (const int64_t *)bits.buf, *l = (const int64_t *)lengths.buf;
+		float *o = (float *)out.buf;
+		Py_ssize_t i;
+		memset(o, 0, (size_t)out.len);
+		for (i = 0; i < n; i++) {
+			for (c = 0; c < ncols; c++) {
+				if (f[r[c] * n + i] & b[c]) {
+					o[i * width + 2 * c] = 1.0f;
+					if (i + l[c] - 1 < n)
+						o[(i + l[c] - 1) * width + 2 * c + 1] = 1.0f;
+				}
+			}
+		}
+	}
+	Py_END_ALLOW_THREADS
+
+	Py_INCREF(Py_None);
+	result = Py_None;
+done:
+	PyBuffer_Release(&flags);
+	PyBuffer_Release(&rows);
+	PyBuffer_Release(&bits);
+	PyBuffer_Release(&lengths);
+	PyBuffer_Release(&out);
+	return result;
+}
+
 /* --- output ---------------------------------------------------------------- */
 
 /* Writes code point c as UTF-8 at o; returns the bytes written, 0 for a
@@ -603,6 +691,7 @@ static PyMethodDef module_methods[] = {
 	{"build", (PyCFunction)build, METH_VARARGS, build_doc},
 	{"find", (PyCFunction)find, METH_VARARGS, find_doc},
 	{"viterbi", (PyCFunction)viterbi, METH_VARARGS, viterbi_doc},
+	{"word_matches", (PyCFunction)word_matches, METH_VARARGS, word_matches_doc},
 	{"render_text", (PyCFunction)render_text, METH_VARARGS, render_text_doc},
 	{"words", (PyCFunction)words, METH_VARARGS, words_doc},
 	{NULL, NULL, 0, NULL}  /* Sentinel */

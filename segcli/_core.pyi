@@ -51,6 +51,18 @@ def find(table: Buffer, keys: Buffer, missing: int, out: Buffer, /) -> None:
     ValueError on wrong sizes.  The GIL is released while probing.
     """
 
+def word_matches(flags: Buffer, rows: Buffer, bits: Buffer, lengths: Buffer, out: Buffer, /) -> None:
+    """Fill the word-match feature matrix ``out``: for column pair c,
+    ``out[i, 2c] = 1`` where ``flags[rows[c], i] & bits[c]`` (a word of
+    ``lengths[c]`` characters begins at i) and ``out[i + lengths[c] - 1,
+    2c + 1] = 1`` (it ends there); every other item 0.
+
+    flags: int64 (L, n); rows, bits, lengths: int64, C items each (lengths
+    >= 1, rows < L); out: writable float32 (n, 2C).  A word that would end
+    past n is left out.  Raises ValueError on wrong sizes or rows.  The GIL
+    is released while filling.
+    """
+
 def render_text(
     cps: Buffer,
     tags: Buffer,

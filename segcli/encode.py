@@ -92,10 +92,12 @@ class KeyIndex:
         self.table = np.zeros((1 << bits, 2), dtype=np.int64)
         _core.build(keys, np.ascontiguousarray(values, dtype=np.int64), self.table)
 
-    def get(self, keys: np.ndarray, missing: int) -> np.ndarray:
-        """The value of each key, `missing` for a key not in the index."""
+    def get(self, keys: np.ndarray, missing: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The value of each key, `missing` for a key not in the index (into
+        `out`, a contiguous int64 array as long as `keys`, if given)."""
         keys = np.ascontiguousarray(keys, dtype=np.int64)
-        out = np.empty(len(keys), dtype=np.int64)
+        if out is None:
+            out = np.empty(len(keys), dtype=np.int64)
         _core.find(self.table, keys, missing, out)
         return out
 
@@ -210,12 +212,14 @@ class Vocab:
         for n, ngram_index in self._ngram_index.items():
             result.append(ngram_index.get(keys[n], UNK))
         if columns:
-            flags = {n: length_index.get(keys[n], 0) for n, length_index in index.items()}
-            matches = np.zeros((len(char_ids), 2 * len(columns)), dtype=np.float32)
-            for column, (bit, n) in enumerate(columns):
-                begins = (flags[n] & bit) != 0
-                matches[:, 2 * column] = begins
-                matches[n - 1 :, 2 * column + 1] = begins[: max(0, len(begins) - n + 1)]
+            lengths = list(index)
+            flags = np.empty((len(lengths), len(char_ids)), dtype=np.int64)
+            for row, n in enumerate(lengths):
+                index[n].get(keys[n], 0, out=flags[row])
+            matches = np.empty((len(char_ids), 2 * len(columns)), dtype=np.float32)
+            _core.word_matches(flags, np.array([lengths.index(n) for _, n in columns], dtype=np.int64),
+                               np.array([bit for bit, _ in columns], dtype=np.int64),
+                               np.array([n for _, n in columns], dtype=np.int64), matches)
             result.append(matches)
         return result
 

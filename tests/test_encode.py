@@ -108,3 +108,36 @@ def test_code_points_past_the_tables_are_unknown_and_their_own_lookup_form():
     assert vocab.lookup_form(text) == "中国a\U0010FFFF\U0002A6A5\udc80文"
     assert vocab.char_ids(text).tolist() == [2, UNK, UNK, UNK, UNK, UNK, 3]
     assert vocab._limit < 0x20000  # the point: tables sized by what folds or has an id
+
+
+def _word_matches_reference(flags_by_length: dict, columns, n: int) -> np.ndarray:
+    """The numpy twin of _core.word_matches (as Vocab.features built the matrix before)."""
+    matches = np.zeros((n, 2 * len(columns)), dtype=np.float32)
+    for column, (bit, length) in enumerate(columns):
+        begins = (flags_by_length[length] & bit) != 0
+        matches[:, 2 * column] = begins
+        matches[length - 1 :, 2 * column + 1] = begins[: max(0, n - length + 1)]
+    return matches
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 30), st.lists(st.tuples(st.sampled_from([1, 2, 4]), st.integers(1, 6)), max_size=6),
+       st.data())
+def test_word_matches_agree_with_their_numpy_twin(n, columns, data):
+    lengths = sorted({length for _, length in columns})
+    flags = np.array([data.draw(st.lists(st.integers(0, 7), min_size=n, max_size=n)) for _ in lengths],
+                     dtype=np.int64).reshape(len(lengths), n)
+    out = np.full((n, 2 * len(columns)), 7, dtype=np.float32)  # every item must be written
+    _core.word_matches(flags, np.array([lengths.index(length) for _, length in columns], np.int64),
+                       np.array([bit for bit, _ in columns], np.int64),
+                       np.array([length for _, length in columns], np.int64), out)
+    expected = _word_matches_reference(dict(zip(lengths, flags)), columns, n)
+    assert out.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("rows, lengths, error", [([1], [2], "not a row"), ([-1], [2], "not a row"),
+                                                   ([0], [0], "at least 1")])
+def test_word_matches_checks_rows_and_lengths(rows, lengths, error):
+    with pytest.raises(ValueError, match=error):
+        _core.word_matches(np.zeros((1, 3), np.int64), np.array(rows, np.int64), np.array([1], np.int64),
+                           np.array(lengths, np.int64), np.zeros((3, 2), np.float32))
