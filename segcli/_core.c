@@ -77,10 +77,36 @@ bits_of(Py_ssize_t size)
 	return bits;
 }
 
+/* A filter is a bitmap of a power-of-two number of bits, at least 64: bit
+ * FILTER_BIT(key) is set for every key in the table, so a clear bit proves a
+ * key absent without touching the table.  Most word-length keys are absent,
+ * and the filter (1/32 of the table's bytes) stays in cache where the table
+ * cannot.  Its hash is independent of the slot's. An empty buffer: no filter. */
+#define FILTER_MULTIPLIER 0xC2B2AE3D27D4EB4FULL
+#define FILTER_BIT(key, fbits) (((uint64_t)(key) * FILTER_MULTIPLIER) >> (64 - (fbits)))
+
+/* Checks a filter and returns its bit count's log2 (0: none), or -1 with an exception set. */
+static int
+filter_bits(const Py_buffer *filter)
+{
+	Py_ssize_t nbits;
+	if (filter->len == 0)
+		return 0;
+	if (check_buffer(filter, sizeof(uint64_t), "filter") < 0)
+		return -1;
+	nbits = filter->len * 8;
+	if (nbits < 64 || (nbits & (nbits - 1)) != 0) {
+		PyErr_SetString(PyExc_ValueError, "filter: bit count is not a power of two >= 64");
+		return -1;
+	}
+	return bits_of(nbits);
+}
+
 PyDoc_STRVAR(find_doc,
-"find(table, keys, missing, out) -> None\n\
+"find(table, filter, keys, missing, out) -> None\n\
 \n\
 For each key, the value stored beside it in the table, or `missing`.\n\
+filter: the table's filter (see build), or empty for none.\n\
 table: int64, key and value of each slot side by side, a power-of-two\n\
 number of slots (empty ones hold key 0); keys, out: int64 arrays of the\n\
 same length.");
@@ -88,16 +114,16 @@ same length.");
 static PyObject *
 find(PyObject *self, PyObject *args)
 {
-	Py_buffer table, keys, out;
+	Py_buffer table, filter, keys, out;
 	long long missing;
 	PyObject *result = NULL;
 	Py_ssize_t size, n, i;
-	int bits, raced = 0;
+	int bits, fbits, raced = 0;
 
-	if (!PyArg_ParseTuple(args, "y*y*Lw*:find", &table, &keys, &missing, &out))
+	if (!PyArg_ParseTuple(args, "y*y*y*Lw*:find", &table, &filter, &keys, &missing, &out))
 		return NULL;
-	if ((size = table_slots(&table)) < 0 || check_buffer(&keys, sizeof(int64_t), "keys") < 0 ||
-	    check_buffer(&out, sizeof(int64_t), "out") < 0)
+	if ((size = table_slots(&table)) < 0 || (fbits = filter_bits(&filter)) < 0 ||
+	    check_buffer(&keys, sizeof(int64_t), "keys") < 0 || check_buffer(&out, sizeof(int64_t), "out") < 0)
 		goto done;
 	n = keys.len / (Py_ssize_t)sizeof(int64_t);
 	if (out.len != keys.len) {
@@ -109,6 +135,7 @@ find(PyObject *self, PyObject *args)
 	Py_BEGIN_ALLOW_THREADS
 	{
 		const int64_t *t = (const int64_t *)table.buf;
+		const uint64_t *f = (const uint64_t *)filter.buf;
 		const int64_t *k = (const int64_t *)keys.buf;
 		int64_t *o = (int64_t *)out.buf;
 		const uint64_t mask = (uint64_t)size - 1;
@@ -116,6 +143,13 @@ find(PyObject *self, PyObject *args)
 			uint64_t slot = ((uint64_t)k[i] * MULTIPLIER) >> (64 - bits);
 			Py_ssize_t probes = 0;
 			int64_t value = (int64_t)missing;
+			if (fbits) {
+				uint64_t fb = FILTER_BIT(k[i], fbits);
+				if (!((f[fb >> 6] >> (fb & 63)) & 1)) {
+					o[i] = value;
+					continue;
+				}
+			}
 			while (t[2 * slot] != EMPTY) {
 				if (t[2 * slot] == k[i]) {
 					value = t[2 * slot + 1];
@@ -141,30 +175,32 @@ find(PyObject *self, PyObject *args)
 	result = Py_None;
 done:
 	PyBuffer_Release(&table);
+	PyBuffer_Release(&filter);
 	PyBuffer_Release(&keys);
 	PyBuffer_Release(&out);
 	return result;
 }
 
 PyDoc_STRVAR(build_doc,
-"build(keys, values, table) -> None\n\
+"build(keys, values, table, filter) -> None\n\
 \n\
 Fills an empty (zeroed) table with keys[i] -> values[i]; a key given\n\
 more than once gets the bitwise OR of its values.  keys: positive int64; values: int64, as many; table: writable int64, key\n\
-and value of each slot side by side, more slots than keys.");
+and value of each slot side by side, more slots than keys; filter:\n\
+writable zeroed uint64 bitmap of a power-of-two number of bits, or empty.");
 
 static PyObject *
 build(PyObject *self, PyObject *args)
 {
-	Py_buffer keys, values, table;
+	Py_buffer keys, values, table, filter;
 	PyObject *result = NULL;
 	Py_ssize_t size, n, i;
-	int bits, bad = 0;
+	int bits, fbits, bad = 0;
 
-	if (!PyArg_ParseTuple(args, "y*y*w*:build", &keys, &values, &table))
+	if (!PyArg_ParseTuple(args, "y*y*w*w*:build", &keys, &values, &table, &filter))
 		return NULL;
 	if (check_buffer(&keys, sizeof(int64_t), "keys") < 0 || check_buffer(&values, sizeof(int64_t), "values") < 0 ||
-	    (size = table_slots(&table)) < 0)
+	    (size = table_slots(&table)) < 0 || (fbits = filter_bits(&filter)) < 0)
 		goto done;
 	if (values.len != keys.len) {
 		PyErr_SetString(PyExc_ValueError, "keys and values differ in length");
@@ -181,6 +217,7 @@ build(PyObject *self, PyObject *args)
 	{
 		const int64_t *k = (const int64_t *)keys.buf, *v = (const int64_t *)values.buf;
 		int64_t *t = (int64_t *)table.buf;
+		uint64_t *f = (uint64_t *)filter.buf;
 		const uint64_t mask = (uint64_t)size - 1;
 		for (i = 0; i < n && !bad; i++) {
 			uint64_t slot = ((uint64_t)k[i] * MULTIPLIER) >> (64 - bits);
@@ -188,6 +225,10 @@ build(PyObject *self, PyObject *args)
 			if (k[i] <= 0) {
 				bad = 1;
 				break;
+			}
+			if (fbits) {
+				uint64_t fb = FILTER_BIT(k[i], fbits);
+				f[fb >> 6] |= (uint64_t)1 << (fb & 63);
 			}
 			while (t[2 * slot] != EMPTY && t[2 * slot] != k[i]) {
 				if (++probes == size) {  /* not an empty table */
@@ -218,6 +259,7 @@ done:
 	PyBuffer_Release(&keys);
 	PyBuffer_Release(&values);
 	PyBuffer_Release(&table);
+	PyBuffer_Release(&filter);
 	return result;
 }
 

@@ -33,22 +33,27 @@ def viterbi(
     cannot be allocated.  The GIL is released while decoding.
     """
 
-def build(keys: Buffer, values: Buffer, table: Buffer, /) -> None:
+def build(keys: Buffer, values: Buffer, table: Buffer, filter: Buffer, /) -> None:
     """Fill an empty table (all zeros) with ``keys[i] -> values[i]``; a key
     given more than once gets the bitwise OR of its values.
 
-    keys: positive int64 (key 0 marks an empty slot); values: int64, as many.  table: writable int64
-    of 2 * slots items, each slot's key and value side by side, a power of
-    two of slots above ``len(keys)``; slots are found by Fibonacci hashing
-    and linear probing.  Raises ValueError on wrong sizes, a key <= 0,
-    or a table that is not empty.  The GIL is released while filling.
+    keys: positive int64 (key 0 marks an empty slot); values: int64, as many.
+    table: writable int64 of 2 * slots items, each slot's key and value side
+    by side, a power of two of slots above ``len(keys)``; slots are found by
+    Fibonacci hashing and linear probing.  filter: a writable zeroed uint64
+    bitmap of a power-of-two number of bits (>= 64) that gets a bit set per
+    key (by a hash of its own), or an empty buffer for none.  Raises
+    ValueError on wrong sizes, a key <= 0, or a table that is not empty.
+    The GIL is released while filling.
     """
 
-def find(table: Buffer, keys: Buffer, missing: int, out: Buffer, /) -> None:
+def find(table: Buffer, filter: Buffer, keys: Buffer, missing: int, out: Buffer, /) -> None:
     """Write into ``out[i]`` the value stored for ``keys[i]``, or ``missing``.
 
-    All int64; table as for build, keys and out of one length.  Raises
-    ValueError on wrong sizes.  The GIL is released while probing.
+    table and filter as build filled them (an empty filter: none; a key
+    whose filter bit is clear is missing without a probe); keys and out
+    int64 of one length.  Raises ValueError on wrong sizes.  The GIL is
+    released while probing.
     """
 
 def word_matches(flags: Buffer, rows: Buffer, bits: Buffer, lengths: Buffer, out: Buffer, /) -> None:

@@ -10,15 +10,16 @@ from segcli import _core
 from segcli.encode import PAD, UNK, KeyIndex, Vocab, _ngram_keys
 
 keys_strategy = st.lists(st.integers(1, 2**62), max_size=300, unique=True)
+NO_FILTER = np.zeros(0, np.uint64)
 
 
 @settings(max_examples=200, deadline=None)
-@given(keys_strategy, st.lists(st.integers(0, 2**62), max_size=200), st.data(), st.integers(0, 5))
-def test_key_index_agrees_with_its_numpy_twin_and_binary_search(keys, others, data, first):
+@given(keys_strategy, st.lists(st.integers(0, 2**62), max_size=200), st.data(), st.integers(0, 5), st.booleans())
+def test_key_index_agrees_with_its_numpy_twin_and_binary_search(keys, others, data, first, filtered):
     known = np.array(sorted(keys), dtype=np.int64)
     present = data.draw(st.lists(st.sampled_from(keys), max_size=200)) if keys else []
     queries = np.array(present + others, dtype=np.int64)
-    index = KeyIndex(known, first)
+    index = KeyIndex(known, first, filtered=filtered)
     got = index.get(queries, -7)
     expected = np.where(np.isin(queries, known), np.searchsorted(known, queries) + first, -7)
     assert got.tolist() == expected.tolist()
@@ -27,7 +28,7 @@ def test_key_index_agrees_with_its_numpy_twin_and_binary_search(keys, others, da
     assert reference_lookup.find(twin, queries, -7).tolist() == got.tolist()
     # Tables built either way answer alike (placement may differ, answers may not).
     out = np.empty(len(queries), np.int64)
-    _core.find(twin, queries, -7, out)
+    _core.find(twin, NO_FILTER, queries, -7, out)
     assert out.tolist() == got.tolist()
 
 
@@ -40,7 +41,7 @@ def test_key_index_agrees_with_its_numpy_twin_and_binary_search(keys, others, da
 def test_lookup_build_refuses_bad_tables(keys, table_size, error):
     table = np.zeros((table_size, 2), np.int64)
     with pytest.raises(ValueError, match=error):
-        _core.build(np.array(keys, np.int64), np.zeros(len(keys), np.int64), table)
+        _core.build(np.array(keys, np.int64), np.zeros(len(keys), np.int64), table, NO_FILTER)
 
 
 @settings(max_examples=200, deadline=None)
@@ -50,10 +51,10 @@ def test_lookup_build_ors_the_values_of_a_repeated_key(pairs):
     values = np.array([v for _, v in pairs], np.int64)
     size = 1 << max(4, int(4 * len(keys)).bit_length())
     table = np.zeros((size, 2), np.int64)
-    _core.build(keys, values, table)
+    _core.build(keys, values, table, NO_FILTER)
     queries = np.arange(-1, 52, dtype=np.int64)
     out = np.empty(len(queries), np.int64)
-    _core.find(table, queries, -9, out)
+    _core.find(table, NO_FILTER, queries, -9, out)
     expected = [-9 if q not in set(keys.tolist()) else int(np.bitwise_or.reduce(values[keys == q]))
                 for q in queries.tolist()]
     assert out.tolist() == expected
@@ -63,11 +64,13 @@ def test_lookup_build_ors_the_values_of_a_repeated_key(pairs):
 
 def test_lookup_find_checks_sizes():
     with pytest.raises(ValueError, match="differ in length"):
-        _core.find(np.zeros((8, 2), np.int64), np.zeros(3, np.int64), 0, np.zeros(2, np.int64))
+        _core.find(np.zeros((8, 2), np.int64), NO_FILTER, np.zeros(3, np.int64), 0, np.zeros(2, np.int64))
     with pytest.raises(ValueError, match="8-byte"):
-        _core.find(np.zeros((8, 2), np.int32), np.zeros(3, np.int64), 0, np.zeros(3, np.int64))
+        _core.find(np.zeros((8, 2), np.int32), NO_FILTER, np.zeros(3, np.int64), 0, np.zeros(3, np.int64))
     with pytest.raises(ValueError, match="twice a power of two"):
-        _core.find(np.zeros((6, 2), np.int64), np.zeros(3, np.int64), 0, np.zeros(3, np.int64))
+        _core.find(np.zeros((6, 2), np.int64), NO_FILTER, np.zeros(3, np.int64), 0, np.zeros(3, np.int64))
+    with pytest.raises(ValueError, match="filter: bit count"):
+        _core.find(np.zeros((8, 2), np.int64), np.zeros(3, np.uint64), np.zeros(3, np.int64), 0, np.zeros(3, np.int64))
 
 
 def test_ngram_keys_never_cross_a_sequence_end():
@@ -141,3 +144,12 @@ def test_word_matches_checks_rows_and_lengths(rows, lengths, error):
     with pytest.raises(ValueError, match=error):
         _core.word_matches(np.zeros((1, 3), np.int64), np.array(rows, np.int64), np.array([1], np.int64),
                            np.array(lengths, np.int64), np.zeros((3, 2), np.float32))
+
+
+def test_a_filter_sets_one_bit_a_key_and_answers_alike():
+    keys = np.arange(1, 2001, dtype=np.int64) * 7919
+    filtered, plain = KeyIndex(keys, filtered=True), KeyIndex(keys)
+    set_bits = int(np.unpackbits(filtered.filter.view(np.uint8)).sum())
+    assert 0 < set_bits <= len(keys) and len(filtered.filter) * 64 == len(filtered.table) * 2
+    queries = np.arange(0, 40000, dtype=np.int64) * 13
+    assert filtered.get(queries, -1).tolist() == plain.get(queries, -1).tolist()
