@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 
+import numpy as np
 import pytest
 from conftest import DEV_LINES, ROOT, dev_text, run
 from hypothesis import HealthCheck, given, settings
@@ -292,3 +293,11 @@ def test_import_does_not_load_torch(seg_env):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_the_space_table_is_str_isspace():
+    from segcli.segmenter import _SPACES, _is_space
+
+    assert sorted(_SPACES) == [c for c in range(0x110000) if chr(c).isspace()]
+    every = np.arange(0x110000, dtype=np.uint32)
+    assert (np.flatnonzero(_is_space(every)) == sorted(_SPACES)).all()
