@@ -75,29 +75,31 @@ def pipe(items: Iterable[Item], batch_function: Callable[[list[Item]], list], *,
     with ThreadPoolExecutor(threads, thread_name_prefix="seg") as pool:
         try:
             while True:
-                item = inbox.get(block=not (batch or pending))
-                if item is _STALLED or item is _END or size >= batch_chars:
+                # Everything read so far at once: one lock a take, not one a line.
+                items, ended = inbox.take(block=not (batch or pending))
+                for item in items:
+                    if size >= batch_chars:
+                        submit()
+                        batch, size = [], 0
+                        while len(pending) > threads:
+                            yield done()
+                    batch.append(item)
+                    size += chars(item) + 1
+                if ended or not items:  # the end, or a stalled input: what is there goes now
                     if batch:
                         submit()
                         batch, size = [], 0
-                    elif item is _STALLED:
+                    elif pending and not ended:
                         yield done()
-                if item is _END:
-                    break
-                if item is not _STALLED:
-                    batch.append(item)
-                    size += chars(item) + 1
                 while len(pending) > threads:
                     yield done()
+                if ended:
+                    break
             while pending:
                 yield done()
             inbox.raise_failure()
         finally:
             inbox.close()
-
-
-_END = object()
-_STALLED = object()
 
 
 class _Prefetch:
@@ -117,30 +119,34 @@ class _Prefetch:
     def _feed(self, items: Iterator) -> None:
         try:
             for item in items:
+                size = self._size(item)
                 with self._changed:
-                    self._changed.wait_for(lambda: self._closed or self._chars < self._limit)
+                    while not self._closed and self._chars >= self._limit:
+                        self._changed.wait()
                     if self._closed:
                         return
                     self._items.append(item)
-                    self._chars += self._size(item)
-                    self._changed.notify_all()
+                    self._chars += size
+                    self._changed.notify()  # the one consumer, if it waits
         except BaseException as e:  # re-raised in the consumer, with its type
             self._failure = e
         with self._changed:
             self._done = True
             self._changed.notify_all()
 
-    def get(self, block: bool):
-        """The next item; _END after the last; _STALLED when not blocking and none is ready."""
+    def take(self, block: bool) -> tuple[list, bool]:
+        """(every item read and not yet taken, whether that is all there will
+        be); without `block`, an empty list when none is ready."""
         with self._changed:
             if block:
-                self._changed.wait_for(lambda: self._items or self._done)
-            if not self._items:
-                return _END if self._done else _STALLED
-            item = self._items.popleft()
-            self._chars -= self._size(item)
-            self._changed.notify_all()
-            return item
+                while not self._items and not self._done:
+                    self._changed.wait()
+            items = list(self._items)
+            self._items.clear()
+            self._chars = 0
+            if items:
+                self._changed.notify_all()  # the reader may go on
+            return items, self._done
 
     def raise_failure(self) -> None:
         """Re-raises what reading failed with, once everything before it is out."""
