@@ -110,7 +110,7 @@ class KeyIndex:
 _WORD, _LEXICON = 1, 2  # flag bits of a word-match lookup
 
 
-def _match_index(word_keys: dict[int, np.ndarray], lexicon_keys: dict[int, np.ndarray]) -> dict[int, KeyIndex]:
+def _build_match_index(word_keys: dict[int, np.ndarray], lexicon_keys: dict[int, np.ndarray]) -> dict[int, KeyIndex]:
     """Per length, one index of training words and lexicon words together,
     whose values flag which of the two a key is: one lookup answers both."""
     result = {}
@@ -142,9 +142,7 @@ class Vocab:
         self.size = len(chars) + _FIRST_ID
         self.ngram_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(ngram_keys.items())}
         self.word_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted(word_keys.items())}
-        self._ngram_index = {n: KeyIndex(k, _FIRST_ID) for n, k in self.ngram_keys.items()}
         self.lexicon_keys = {n: np.asarray(k, dtype=np.int64) for n, k in sorted((lexicon_keys or {}).items())}
-        self._match_index = _match_index(self.word_keys, self.lexicon_keys)
         # The tables stop above the last code point that folds or has an id:
         # every code point past them is itself in lookup form and UNK (a
         # full-range table cost ~20 ms of every start).
@@ -156,6 +154,8 @@ class Vocab:
         table[char_cps] = np.arange(_FIRST_ID, self.size)
         table[: self._limit] = table[self._fold]
         self._table = table
+        self._ngram_index = {n: KeyIndex(k, _FIRST_ID) for n, k in self.ngram_keys.items()}
+        self._match_index = _build_match_index(self.word_keys, self.lexicon_keys)
 
     @property
     def ngram_sizes(self) -> dict[int, int]:
@@ -211,7 +211,7 @@ class Vocab:
         if word_keys is None:
             word_keys, index = self.word_keys, self._match_index
         else:
-            index = _match_index(word_keys, self.lexicon_keys)
+            index = _build_match_index(word_keys, self.lexicon_keys)
         # Each column pair: (flag bit, length) of the matches it shows.
         columns = [(_WORD, n) for n in word_keys] + [(_LEXICON, n) for n in self.lexicon_keys]
         keys = _ngram_keys(char_ids, last, self.size, {*self.ngram_keys, *index})

@@ -217,6 +217,10 @@ def load(directory: str | Path | None = None) -> Model:
             if not zipfile.is_zipfile(f):  # np.load would try to unpickle it
                 raise _damaged(path, "not an .npz archive")
         ngram_keys, word_keys, lexicon_keys = _read_ngrams(path)
+    # Checked here, where the damaged file can be named (the hash tables refuse such keys).
+    if any(k.ndim != 1 or k.dtype.kind not in "iu" or (len(k) and k.min() <= 0)
+           for group in (ngram_keys, word_keys, lexicon_keys) for k in group.values()):
+        raise _damaged(path, "keys must be positive integers")
     lookup = None
     path = directory / LOOKUP_FILE
     if path.exists():  # models trained before lookup tables have none

@@ -1,5 +1,6 @@
 """The model directory: loading the shipped model, saving and loading back, errors."""
 
+import io
 import json
 import shutil
 
@@ -164,6 +165,12 @@ def test_each_missing_file_is_named(tmp_path, name):
         model.load(directory)
 
 
+def _npz(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("name", "content"),
     [
@@ -175,6 +182,10 @@ def test_each_missing_file_is_named(tmp_path, name):
         (model.VOCAB_FILE, b""),
         (model.NGRAMS_FILE, b"PK\x03\x04 damaged"),
         (model.NGRAMS_FILE, b"not a zip at all"),
+        (model.NGRAMS_FILE, _npz(order_2=np.array([5, -3]))),  # keys are positive
+        (model.NGRAMS_FILE, _npz(order_2=np.array([5, 0]))),
+        (model.NGRAMS_FILE, _npz(words_2=np.array([[5, 6]]))),
+        (model.NGRAMS_FILE, _npz(words_2=np.array([0.5]))),
         (model.METADATA_FILE, b'{"format": 3, "architecture": {"context": 5, "kernel": 3, "dilations": [1]}}'),
         (model.METADATA_FILE, b'{"format": 2, "architecture": {"context": 5, "kernel": 3, "dilations": [1]}}'),
         (model.METADATA_FILE, b'{"format": 2, "architecture": {"context": 5, "kernel": 3, "dilations": [1]}, '
