@@ -651,49 +651,55 @@ done:
 }
 
 PyDoc_STRVAR(words_doc,
-"words(cps, tags, space, line_starts, line_ends) -> list[list[str]]\n\
+"words(lines, tags, space, line_starts, line_ends) -> list[list[str]]\n\
 \n\
-Each line's words as strings, cut as render_text cuts them.\n\
+Each line's words as slices of the line itself, cut as render_text cuts\n\
+them; lines[k] spans [line_starts[k], line_ends[k]) of tags and space.\n\
 Holds the GIL (it makes the strings) but nothing else per word.");
 
 static PyObject *
 words(PyObject *self, PyObject *args)
 {
-	Py_buffer cps, tags, space, lstarts, lends;
-	PyObject *result = NULL, *line = NULL, *word;
+	PyObject *lines, *result = NULL, *line_words = NULL, *word;
+	Py_buffer tags, space, lstarts, lends;
 	Py_ssize_t n, nlines, k;
 
-	if (!PyArg_ParseTuple(args, "y*y*y*y*y*:words", &cps, &tags, &space, &lstarts, &lends))
+	if (!PyArg_ParseTuple(args, "O!y*y*y*y*:words", &PyList_Type, &lines, &tags, &space, &lstarts, &lends))
 		return NULL;
-	if (check_buffer(&cps, sizeof(uint32_t), "cps") < 0 || check_buffer(&tags, 1, "tags") < 0 ||
-	    check_buffer(&space, 1, "space") < 0 || check_buffer(&lstarts, sizeof(int64_t), "line_starts") < 0 ||
+	if (check_buffer(&tags, 1, "tags") < 0 || check_buffer(&space, 1, "space") < 0 ||
+	    check_buffer(&lstarts, sizeof(int64_t), "line_starts") < 0 ||
 	    check_buffer(&lends, sizeof(int64_t), "line_ends") < 0)
 		goto done;
-	n = cps.len / (Py_ssize_t)sizeof(uint32_t);
+	n = tags.len;
 	nlines = lstarts.len / (Py_ssize_t)sizeof(int64_t);
-	if (tags.len != n || space.len != n) {
-		PyErr_SetString(PyExc_ValueError, "tags and space must have one item per code point");
+	if (space.len != n) {
+		PyErr_SetString(PyExc_ValueError, "tags and space differ in length");
 		goto done;
 	}
-	if (lends.len != lstarts.len) {
-		PyErr_SetString(PyExc_ValueError, "line_starts and line_ends differ in length");
+	if (lends.len != lstarts.len || PyList_GET_SIZE(lines) != nlines) {
+		PyErr_SetString(PyExc_ValueError, "lines, line_starts and line_ends differ in length");
 		goto done;
 	}
 	result = PyList_New(nlines);
 	if (result == NULL)
 		goto done;
 	{
-		const uint32_t *c = (const uint32_t *)cps.buf;
 		const uint8_t *t = (const uint8_t *)tags.buf, *sp = (const uint8_t *)space.buf;
 		const int64_t *ls = (const int64_t *)lstarts.buf, *le = (const int64_t *)lends.buf;
 		for (k = 0; k < nlines; k++) {
+			PyObject *line = PyList_GET_ITEM(lines, k);
 			int64_t i, a = ls[k], b = le[k];
 			if (a < 0 || a > b || b > (int64_t)n) {
-				PyErr_SetString(PyExc_ValueError, "a line is not within the code points");
+				PyErr_SetString(PyExc_ValueError, "a line is not within tags");
 				goto fail;
 			}
-			line = PyList_New(0);
-			if (line == NULL)
+			if (!PyUnicode_Check(line) || PyUnicode_GET_LENGTH(line) != (Py_ssize_t)(b - a)) {
+				PyErr_Format(PyExc_ValueError, "lines[%zd]: expected a str of %lld characters", k,
+				             (long long)(b - a));
+				goto fail;
+			}
+			line_words = PyList_New(0);
+			if (line_words == NULL)
 				goto fail;
 			for (i = a; i < b;) {
 				int64_t end;
@@ -704,24 +710,23 @@ words(PyObject *self, PyObject *args)
 				/* The word runs to the next begin or space. */
 				for (end = i + 1; end < b && !sp[end] && t[end] > B; end++)
 					;
-				word = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, c + i, (Py_ssize_t)(end - i));
-				if (word == NULL || PyList_Append(line, word) < 0) {
+				word = PyUnicode_Substring(line, (Py_ssize_t)(i - a), (Py_ssize_t)(end - a));
+				if (word == NULL || PyList_Append(line_words, word) < 0) {
 					Py_XDECREF(word);
 					goto fail;
 				}
 				Py_DECREF(word);
 				i = end;
 			}
-			PyList_SET_ITEM(result, k, line);
-			line = NULL;
+			PyList_SET_ITEM(result, k, line_words);
+			line_words = NULL;
 		}
 	}
 	goto done;
 fail:
-	Py_XDECREF(line);
+	Py_XDECREF(line_words);
 	Py_CLEAR(result);
 done:
-	PyBuffer_Release(&cps);
 	PyBuffer_Release(&tags);
 	PyBuffer_Release(&space);
 	PyBuffer_Release(&lstarts);

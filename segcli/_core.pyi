@@ -95,7 +95,10 @@ def render_text(
     or bounds.  The GIL is released while writing.
     """
 
-def words(cps: Buffer, tags: Buffer, space: Buffer, line_starts: Buffer, line_ends: Buffer, /) -> list[list[str]]:
-    """Each line's words as str, cut as render_text cuts them.  Arguments as
-    for render_text.  Raises ValueError on wrong
-    sizes or bounds.  Holds the GIL: it makes the strings."""
+def words(lines: list[str], tags: Buffer, space: Buffer, line_starts: Buffer, line_ends: Buffer, /) -> list[list[str]]:
+    """Each line's words as slices of the line itself, cut as render_text
+    cuts them; ``lines[k]`` spans ``[line_starts[k], line_ends[k])`` of tags
+    and space (uint8, one byte per character of the batch).  Raises
+    ValueError on wrong sizes or bounds or a line of another length.  Holds
+    the GIL: it makes the strings.
+    """

@@ -82,13 +82,13 @@ def word_bounds(tags: np.ndarray, inside: np.ndarray | None = None) -> tuple[np.
     return np.flatnonzero(begins), np.flatnonzero(finishes) + 1
 
 
-def line_words(cps: np.ndarray, tags: np.ndarray, space: np.ndarray, line_starts: np.ndarray,
+def line_words(lines: list[str], tags: np.ndarray, space: np.ndarray, line_starts: np.ndarray,
                line_ends: np.ndarray) -> list[list[str]]:
-    """The words of each line [line_starts[k], line_ends[k]) of a decoded
-    batch, as str, in one C call: cps are its code points, tags one per code
-    point, space marks whitespace (in no word). Equal to slicing the line at
-    word_bounds(tags, inside=~space) for the decoder's tags."""
-    return _core.words(np.ascontiguousarray(cps, dtype=np.uint32), np.ascontiguousarray(tags, dtype=np.uint8),
+    """The words of each line of a decoded batch, sliced from the line in
+    one C call: lines[k] spans [line_starts[k], line_ends[k]) of the batch's
+    tags (one per character) and space (whitespace, in no word). Equal to
+    slicing the line at word_bounds(tags, inside=~space) for the decoder's tags."""
+    return _core.words(list(lines), np.ascontiguousarray(tags, dtype=np.uint8),
                        np.ascontiguousarray(space, dtype=np.uint8), np.ascontiguousarray(line_starts, dtype=np.int64),
                        np.ascontiguousarray(line_ends, dtype=np.int64))
 

@@ -23,13 +23,13 @@ def render_text(cps, tags, space, line_starts, line_ends, delimiter: bytes) -> l
     return bodies
 
 
-def words(cps, tags, space, line_starts, line_ends) -> list[list[str]]:
+def words(lines, tags, space, line_starts, line_ends) -> list[list[str]]:
     """Each line's words as str, by the same contract as render_text."""
-    cps, tags, space = np.asarray(cps, np.uint32), np.asarray(tags, np.uint8), np.asarray(space, bool)
+    tags, space = np.asarray(tags, np.uint8), np.asarray(space, bool)
     result = []
-    for a, b in zip(np.asarray(line_starts).tolist(), np.asarray(line_ends).tolist()):
+    for line, a, b in zip(lines, np.asarray(line_starts).tolist(), np.asarray(line_ends).tolist()):
         groups = _groups(tags, space, a, b)
-        result.append(["".join(map(chr, cps[g].tolist())) for g in groups])
+        result.append(["".join(line[p - a] for p in g.tolist()) for g in groups])
     return result
 
 

@@ -39,7 +39,15 @@ def test_render_text_agrees_with_its_twin(batch, delimiter):
 @given(tagged_batches())
 def test_words_agree_with_their_twin(batch):
     cps, tags, space, starts, ends = batch
-    assert _core.words(cps, tags, space.view(np.uint8), starts, ends) == reference_render.words(*batch)
+    text = "".join(map(chr, cps.tolist()))
+    lines = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+    assert _core.words(lines, tags, space.view(np.uint8), starts, ends) == reference_render.words(
+        lines, tags, space, starts, ends)
+
+
+def test_words_refuse_a_line_of_another_length():
+    with pytest.raises(ValueError, match="expected a str of 2"):
+        _core.words(["abc"], np.zeros(2, np.uint8), np.zeros(2, np.uint8), np.array([0]), np.array([2]))
 
 
 @pytest.mark.parametrize("out_size, line, error", [
