@@ -6,12 +6,16 @@
  *   segcli.encode.KeyIndex (open addressing, Fibonacci hashing, linear
  *   probing, key 0 marks an empty slot, so a zeroed table is empty): one pass per key where numpy needs several over the whole array.
  * - word_matches: the word-match feature matrix from the lookups' flags.
+ * - pack_rows / unpack_rows: sequences laid into the scorer's overlapping
+ *   rows, and each position's scores taken back from its own row.
  * - viterbi: constrained Viterbi over the four tags s=0, b=1, m=2, e=3.
  * - render_text: a batch's words, delimited, as UTF-8 output bytes.
  * - words: a batch's words as lists of str (the API's answer; it holds the
  *   GIL, as making Python objects must, but does nothing else per word).
  *
- * Each has a numpy twin in tests/ (reference_*.py) that the tests hold it to.
+ * Each has a numpy or Python twin in tests/ that hypothesis tests hold it to
+ * (reference_lookup.py, reference_viterbi.py, reference_render.py, and in
+ * test_encode.py for word_matches; a filtered lookup is held to an unfiltered one).
  * Every buffer size and bound is checked here too, because memory safety must
  * not depend on the caller.
  *
@@ -31,6 +35,13 @@
 
 #define EMPTY 0  /* the key of an empty slot: keys are positive */
 #define MULTIPLIER 0x9E3779B97F4A7C15ULL
+
+/* A key's first slot in a table of 2^bits slots (Fibonacci hashing). */
+static inline uint64_t
+slot_of(int64_t key, int bits)
+{
+	return ((uint64_t)key * MULTIPLIER) >> (64 - bits);
+}
 
 static int
 check_buffer(const Py_buffer *buf, Py_ssize_t itemsize, const char *what)
@@ -80,8 +91,8 @@ bits_of(Py_ssize_t size)
 /* A filter is a bitmap of a power-of-two number of bits, at least 64: bit
  * FILTER_BIT(key) is set for every key in the table, so a clear bit proves a
  * key absent without touching the table.  Most word-length keys are absent,
- * and the filter (1/32 of the table's bytes) stays in cache where the table
- * cannot.  Its hash is independent of the slot's. An empty buffer: no filter. */
+ * and the filter (two bits a slot: 1/64 of the table's bytes) stays in cache
+ * where the table cannot.  Its hash is independent of the slot's. An empty buffer: no filter. */
 #define FILTER_MULTIPLIER 0xC2B2AE3D27D4EB4FULL
 #define FILTER_BIT(key, fbits) (((uint64_t)(key) * FILTER_MULTIPLIER) >> (64 - (fbits)))
 
@@ -140,7 +151,7 @@ find(PyObject *self, PyObject *args)
 		int64_t *o = (int64_t *)out.buf;
 		const uint64_t mask = (uint64_t)size - 1;
 		for (i = 0; i < n; i++) {
-			uint64_t slot = ((uint64_t)k[i] * MULTIPLIER) >> (64 - bits);
+			uint64_t slot = slot_of(k[i], bits);
 			Py_ssize_t probes = 0;
 			int64_t value = (int64_t)missing;
 			if (fbits) {
@@ -220,7 +231,7 @@ build(PyObject *self, PyObject *args)
 		uint64_t *f = (uint64_t *)filter.buf;
 		const uint64_t mask = (uint64_t)size - 1;
 		for (i = 0; i < n && !bad; i++) {
-			uint64_t slot = ((uint64_t)k[i] * MULTIPLIER) >> (64 - bits);
+			uint64_t slot = slot_of(k[i], bits);
 			Py_ssize_t probes = 0;
 			if (k[i] <= 0) {
 				bad = 1;
@@ -441,6 +452,7 @@ word_matches(PyObject *self, PyObject *args)
 	Py_buffer flags, rows, bits, lengths, out;
 	PyObject *result = NULL;
 	Py_ssize_t n, nflags, ncols, width, c;
+	int64_t *spec = NULL;
 
 	if (!PyArg_ParseTuple(args, "y*y*y*y*w*:word_matches", &flags, &rows, &bits, &lengths, &out))
 		return NULL;
@@ -469,6 +481,13 @@ word_matches(PyObject *self, PyObject *args)
 		PyErr_SetString(PyExc_ValueError, "flags: expected (L, n) items, n the rows of out");
 		goto done;
 	}
+	/* The column spec, checked and copied: the loop below runs without the
+	 * GIL, when another thread could change the caller's arrays. */
+	spec = (int64_t *)malloc((size_t)ncols * 3 * sizeof(int64_t));
+	if (spec == NULL) {
+		PyErr_NoMemory();
+		goto done;
+	}
 	for (c = 0; c < ncols; c++) {
 		int64_t r = ((const int64_t *)rows.buf)[c], len = ((const int64_t *)lengths.buf)[c];
 		if (n && (r < 0 || r >= nflags)) {
@@ -479,21 +498,24 @@ word_matches(PyObject *self, PyObject *args)
 			PyErr_Format(PyExc_ValueError, "lengths[%zd] = %lld: must be at least 1", c, (long long)len);
 			goto done;
 		}
+		spec[3 * c] = r;
+		spec[3 * c + 1] = ((const int64_t *)bits.buf)[c];
+		spec[3 * c + 2] = len;
 	}
 
 	Py_BEGIN_ALLOW_THREADS
 	{
-		const int64_t *f = (const int64_t *)flags.buf, *r = (const int64_t *)rows.buf;
-		const int64_t *b = (const int64_t *)bits.buf, *l = (const int64_t *)lengths.buf;
+		const int64_t *f = (const int64_t *)flags.buf;
 		float *o = (float *)out.buf;
 		Py_ssize_t i;
 		memset(o, 0, (size_t)out.len);
 		for (i = 0; i < n; i++) {
 			for (c = 0; c < ncols; c++) {
-				if (f[r[c] * n + i] & b[c]) {
+				const int64_t *col = spec + 3 * c;
+				if (f[col[0] * n + i] & col[1]) {
 					o[i * width + 2 * c] = 1.0f;
-					if (i + l[c] - 1 < n)
-						o[(i + l[c] - 1) * width + 2 * c + 1] = 1.0f;
+					if (col[2] - 1 < n - i)  /* the word ends inside; no overflow for any length */
+						o[(i + col[2] - 1) * width + 2 * c + 1] = 1.0f;
 				}
 			}
 		}
@@ -503,11 +525,147 @@ word_matches(PyObject *self, PyObject *args)
 	Py_INCREF(Py_None);
 	result = Py_None;
 done:
+	free(spec);
 	PyBuffer_Release(&flags);
 	PyBuffer_Release(&rows);
 	PyBuffer_Release(&bits);
 	PyBuffer_Release(&lengths);
 	PyBuffer_Release(&out);
+	return result;
+}
+
+/* --- rows ------------------------------------------------------------------ */
+
+/* Checks the shared arguments of pack_rows and unpack_rows; returns the row
+ * count, or -1 with an exception set. */
+static Py_ssize_t
+rows_layout(const Py_buffer *flat, Py_ssize_t item, const Py_buffer *stream_at, Py_ssize_t margin,
+            Py_ssize_t core, const Py_buffer *rows, Py_ssize_t *n)
+{
+	Py_ssize_t width = core + 2 * margin, row_bytes;
+	/* values and rows are copied as bytes: any item type will do. */
+	if (check_buffer(stream_at, sizeof(int64_t), "stream_at") < 0)
+		return -1;
+	if (item < 1 || margin < 0 || core < 1 || width > PY_SSIZE_T_MAX / item) {
+		PyErr_SetString(PyExc_ValueError, "item_bytes and core must be positive, margin not negative");
+		return -1;
+	}
+	*n = stream_at->len / (Py_ssize_t)sizeof(int64_t);
+	if (flat->len / item != *n || flat->len % item != 0) {
+		PyErr_SetString(PyExc_ValueError, "values: expected len(stream_at) items of item_bytes");
+		return -1;
+	}
+	row_bytes = width * item;
+	if (rows->len % row_bytes != 0) {
+		PyErr_SetString(PyExc_ValueError, "rows: expected whole rows of (core + 2 * margin) items");
+		return -1;
+	}
+	return rows->len / row_bytes;
+}
+
+PyDoc_STRVAR(pack_rows_doc,
+"pack_rows(values, item_bytes, stream_at, margin, core, rows) -> None\n\
+\n\
+Lays values (one item of item_bytes per position) into overlapping rows:\n\
+item j sits at stream position stream_at[j]; row r holds the stream's\n\
+[r * core - margin, r * core + core + margin); everything else is zeros.");
+
+static PyObject *
+pack_rows(PyObject *self, PyObject *args)
+{
+	Py_buffer values, stream_at, rows;
+	Py_ssize_t item, margin, core, nrows, n;
+	PyObject *result = NULL;
+	int bad = 0;
+
+	if (!PyArg_ParseTuple(args, "y*ny*nnw*:pack_rows", &values, &item, &stream_at, &margin, &core, &rows))
+		return NULL;
+	if ((nrows = rows_layout(&values, item, &stream_at, margin, core, &rows, &n)) < 0)
+		goto done;
+
+	Py_BEGIN_ALLOW_THREADS
+	{
+		const uint8_t *v = (const uint8_t *)values.buf;
+		const int64_t *at = (const int64_t *)stream_at.buf;
+		uint8_t *o = (uint8_t *)rows.buf;
+		const Py_ssize_t width = core + 2 * margin;
+		Py_ssize_t j;
+		memset(o, 0, (size_t)rows.len);
+		for (j = 0; j < n; j++) {
+			/* In padded coordinates (margin blanks first), row r starts at r * core. */
+			int64_t p = at[j] + margin, r, last;
+			if (at[j] < 0 || at[j] >= (int64_t)nrows * core) {
+				bad = 1;
+				break;
+			}
+			r = p >= width ? (p - width) / core + 1 : 0;
+			last = p / core < nrows - 1 ? p / core : nrows - 1;
+			for (; r <= last; r++)
+				memcpy(o + (r * width + (p - r * core)) * item, v + j * item, (size_t)item);
+		}
+	}
+	Py_END_ALLOW_THREADS
+
+	if (bad) {
+		PyErr_SetString(PyExc_ValueError, "stream_at: a position outside the rows");
+		goto done;
+	}
+	Py_INCREF(Py_None);
+	result = Py_None;
+done:
+	PyBuffer_Release(&values);
+	PyBuffer_Release(&stream_at);
+	PyBuffer_Release(&rows);
+	return result;
+}
+
+PyDoc_STRVAR(unpack_rows_doc,
+"unpack_rows(rows, item_bytes, stream_at, margin, core, values) -> None\n\
+\n\
+The reverse of pack_rows, from each position's own row: values[j] =\n\
+rows[p // core, margin + p % core] for p = stream_at[j].");
+
+static PyObject *
+unpack_rows(PyObject *self, PyObject *args)
+{
+	Py_buffer rows, stream_at, values;
+	Py_ssize_t item, margin, core, nrows, n;
+	PyObject *result = NULL;
+	int bad = 0;
+
+	if (!PyArg_ParseTuple(args, "y*ny*nnw*:unpack_rows", &rows, &item, &stream_at, &margin, &core, &values))
+		return NULL;
+	if ((nrows = rows_layout(&values, item, &stream_at, margin, core, &rows, &n)) < 0)
+		goto done;
+
+	Py_BEGIN_ALLOW_THREADS
+	{
+		const uint8_t *in = (const uint8_t *)rows.buf;
+		const int64_t *at = (const int64_t *)stream_at.buf;
+		uint8_t *o = (uint8_t *)values.buf;
+		const Py_ssize_t width = core + 2 * margin;
+		Py_ssize_t j;
+		for (j = 0; j < n; j++) {
+			int64_t p = at[j], r = p / core;
+			if (p < 0 || r >= nrows) {
+				bad = 1;
+				break;
+			}
+			memcpy(o + j * item, in + (r * width + margin + p % core) * item, (size_t)item);
+		}
+	}
+	Py_END_ALLOW_THREADS
+
+	if (bad) {
+		PyErr_SetString(PyExc_ValueError, "stream_at: a position outside the rows");
+		goto done;
+	}
+	Py_INCREF(Py_None);
+	result = Py_None;
+done:
+	PyBuffer_Release(&rows);
+	PyBuffer_Release(&stream_at);
+	PyBuffer_Release(&values);
 	return result;
 }
 
@@ -551,13 +709,31 @@ put_utf8(uint32_t c, uint8_t *o)
 	return 0;
 }
 
+/* The next word of a line's [i, b): it begins at the first non-space
+ * position and ends before the next position tagged s or b or the next
+ * space.  Returns 0 when none is left.  render_text and words share it, so
+ * they cut alike. */
+static inline int
+next_word(const uint8_t *t, const uint8_t *sp, int64_t i, int64_t b, int64_t *start, int64_t *end)
+{
+	while (i < b && sp[i])
+		i++;
+	if (i >= b)
+		return 0;
+	*start = i;
+	for (i++; i < b && !sp[i] && t[i] > B; i++)
+		;
+	*end = i;
+	return 1;
+}
+
 PyDoc_STRVAR(render_text_doc,
 "render_text(cps, tags, space, line_starts, line_ends, delimiter, out, body_ends) -> int\n\
 \n\
 Each line's words as UTF-8, joined by delimiter, back to back in out;\n\
-body_ends[k] is where line k's body ends.  A word begins at every\n\
-non-space position tagged s or b or first after a space, and ends before\n\
-the next begin or space.  Returns the bytes written, or -1 for a code\n\
+body_ends[k] is where line k's body ends (lines in order, apart).  A\n\
+word begins at every non-space position tagged s or b or first after a\n\
+space, and ends before the next begin or space.  Returns the bytes written, or -1 for a code\n\
 point UTF-8 with surrogateescape cannot encode.");
 
 static PyObject *
@@ -600,33 +776,31 @@ render_text(PyObject *self, PyObject *args)
 		const int64_t *ls = (const int64_t *)lstarts.buf, *le = (const int64_t *)lends.buf;
 		int64_t *be = (int64_t *)bends.buf;
 		uint8_t *o = (uint8_t *)out.buf;
+		int64_t previous_end = 0;
 		for (k = 0; k < nlines && !bad; k++) {
-			int64_t i, a = ls[k], b = le[k];
-			int first = 1, open = 0;
-			if (a < 0 || a > b || b > (int64_t)n) {
+			int64_t i, a = ls[k], b = le[k], start, end;
+			int first = 1;
+			/* Lines in order and apart: each code point is written once, so out's size holds. */
+			if (a < previous_end || a > b || b > (int64_t)n) {
 				bad = 2;
 				break;
 			}
-			for (i = a; i < b; i++) {
-				Py_ssize_t w;
-				if (sp[i]) {
-					open = 0;
-					continue;
+			previous_end = b;
+			while (!bad && next_word(t, sp, a, b, &start, &end)) {
+				if (!first) {
+					memcpy(o + written, d, (size_t)delim.len);
+					written += delim.len;
 				}
-				if (!open || t[i] <= B) {
-					if (!first) {
-						memcpy(o + written, d, (size_t)delim.len);
-						written += delim.len;
+				first = 0;
+				for (i = start; i < end; i++) {
+					Py_ssize_t w = put_utf8(c[i], o + written);
+					if (w == 0) {
+						bad = 1;
+						break;
 					}
-					first = 0;
-					open = 1;
+					written += w;
 				}
-				w = put_utf8(c[i], o + written);
-				if (w == 0) {
-					bad = 1;
-					break;
-				}
-				written += w;
+				a = end;
 			}
 			be[k] = written;
 		}
@@ -634,7 +808,7 @@ render_text(PyObject *self, PyObject *args)
 	Py_END_ALLOW_THREADS
 
 	if (bad == 2) {
-		PyErr_SetString(PyExc_ValueError, "a line is not within the code points");
+		PyErr_SetString(PyExc_ValueError, "lines must be in order, apart, and within the code points");
 		goto done;
 	}
 	result = PyLong_FromSsize_t(bad ? -1 : written);
@@ -651,7 +825,7 @@ done:
 }
 
 PyDoc_STRVAR(words_doc,
-"words(lines, tags, space, line_starts, line_ends) -> list[list[str]]\n\
+"words(lines: tuple[str, ...], tags, space, line_starts, line_ends) -> list[list[str]]\n\
 \n\
 Each line's words as slices of the line itself, cut as render_text cuts\n\
 them; lines[k] spans [line_starts[k], line_ends[k]) of tags and space.\n\
@@ -664,7 +838,7 @@ words(PyObject *self, PyObject *args)
 	Py_buffer tags, space, lstarts, lends;
 	Py_ssize_t n, nlines, k;
 
-	if (!PyArg_ParseTuple(args, "O!y*y*y*y*:words", &PyList_Type, &lines, &tags, &space, &lstarts, &lends))
+	if (!PyArg_ParseTuple(args, "O!y*y*y*y*:words", &PyTuple_Type, &lines, &tags, &space, &lstarts, &lends))
 		return NULL;
 	if (check_buffer(&tags, 1, "tags") < 0 || check_buffer(&space, 1, "space") < 0 ||
 	    check_buffer(&lstarts, sizeof(int64_t), "line_starts") < 0 ||
@@ -676,7 +850,7 @@ words(PyObject *self, PyObject *args)
 		PyErr_SetString(PyExc_ValueError, "tags and space differ in length");
 		goto done;
 	}
-	if (lends.len != lstarts.len || PyList_GET_SIZE(lines) != nlines) {
+	if (lends.len != lstarts.len || PyTuple_GET_SIZE(lines) != nlines) {
 		PyErr_SetString(PyExc_ValueError, "lines, line_starts and line_ends differ in length");
 		goto done;
 	}
@@ -687,8 +861,8 @@ words(PyObject *self, PyObject *args)
 		const uint8_t *t = (const uint8_t *)tags.buf, *sp = (const uint8_t *)space.buf;
 		const int64_t *ls = (const int64_t *)lstarts.buf, *le = (const int64_t *)lends.buf;
 		for (k = 0; k < nlines; k++) {
-			PyObject *line = PyList_GET_ITEM(lines, k);
-			int64_t i, a = ls[k], b = le[k];
+			PyObject *line = PyTuple_GET_ITEM(lines, k);  /* a tuple: nothing can change it meanwhile */
+			int64_t a = ls[k], b = le[k], at, start, end;
 			if (a < 0 || a > b || b > (int64_t)n) {
 				PyErr_SetString(PyExc_ValueError, "a line is not within tags");
 				goto fail;
@@ -701,22 +875,13 @@ words(PyObject *self, PyObject *args)
 			line_words = PyList_New(0);
 			if (line_words == NULL)
 				goto fail;
-			for (i = a; i < b;) {
-				int64_t end;
-				if (sp[i]) {
-					i++;
-					continue;
-				}
-				/* The word runs to the next begin or space. */
-				for (end = i + 1; end < b && !sp[end] && t[end] > B; end++)
-					;
-				word = PyUnicode_Substring(line, (Py_ssize_t)(i - a), (Py_ssize_t)(end - a));
+			for (at = a; next_word(t, sp, at, b, &start, &end); at = end) {
+				word = PyUnicode_Substring(line, (Py_ssize_t)(start - a), (Py_ssize_t)(end - a));
 				if (word == NULL || PyList_Append(line_words, word) < 0) {
 					Py_XDECREF(word);
 					goto fail;
 				}
 				Py_DECREF(word);
-				i = end;
 			}
 			PyList_SET_ITEM(result, k, line_words);
 			line_words = NULL;
@@ -739,6 +904,8 @@ static PyMethodDef module_methods[] = {
 	{"find", (PyCFunction)find, METH_VARARGS, find_doc},
 	{"viterbi", (PyCFunction)viterbi, METH_VARARGS, viterbi_doc},
 	{"word_matches", (PyCFunction)word_matches, METH_VARARGS, word_matches_doc},
+	{"pack_rows", (PyCFunction)pack_rows, METH_VARARGS, pack_rows_doc},
+	{"unpack_rows", (PyCFunction)unpack_rows, METH_VARARGS, unpack_rows_doc},
 	{"render_text", (PyCFunction)render_text, METH_VARARGS, render_text_doc},
 	{"words", (PyCFunction)words, METH_VARARGS, words_doc},
 	{NULL, NULL, 0, NULL}  /* Sentinel */

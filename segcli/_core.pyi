@@ -68,6 +68,22 @@ def word_matches(flags: Buffer, rows: Buffer, bits: Buffer, lengths: Buffer, out
     is released while filling.
     """
 
+def pack_rows(values: Buffer, item_bytes: int, stream_at: Buffer, margin: int, core: int, rows: Buffer, /) -> None:
+    """Lay ``values`` (one item of ``item_bytes`` a position, contiguous) into
+    the overlapping ``rows``: item j sits at stream position
+    ``stream_at[j]`` (int64); row r holds the stream's ``[r * core - margin,
+    r * core + core + margin)``; every other byte is zero.  rows: writable,
+    whole rows of ``core + 2 * margin`` items.  Raises ValueError on wrong
+    sizes or a position outside the rows.  The GIL is released while copying.
+    """
+
+def unpack_rows(rows: Buffer, item_bytes: int, stream_at: Buffer, margin: int, core: int, values: Buffer, /) -> None:
+    """The reverse of pack_rows, each position read from its own row:
+    ``values[j] = rows[p // core, margin + p % core]`` for ``p =
+    stream_at[j]``.  Raises ValueError on wrong sizes or a position outside
+    the rows.  The GIL is released while copying.
+    """
+
 def render_text(
     cps: Buffer,
     tags: Buffer,
@@ -87,7 +103,8 @@ def render_text(
     or first after a space, and ends before the next begin or space (for the
     decoder's tags, which are legal between spaces, simply: s or b begins).
     line_starts, line_ends: int64 bounds of each line in cps; body_ends:
-    writable int64, as many, receives where each line's body ends in out.
+    writable int64, as many, receives where each line's body ends in out;
+    lines must come in order and not overlap.
     out: writable bytes, at least len(cps) * (4 + len(delimiter)).
     Code points U+DC80..U+DCFF are written as the byte they stand for
     (surrogateescape).  Returns the bytes written, or -1 where a code point
@@ -95,7 +112,7 @@ def render_text(
     or bounds.  The GIL is released while writing.
     """
 
-def words(lines: list[str], tags: Buffer, space: Buffer, line_starts: Buffer, line_ends: Buffer, /) -> list[list[str]]:
+def words(lines: tuple[str, ...], tags: Buffer, space: Buffer, line_starts: Buffer, line_ends: Buffer, /) -> list[list[str]]:
     """Each line's words as slices of the line itself, cut as render_text
     cuts them; ``lines[k]`` spans ``[line_starts[k], line_ends[k])`` of tags
     and space (uint8, one byte per character of the batch).  Raises

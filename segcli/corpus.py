@@ -94,7 +94,9 @@ def sha256(path: Path) -> str:
 @dataclass(frozen=True)
 class Source:
     """One training file and the annotation standard it follows; ``repeat``
-    > 1 trains on its lines that many times an epoch (oversampling)."""
+    > 1 trains on its lines that many times an epoch (oversampling), as if
+    the file were listed that many times: its characters and n-grams count
+    that many times towards the vocabulary's thresholds too."""
 
     standard: str
     path: Path

@@ -5,6 +5,8 @@ Policy and validation live here; the loop itself is ``segcli._core``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from . import _core
@@ -82,13 +84,13 @@ def word_bounds(tags: np.ndarray, inside: np.ndarray | None = None) -> tuple[np.
     return np.flatnonzero(begins), np.flatnonzero(finishes) + 1
 
 
-def line_words(lines: list[str], tags: np.ndarray, space: np.ndarray, line_starts: np.ndarray,
+def line_words(lines: Sequence[str], tags: np.ndarray, space: np.ndarray, line_starts: np.ndarray,
                line_ends: np.ndarray) -> list[list[str]]:
     """The words of each line of a decoded batch, sliced from the line in
     one C call: lines[k] spans [line_starts[k], line_ends[k]) of the batch's
     tags (one per character) and space (whitespace, in no word). Equal to
     slicing the line at word_bounds(tags, inside=~space) for the decoder's tags."""
-    return _core.words(list(lines), np.ascontiguousarray(tags, dtype=np.uint8),
+    return _core.words(tuple(lines), np.ascontiguousarray(tags, dtype=np.uint8),
                        np.ascontiguousarray(space, dtype=np.uint8), np.ascontiguousarray(line_starts, dtype=np.int64),
                        np.ascontiguousarray(line_ends, dtype=np.int64))
 

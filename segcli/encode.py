@@ -82,7 +82,7 @@ class KeyIndex:
 
     def __init__(self, keys: np.ndarray, first: int = 0, values: np.ndarray | None = None, filtered: bool = False):
         """values: each key's value (a repeated key gets their bitwise OR).
-        filtered: keep a bitmap filter (1/32 of the table's size) that
+        filtered: keep a bitmap filter (two bits a slot, 1/64 of the table's bytes) that
         answers most absent keys without touching the table: for indexes
         that most lookups miss."""
         keys = np.ascontiguousarray(keys, dtype=np.int64)

@@ -218,7 +218,7 @@ def load(directory: str | Path | None = None) -> Model:
                 raise _damaged(path, "not an .npz archive")
         ngram_keys, word_keys, lexicon_keys = _read_ngrams(path)
     # Checked here, where the damaged file can be named (the hash tables refuse such keys).
-    if any(k.ndim != 1 or k.dtype.kind not in "iu" or (len(k) and k.min() <= 0)
+    if any(k.ndim != 1 or k.dtype.kind not in "iu" or (len(k) and (k.min() <= 0 or k.max() > np.iinfo(np.int64).max))
            for group in (ngram_keys, word_keys, lexicon_keys) for k in group.values()):
         raise _damaged(path, "keys must be positive integers")
     lookup = None

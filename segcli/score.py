@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 
+from . import _core
 from .encode import PAD
 from .errors import ModelError
 
@@ -140,7 +141,10 @@ class Scorer:
         runs, stream_at, margin, core = self._rows(char_ids, features, starts, ends)
 
         def place(outputs):
-            return np.concatenate(outputs)[:, margin : margin + core].reshape(-1, 4)[stream_at]
+            packed = np.ascontiguousarray(np.concatenate(outputs), dtype=np.float32)
+            scores = np.empty((len(char_ids), 4), dtype=np.float32)
+            _core.unpack_rows(packed, scores.itemsize * 4, stream_at, margin, core, scores)
+            return scores
 
         return runs, place
 
@@ -188,7 +192,7 @@ class Scorer:
         # sequence whole. Long rows keep the convolutions' matrix products
         # efficient (padding short lines to a common length ran 2.4 times slower).
         lengths = ends - starts
-        stream_at = np.arange(len(char_ids)) + self.gap * np.repeat(np.arange(len(lengths)), lengths)
+        stream_at = np.arange(len(char_ids), dtype=np.int64) + self.gap * np.repeat(np.arange(len(lengths)), lengths)
         size = int(stream_at[-1]) + 1
         if size <= WINDOW:
             margin, core = 0, size
@@ -197,15 +201,13 @@ class Scorer:
             core = WINDOW - 2 * margin
         rows, width = -(-size // core), core + 2 * margin
         inputs = []
-        for values, blank in ((char_ids, PAD), *((f, 0) for f in features)):  # 0: PAD, no word matches
-            # The stream with `margin` blanks before it and enough after, read
-            # as overlapping rows through strides, then copied once.
-            padded = np.full((rows * core + 2 * margin, *values.shape[1:]), blank, dtype=values.dtype)
-            padded[margin + stream_at] = values
-            overlapping = np.lib.stride_tricks.as_strided(
-                padded, (rows, width, *values.shape[1:]), (core * padded.strides[0], *padded.strides),
-                writeable=False)
-            inputs.append(np.ascontiguousarray(overlapping))
+        # Every blank is zeros: PAD, and no word matches.
+        for values in (char_ids, *features):
+            values = np.ascontiguousarray(values)
+            packed = np.empty((rows, width, *values.shape[1:]), dtype=values.dtype)
+            item_bytes = values.itemsize * int(np.prod(values.shape[1:], dtype=np.int64))
+            _core.pack_rows(values, item_bytes, stream_at, margin, core, packed)
+            inputs.append(packed)
         step = max(1, RUN_CHARS // width)
         runs = [(inputs[0][r : r + step], [m[r : r + step] for m in inputs[1:]]) for r in range(0, rows, step)]
         return runs, stream_at, margin, core

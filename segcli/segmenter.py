@@ -246,7 +246,7 @@ class Segmenter:
         if not any(lines):
             return [[] for _ in lines]
         tagged = self._tag(lines)
-        return line_words(list(lines), tagged.tags, tagged.space, tagged.line_starts, tagged.line_ends)
+        return line_words(lines, tagged.tags, tagged.space, tagged.line_starts, tagged.line_ends)
 
     def text_bodies_batch(self, lines: Sequence[str], delimiter: str = " ") -> list[bytes]:
         """Each line's words joined by `delimiter`, as UTF-8 bytes (input

@@ -1,9 +1,10 @@
 """Streaming: batches, read-ahead, threads and worker processes, and output
 written whole lines at a time.
 
-This module sits below the Segmenter: it runs whatever batch function it is
-handed (``list[str] -> list[spans]``) and never imports the segmenter or the
-CLI. Worker processes build their batch function from a picklable factory.
+This module sits below the Segmenter: it runs whatever it is handed — a batch
+function (``list[str] -> list[spans]``) or a renderer (pieces of lines ->
+output bytes, see Renderer) — and never imports the segmenter or the CLI.
+Worker processes build their renderer with a picklable factory(fmt, delimiter).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def pipe(items: Iterable[Item], batch_function: Callable[[list[Item]], list], *,
     item's size in characters. A batch closes at `batch_chars` characters;
     with more than one thread it also closes early when the input stalls, so
     a slow producer (`tail -f`) gets each answer without waiting."""
+    batch_chars = max(1, batch_chars)  # 0 would leave the read-ahead no room at all
     if threads == 1:
         for batch in batched(items, batch_chars, size=lambda item: chars(item) + 1):
             yield list(zip(batch, batch_function(batch)))
@@ -104,7 +106,8 @@ def pipe(items: Iterable[Item], batch_function: Callable[[list[Item]], list], *,
 
 class _Prefetch:
     """Reads an iterable on a thread of its own, at most about `limit`
-    characters ahead of the consumer."""
+    characters ahead of what the consumer has taken (which it may still be
+    batching: up to about twice `limit` in memory)."""
 
     def __init__(self, items: Iterable, limit: int, size: Callable):
         self._items: deque = deque()

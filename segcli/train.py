@@ -499,6 +499,30 @@ def _directory_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.iterdir() if f.is_file()) / 1e6
 
 
+def training_sequences(splits, standard_of: list[int], longest: int, cfg: Config):
+    """(sequences, each one's standard id, each one's jackknife fold): every
+    training line cut into sequences of at most `longest` characters, a
+    corpus's `repeat` times over."""
+    chunks, chunk_standards, chunk_folds = [], [], []
+    for sp, s in zip(splits, standard_of):
+        first = len(chunks)
+        for line in sp.train:
+            for c in _chunks(line, longest):
+                if cfg.encoder != "fcn" and sum(map(len, c)) > longest:
+                    continue  # one word longer than the window: no position for its end
+                chunks.append(c)
+                chunk_standards.append(s)
+                chunk_folds.append(len(chunk_folds) % max(cfg.word_folds, 1))
+        # A repeated line keeps its original's fold: a copy in another fold
+        # would show the line its own words and undo the jackknife.
+        own = slice(first, len(chunks))
+        for _ in range(sp.source.repeat - 1):
+            chunks += chunks[own]
+            chunk_standards += chunk_standards[own]
+            chunk_folds += chunk_folds[own]
+    return chunks, chunk_standards, chunk_folds
+
+
 def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress: bool = True) -> dict:
     """Trains on the sources (a bare path: one corpus of the default standard),
     writes the model directory `out` and returns its metadata."""
@@ -528,23 +552,7 @@ def train(cfg: Config, sources: list[corpus.Source] | Path, out: Path, progress:
     # scores; at run time the scorer windows them (the runtime dev scores
     # that `seg eval` or benchmarks/devsets.py report are exact).
     longest = cfg.max_train_len if cfg.encoder == "fcn" else attention_window(cfg)
-    chunks, chunk_standards, chunk_folds = [], [], []
-    for sp, s in zip(splits, standard_of):
-        first = len(chunks)
-        for line in sp.train:
-            for c in _chunks(line, longest):
-                if cfg.encoder != "fcn" and sum(map(len, c)) > longest:
-                    continue  # one word longer than the window: no position for its end
-                chunks.append(c)
-                chunk_standards.append(s)
-                chunk_folds.append(len(chunk_folds) % max(cfg.word_folds, 1))
-        # A repeated line keeps its original's fold: a copy in another fold
-        # would show the line its own words and undo the jackknife.
-        own = slice(first, len(chunks))
-        for _ in range(sp.source.repeat - 1):
-            chunks += chunks[own]
-            chunk_standards += chunk_standards[own]
-            chunk_folds += chunk_folds[own]
+    chunks, chunk_standards, chunk_folds = training_sequences(splits, standard_of, longest, cfg)
     texts = ["".join(c) for c in chunks]
     lookup = _lookup_table(Counter(ch for text in texts for ch in text))
     lexicon, lexicon_info = corpus.read_lexicon(cfg.lexicon) if cfg.lexicon else ((), None)

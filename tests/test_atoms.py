@@ -98,3 +98,42 @@ def test_find_equals_the_expression_over_the_whole_text(text):
     whole = [m.span() for m in atoms._ATOM.finditer(text) if m.end() - m.start() > 1]
     starts, ends = atoms.find(text)
     assert list(zip(starts.tolist(), ends.tolist())) == whole
+
+
+def _consumed_code_points(parsed) -> set[int]:
+    """Every code point the parsed expression can consume (lookarounds left out)."""
+    from re import _constants as c
+
+    found: set[int] = set()
+    for op, av in parsed:
+        if op is c.LITERAL:
+            found.add(av)
+        elif op is c.IN:
+            for item_op, item in av:
+                if item_op is c.LITERAL:
+                    found.add(item)
+                elif item_op is c.RANGE:
+                    found.update(range(item[0], item[1] + 1))
+                else:  # a category or a negated class would need a wider table
+                    raise AssertionError(f"atoms.find cannot prefilter {item_op}")
+        elif op is c.BRANCH:
+            for branch in av[1]:
+                found |= _consumed_code_points(branch)
+        elif op is c.SUBPATTERN:
+            found |= _consumed_code_points(av[3])
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            found |= _consumed_code_points(av[2])
+        elif op in (c.ASSERT, c.ASSERT_NOT, c.AT):
+            continue
+        else:
+            raise AssertionError(f"atoms.find cannot prefilter {op}")
+    return found
+
+
+def test_every_character_an_atom_can_hold_is_an_atom_character():
+    # find() runs the expression only over runs of these characters: one a
+    # pattern can consume but the table lacks would silently lose atoms.
+    from re import _parser
+
+    consumed = _consumed_code_points(_parser.parse(atoms._ATOM.pattern))
+    assert consumed and all(atoms._ATOM_CHAR[cp] for cp in consumed)

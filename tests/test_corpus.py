@@ -55,12 +55,12 @@ def test_a_recipe_resolves_paths_against_its_own_directory(tmp_path):
     recipe = tmp_path / "sub" / "recipe.json"
     recipe.write_text(json.dumps({
         "corpora": [{"standard": "a", "path": "../a_train.txt"}, {"standard": "b", "path": "/abs/b.txt"},
-                    {"standard": "a", "path": "x.txt"}],
+                    {"standard": "a", "path": "x.txt", "repeat": 3}],
         "settings": {"min_ngram_count": 3, "dilations": [1, 2]},
     }), encoding="utf-8")
     read = corpus.read_recipe(recipe)
     assert read.sources == [corpus.Source("a", tmp_path / "sub" / ".." / "a_train.txt"),
-                            corpus.Source("b", Path("/abs/b.txt")), corpus.Source("a", tmp_path / "sub" / "x.txt")]
+                            corpus.Source("b", Path("/abs/b.txt")), corpus.Source("a", tmp_path / "sub" / "x.txt", 3)]
     assert read.settings == ["min_ngram_count=3", "dilations=1,2"]
     assert corpus.standards_of(read.sources) == ["a", "b"]
 
@@ -74,6 +74,11 @@ def test_a_recipe_resolves_paths_against_its_own_directory(tmp_path):
         '{"corpora": [{"standard": "pku"}]}',
         '{"corpora": [{"standard": "Big", "path": "a.txt"}]}',
         '{"corpora": [{"standard": "pku", "path": "a.txt"}], "settings": [1]}',
+        '{"corpora": [{"standard": "pku", "path": "a.txt", "repeat": 0}]}',
+        '{"corpora": [{"standard": "pku", "path": "a.txt", "repeat": 1.5}]}',
+        '{"corpora": [{"standard": "pku", "path": "a.txt", "repeat": "2"}]}',
+        '{"corpora": [{"standard": "pku", "path": "a.txt", "repeat": true}]}',
+        '{"corpora": [{"standard": "pku", "path": "a.txt", "repeat": 101}]}',
     ],
 )
 def test_a_bad_recipe_is_a_one_line_corpus_error(tmp_path, content):
@@ -95,6 +100,7 @@ def test_the_shipped_recipe_names_every_corpus():
         ("pku", "pd1998_train.txt"), ("weibo", "weibo_train.txt"), ("ctb", "ctb6_train.txt"),
         ("ctb", "wtb_train.txt"), ("sxu", "sxu_train.txt"), ("ud", "ud_train.txt")]
     assert corpus.standards_of(read.sources) == ["pku", "weibo", "ctb", "sxu", "ud"]
+    assert [s.repeat for s in read.sources] == [1, 1, 2, 1, 1, 1, 1]  # Weibo oversampled (README)
     assert all(s.path.parent.resolve() == (ROOT / ".." / "shared" / "corpora").resolve()
                for s in read.sources if s.path.name != "data.txt")
 

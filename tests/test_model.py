@@ -186,6 +186,7 @@ def _npz(**arrays) -> bytes:
         (model.NGRAMS_FILE, _npz(order_2=np.array([5, 0]))),
         (model.NGRAMS_FILE, _npz(words_2=np.array([[5, 6]]))),
         (model.NGRAMS_FILE, _npz(words_2=np.array([0.5]))),
+        (model.NGRAMS_FILE, _npz(order_2=np.array([2**63], dtype=np.uint64))),  # past int64
         (model.METADATA_FILE, b'{"format": 3, "architecture": {"context": 5, "kernel": 3, "dilations": [1]}}'),
         (model.METADATA_FILE, b'{"format": 2, "architecture": {"context": 5, "kernel": 3, "dilations": [1]}}'),
         (model.METADATA_FILE, b'{"format": 2, "architecture": {"context": 5, "kernel": 3, "dilations": [1]}, '

@@ -402,3 +402,14 @@ def test_settings_are_typed_like_their_defaults(settings, expected):
 def test_bad_settings_are_refused(bad):
     with pytest.raises(ValueError):
         train.parse_settings([bad])
+
+
+def test_a_repeated_corpus_is_trained_on_its_times_and_each_copy_keeps_its_fold():
+    from pathlib import Path
+
+    once = corpus.Split(corpus.Source("a", Path("a.txt")), [["甲"], ["乙"], ["丙"]], [])
+    twice = corpus.Split(corpus.Source("b", Path("b.txt"), repeat=3), [["丁"], ["戊"]], [])
+    chunks, standards, folds = train.training_sequences([once, twice], [0, 1], 200, train.Config(word_folds=2))
+    assert ["".join(c) for c in chunks] == ["甲", "乙", "丙", "丁", "戊", "丁", "戊", "丁", "戊"]
+    assert standards == [0, 0, 0, 1, 1, 1, 1, 1, 1]
+    assert folds == [0, 1, 0, 1, 0, 1, 0, 1, 0]  # a line and its copies: one fold, so no copy shows it its words

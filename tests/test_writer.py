@@ -41,19 +41,28 @@ def test_words_agree_with_their_twin(batch):
     cps, tags, space, starts, ends = batch
     text = "".join(map(chr, cps.tolist()))
     lines = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
-    assert _core.words(lines, tags, space.view(np.uint8), starts, ends) == reference_render.words(
+    assert _core.words(tuple(lines), tags, space.view(np.uint8), starts, ends) == reference_render.words(
         lines, tags, space, starts, ends)
+
+
+def test_render_text_refuses_overlapping_lines():
+    # Each code point written once is what sizes out: two lines over the same
+    # code points would write past it.
+    cps = np.full(4, 0x10000, np.uint32)  # 4 bytes each: out exactly full for one pass
+    with pytest.raises(ValueError, match="in order, apart"):
+        _core.render_text(cps, np.zeros(4, np.uint8), np.zeros(4, np.uint8), np.array([0, 0], np.int64),
+                          np.array([4, 4], np.int64), b"", np.empty(16, np.uint8), np.empty(2, np.int64))
 
 
 def test_words_refuse_a_line_of_another_length():
     with pytest.raises(ValueError, match="expected a str of 2"):
-        _core.words(["abc"], np.zeros(2, np.uint8), np.zeros(2, np.uint8), np.array([0]), np.array([2]))
+        _core.words(("abc",), np.zeros(2, np.uint8), np.zeros(2, np.uint8), np.array([0]), np.array([2]))
 
 
 @pytest.mark.parametrize("out_size, line, error", [
     (3, (0, 1), "needs"),
-    (40, (0, 5), "not within"),
-    (40, (2, 1), "not within"),
+    (40, (0, 5), "within"),
+    (40, (2, 1), "within"),
 ])
 def test_render_text_checks_sizes_and_bounds(out_size, line, error):
     cps = np.array([0x4E2D, 0x6587], np.uint32)
