@@ -563,41 +563,46 @@ rows_layout(const Py_buffer *flat, Py_ssize_t item, const Py_buffer *stream_at, 
 	return rows->len / row_bytes;
 }
 
-PyDoc_STRVAR(pack_rows_doc,
-"pack_rows(values, item_bytes, stream_at, margin, core, rows) -> None\n\
-\n\
-Lays values (one item of item_bytes per position) into overlapping rows:\n\
-item j sits at stream position stream_at[j]; row r holds the stream's\n\
-[r * core - margin, r * core + core + margin); everything else is zeros.");
-
+/* pack_rows and unpack_rows: the same arguments, (source, item_bytes,
+ * stream_at, margin, core, destination), and one layout, copied one way or
+ * the other. */
 static PyObject *
-pack_rows(PyObject *self, PyObject *args)
+move_rows(PyObject *args, int packing, const char *format)
 {
-	Py_buffer values, stream_at, rows;
+	Py_buffer source, stream_at, destination;
+	Py_buffer *values, *rows;
 	Py_ssize_t item, margin, core, nrows, n;
 	PyObject *result = NULL;
 	int bad = 0;
 
-	if (!PyArg_ParseTuple(args, "y*ny*nnw*:pack_rows", &values, &item, &stream_at, &margin, &core, &rows))
+	if (!PyArg_ParseTuple(args, format, &source, &item, &stream_at, &margin, &core, &destination))
 		return NULL;
-	if ((nrows = rows_layout(&values, item, &stream_at, margin, core, &rows, &n)) < 0)
+	values = packing ? &source : &destination;
+	rows = packing ? &destination : &source;
+	if ((nrows = rows_layout(values, item, &stream_at, margin, core, rows, &n)) < 0)
 		goto done;
 
 	Py_BEGIN_ALLOW_THREADS
 	{
-		const uint8_t *v = (const uint8_t *)values.buf;
 		const int64_t *at = (const int64_t *)stream_at.buf;
-		uint8_t *o = (uint8_t *)rows.buf;
+		uint8_t *v = (uint8_t *)values->buf, *o = (uint8_t *)rows->buf;
 		const Py_ssize_t width = core + 2 * margin;
 		Py_ssize_t j;
-		memset(o, 0, (size_t)rows.len);
+		if (packing)
+			memset(o, 0, (size_t)rows->len);
 		for (j = 0; j < n; j++) {
-			/* In padded coordinates (margin blanks first), row r starts at r * core. */
-			int64_t p = at[j] + margin, r, last;
-			if (at[j] < 0 || at[j] >= (int64_t)nrows * core) {
+			int64_t p = at[j], r, last;
+			if (p < 0 || p >= (int64_t)nrows * core) {
 				bad = 1;
 				break;
 			}
+			if (!packing) {  /* from the row whose core holds p */
+				memcpy(v + j * item, o + ((p / core) * width + margin + p % core) * item, (size_t)item);
+				continue;
+			}
+			/* Into every row that holds p: in padded coordinates (margin
+			 * blanks first) row r spans [r * core, r * core + width). */
+			p += margin;
 			r = p >= width ? (p - width) / core + 1 : 0;
 			last = p / core < nrows - 1 ? p / core : nrows - 1;
 			for (; r <= last; r++)
@@ -613,10 +618,23 @@ pack_rows(PyObject *self, PyObject *args)
 	Py_INCREF(Py_None);
 	result = Py_None;
 done:
-	PyBuffer_Release(&values);
+	PyBuffer_Release(&source);
 	PyBuffer_Release(&stream_at);
-	PyBuffer_Release(&rows);
+	PyBuffer_Release(&destination);
 	return result;
+}
+
+PyDoc_STRVAR(pack_rows_doc,
+"pack_rows(values, item_bytes, stream_at, margin, core, rows) -> None\n\
+\n\
+Lays values (one item of item_bytes per position) into overlapping rows:\n\
+item j sits at stream position stream_at[j]; row r holds the stream's\n\
+[r * core - margin, r * core + core + margin); everything else is zeros.");
+
+static PyObject *
+pack_rows(PyObject *self, PyObject *args)
+{
+	return move_rows(args, 1, "y*ny*nnw*:pack_rows");
 }
 
 PyDoc_STRVAR(unpack_rows_doc,
@@ -628,45 +646,7 @@ rows[p // core, margin + p % core] for p = stream_at[j].");
 static PyObject *
 unpack_rows(PyObject *self, PyObject *args)
 {
-	Py_buffer rows, stream_at, values;
-	Py_ssize_t item, margin, core, nrows, n;
-	PyObject *result = NULL;
-	int bad = 0;
-
-	if (!PyArg_ParseTuple(args, "y*ny*nnw*:unpack_rows", &rows, &item, &stream_at, &margin, &core, &values))
-		return NULL;
-	if ((nrows = rows_layout(&values, item, &stream_at, margin, core, &rows, &n)) < 0)
-		goto done;
-
-	Py_BEGIN_ALLOW_THREADS
-	{
-		const uint8_t *in = (const uint8_t *)rows.buf;
-		const int64_t *at = (const int64_t *)stream_at.buf;
-		uint8_t *o = (uint8_t *)values.buf;
-		const Py_ssize_t width = core + 2 * margin;
-		Py_ssize_t j;
-		for (j = 0; j < n; j++) {
-			int64_t p = at[j], r = p / core;
-			if (p < 0 || r >= nrows) {
-				bad = 1;
-				break;
-			}
-			memcpy(o + j * item, in + (r * width + margin + p % core) * item, (size_t)item);
-		}
-	}
-	Py_END_ALLOW_THREADS
-
-	if (bad) {
-		PyErr_SetString(PyExc_ValueError, "stream_at: a position outside the rows");
-		goto done;
-	}
-	Py_INCREF(Py_None);
-	result = Py_None;
-done:
-	PyBuffer_Release(&rows);
-	PyBuffer_Release(&stream_at);
-	PyBuffer_Release(&values);
-	return result;
+	return move_rows(args, 0, "y*ny*nnw*:unpack_rows");
 }
 
 /* --- output ---------------------------------------------------------------- */
