@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str):
     # Imported on first use: `seg` installs its signal handlers before the
-    # model's libraries (numpy, onnxruntime) load, and `seg --help` never loads them.
+    # model's libraries (numpy, onnxruntime) load, and `seg --help` never
+    # loads onnxruntime (numpy it does: the CLI's help lists the atoms).
     if name == "Segmenter":
         from .segmenter import Segmenter
 

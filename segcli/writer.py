@@ -7,14 +7,13 @@ pieces' words into one output line.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, BinaryIO, Sequence
+from typing import BinaryIO, Sequence
+
+import numpy as np
 
 from . import _core
 from .errors import InputError
 from .reader import ENCODING_ERRORS, Piece
-
-if TYPE_CHECKING:
-    import numpy as np
 
 FORMATS = ("text", "jsonl")
 Spans = Sequence[tuple[int, int]]
@@ -53,8 +52,6 @@ def text_bodies(cps: np.ndarray, tags: np.ndarray, space: np.ndarray, line_start
     (in no word), lines [line_starts[k], line_ends[k]). None where a code
     point cannot be written (a surrogate that stands for no input byte): the
     caller then takes the general path, which fails or passes as it would."""
-    import numpy as np  # here, not above: the CLI imports this module, and `seg --help` needs no numpy
-
     separator = delimiter.encode("utf-8", ENCODING_ERRORS)
     cps = np.ascontiguousarray(cps, dtype=np.uint32)
     out = np.empty(len(cps) * (4 + len(separator)), dtype=np.uint8)
