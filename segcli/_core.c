@@ -95,6 +95,7 @@ bits_of(Py_ssize_t size)
  * where the table cannot.  Its hash is independent of the slot's. An empty buffer: no filter. */
 #define FILTER_MULTIPLIER 0xC2B2AE3D27D4EB4FULL
 #define FILTER_BIT(key, fbits) (((uint64_t)(key) * FILTER_MULTIPLIER) >> (64 - (fbits)))
+#define PREFETCH_AHEAD 16  /* keys between a prefetch and its use */
 
 /* Checks a filter and returns its bit count's log2 (0: none), or -1 with an exception set. */
 static int
@@ -154,6 +155,22 @@ find(PyObject *self, PyObject *args)
 			uint64_t slot = slot_of(k[i], bits);
 			Py_ssize_t probes = 0;
 			int64_t value = (int64_t)missing;
+			/* Between batches the model's run evicts the tables from the
+			 * cache, so each lookup is a cache miss: asking for the slots
+			 * (and filter words) of keys further on lets those misses
+			 * overlap instead of queueing one after another. */
+			if (i + PREFETCH_AHEAD < n) {
+				int64_t ahead = k[i + PREFETCH_AHEAD];
+				if (fbits) {
+					uint64_t fb = FILTER_BIT(ahead, fbits);
+					if ((f[fb >> 6] >> (fb & 63)) & 1)
+						__builtin_prefetch(&t[2 * slot_of(ahead, bits)]);
+					if (i + 2 * PREFETCH_AHEAD < n)
+						__builtin_prefetch(&f[FILTER_BIT(k[i + 2 * PREFETCH_AHEAD], fbits) >> 6]);
+				} else {
+					__builtin_prefetch(&t[2 * slot_of(ahead, bits)]);
+				}
+			}
 			if (fbits) {
 				uint64_t fb = FILTER_BIT(k[i], fbits);
 				if (!((f[fb >> 6] >> (fb & 63)) & 1)) {
