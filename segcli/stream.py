@@ -18,7 +18,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
-from .errors import WorkerDied
+from .errors import InputError, WorkerDied
 from .reader import Piece
 from .writer import LineWriter, body
 
@@ -398,6 +398,12 @@ def write_whole(out: BinaryIO, data: bytes) -> None:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
+    except BrokenPipeError:
+        raise  # the reader went away: the CLI ends quietly
+    except OSError as e:  # a full disk, a lost network file system
+        name = getattr(out, "name", None)
+        where = {"<stdout>": "standard output"}.get(name, name) if isinstance(name, str) else "the output"
+        raise InputError(f"cannot write {where}: {e.strerror or e}") from None
     finally:
         _writing.clear()
     if _exit_status:

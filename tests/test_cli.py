@@ -238,6 +238,20 @@ def test_head_closes_the_pipe_quietly(tmp_path, seg_env, args):
     assert err.read_bytes() == b""
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("args, message", [
+    ("", "seg: error: cannot write standard output: No space left on device"),
+    ("--jobs 2", "seg: error: cannot write standard output: No space left on device"),
+    ("-o /dev/full", "seg: error: cannot write /dev/full: No space left on device"),
+    ("--version", "seg: error: No space left on device"),
+    ("--standard list", "seg: error: No space left on device"),
+])
+def test_a_full_disk_is_one_line_and_status_1(seg_env, args, message):
+    cmd = f'echo 你好 | {" ".join(SEG)} {args} > /dev/full'
+    proc = subprocess.run(["bash", "-c", cmd], env=seg_env, capture_output=True, timeout=60)
+    assert (proc.returncode, proc.stderr.decode()) == (1, message + "\n")
+
+
 def test_shell_pipeline_sort_uniq(seg_env):
     cmd = f"printf '好\\n好\\n坏 好\\n\\n' | {' '.join(SEG)} | sort | uniq -c"
     proc = subprocess.run(["bash", "-c", cmd], env=seg_env, capture_output=True, timeout=60)
