@@ -10,7 +10,6 @@ sibling; any other file holds out every 10th line.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -85,6 +84,8 @@ def split(lines: list[list[str]]) -> tuple[list[list[str]], list[list[str]]]:
 
 
 def sha256(path: Path) -> str:
+    import hashlib  # here: only training needs it, and its import was ~3 ms of every `seg` start
+
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

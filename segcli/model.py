@@ -37,7 +37,6 @@ import numpy as np
 from .corpus import DEFAULT_STANDARD, STANDARD_NAME, describe
 from .encode import Vocab
 from .errors import InputError, ModelError, UnknownStandardError
-from .evaluate import read_word_list
 
 MODEL_FILE = "model.onnx"
 VOCAB_FILE = "vocab.json"
@@ -140,6 +139,8 @@ class Model:
                 path = self.directory / train_words_file(standard)
         if not path.exists():
             return None
+        from .evaluate import read_word_list  # here: only OOV figures and search mode read these
+
         with _reading(path):
             return read_word_list(path)
 
