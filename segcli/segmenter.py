@@ -18,6 +18,7 @@ from .model import load as load_model
 from .score import Scorer
 
 Spans = list[tuple[int, int]]
+_NO_SPANS = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
 
 #: How `cut` and `tokenize` cut: "default" (every character in exactly one
 #: word) or "search" (jieba's cut_for_search: before each long word, its
@@ -271,10 +272,13 @@ class Segmenter:
         batch = self._encode(lines)
         cps, space, line_ends = batch.cps, batch.space, batch.line_ends
         scores = np.zeros((len(cps), 4), dtype=np.float32)
-        scores[batch.kept] = self._scorer.score(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends)
-        lookup_text = from_codepoints(self.vocab.lookup_codepoints(cps))
-        forced_starts, forced_ends = self._dictionary.apply(lookup_text, scores)
-        atom_starts, atom_ends = atoms.without_overlaps(*atoms.find(lookup_text), forced_starts, forced_ends)
+        kept_scores = self._scorer.score(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends)
+        # Each row as one 16-byte item: numpy scatters those ~7x faster than rows of four floats.
+        scores.view("V16")[:, 0][batch.kept] = kept_scores.view("V16")[:, 0]
+        folded = self.vocab.lookup_codepoints(cps)
+        dictionary = self._dictionary
+        forced_starts, forced_ends = dictionary.apply(from_codepoints(folded), scores) if dictionary else _NO_SPANS
+        atom_starts, atom_ends = atoms.without_overlaps(*atoms.find_codepoints(folded), forced_starts, forced_ends)
         atoms.constrain(scores, atom_starts, atom_ends)
 
         boundary = np.diff(space.astype(np.int8), prepend=1, append=1)
