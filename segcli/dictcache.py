@@ -26,25 +26,15 @@ unpickled.  (pyahocorasick's own ``save``/``load`` cannot run code for an
 automaton of ints either, but its ``load`` takes about 4 s for a million
 words, against 0.15 s for this.)
 
-Who may write the cache
------------------------
-Defence in depth: the C code that rebuilds the nodes trusts its input, so
-only files that only the user could have written are read.  The directory is
-opened once and checked through its file descriptor (owned by the user, not
-writable by group or others); every file is opened relative to it without
-following symbolic links and checked the same way (a regular file, owned by
-the user, not group- or world-writable).  Directories are created 0700 and
-files 0600, written to a temporary name and renamed into place.
-
-The directory is ``$SEG_CACHE_DIR``, else ``$XDG_CACHE_HOME/seg``, else
-``~/.cache/seg``.  When ``$SEG_CACHE_DIR`` names a directory that exists but
-is unsafe (someone else's, group- or world-writable) or is not a directory,
-:class:`~segcli.errors.CacheError` says so in one line; for the default
-location the cache is skipped silently.  Any other failure (a directory that
-cannot be created, a full disk, a damaged or foreign file) means a miss: the
-caller builds the automaton, as it would without a cache.  At most
-``CACHE_MAX_FILES`` files are kept, the least recently used ones go first.
-The cache is POSIX-only; elsewhere every lookup misses.
+Where it lives, and who may write it
+------------------------------------
+See :mod:`segcli.cachedir`: ``$SEG_CACHE_DIR``, else
+``$XDG_CACHE_HOME/seg``, else ``~/.cache/seg``; only files that only the
+user could have written are read, and an unsafe ``$SEG_CACHE_DIR`` is a
+:class:`~segcli.errors.CacheError`. Any other failure (a damaged or foreign
+file, a full disk) means a miss: the caller builds the automaton, as it
+would without a cache. At most ``CACHE_MAX_FILES`` files are kept, the least
+recently used ones go first.
 """
 
 from __future__ import annotations
@@ -55,17 +45,14 @@ import json
 import os
 import platform
 import re
-import secrets
-import stat
 import struct
 import sys
-import time
 import zlib
 from collections.abc import Sequence
 
 import ahocorasick
 
-from .errors import CacheError
+from .cachedir import cache_dir, open_dir, open_file, prune, write_file
 
 __all__ = ["CACHE_MAX_FILES", "MAGIC", "SUFFIX", "cache_dir", "cache_key", "load", "path_of", "store"]
 
@@ -80,19 +67,13 @@ SUFFIX = ".aho"
 
 _KEY = re.compile(r"[0-9a-f]{64}")
 _CACHE_NAME = re.compile(_KEY.pattern + re.escape(SUFFIX))
-_TMP_NAME = re.compile(r"\.tmp-[0-9a-f]{16}" + re.escape(SUFFIX) + r"|\.tmp-\w{8}\.pkl")
-#: Files of the pickle-based format (read by nothing now), removed when storing.
-_LEGACY_NAME = re.compile(r"[0-9a-f]{64}\.pkl")
-
-#: Temporary files older than this (seconds) were left by a crash: removed.
-_STALE_TMP_S = 3600
+#: Files of the pickle-based format (read by nothing now) and its temporary
+#: files, removed when storing.
+_LEGACY_NAME = re.compile(r"[0-9a-f]{64}\.pkl|\.tmp-\w{8}\.pkl")
 
 _HEADER_MAX = 1 << 16
 _LEN = struct.Struct("<I")
 _COUNT = struct.Struct("=q")  # pyahocorasick's per-chunk node count (Py_ssize_t)
-
-_POSIX = (os.name == "posix" and hasattr(os, "O_DIRECTORY") and hasattr(os, "O_NOFOLLOW")
-          and os.open in os.supports_dir_fd)
 
 # pyahocorasick's constructor, when it rebuilds an automaton of ints from raw
 # nodes, releases a reference to None that it does not own (and only gives one
@@ -100,17 +81,6 @@ _POSIX = (os.name == "posix" and hasattr(os, "O_DIRECTORY") and hasattr(os, "O_N
 # immortal, and a few thousand such automata alive at once abort the
 # interpreter.  Each load pays that reference back here.
 _NONE_DEBT: list[None] | None = [] if sys.version_info < (3, 12) else None
-
-
-def cache_dir() -> str:
-    """The per-user cache directory for compiled dictionaries."""
-    d = os.environ.get("SEG_CACHE_DIR")
-    if d:
-        return d
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
-        return os.path.join(xdg, "seg")
-    return os.path.join(os.path.expanduser("~"), ".cache", "seg")
 
 
 @functools.lru_cache(maxsize=1)
@@ -148,63 +118,6 @@ def path_of(key: str) -> str:
 
 
 # --------------------------------------------------------------------------
-# The directory
-# --------------------------------------------------------------------------
-
-
-def _unsafe(st: os.stat_result) -> str | None:
-    """Why a file or directory with this status must not be trusted, or None."""
-    if st.st_uid != os.geteuid():
-        return f"owned by uid {st.st_uid}, not by you (uid {os.geteuid()})"
-    if st.st_mode & 0o022:
-        return f"writable by group or others (mode {stat.S_IMODE(st.st_mode):04o})"
-    return None
-
-
-def _open_dir(create: bool) -> int | None:
-    """A file descriptor of the verified cache directory, or None to skip the
-    cache.  Raises CacheError when $SEG_CACHE_DIR names an unsafe directory."""
-    if not _POSIX:
-        return None
-    named = bool(os.environ.get("SEG_CACHE_DIR"))
-    d = cache_dir()
-    created = False
-    if create:
-        try:
-            os.makedirs(d, mode=0o700)
-            created = True
-        except FileExistsError:
-            pass
-        except (OSError, ValueError):  # cannot be created (ValueError: a NUL in the name)
-            return None
-    try:
-        fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return None
-    except NotADirectoryError:
-        if named and os.path.exists(d):
-            raise CacheError(f"cache directory {d} (SEG_CACHE_DIR) is not a directory") from None
-        return None
-    except (OSError, ValueError):
-        return None
-    try:
-        st = os.fstat(fd)
-        if created and st.st_uid == os.geteuid():
-            os.fchmod(fd, 0o700)  # whatever the umask left
-            st = os.fstat(fd)
-        why = _unsafe(st)
-    except OSError:
-        why = "cannot be checked"
-    if why is None:
-        return fd
-    os.close(fd)
-    if named:
-        raise CacheError(f"unsafe cache directory {d} (SEG_CACHE_DIR): {why}; "
-                         f"use a private directory (chmod 700) or unset SEG_CACHE_DIR")
-    return None
-
-
-# --------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------
 
@@ -215,7 +128,7 @@ def load(key: str, words_count: int) -> ahocorasick.Automaton | None:
     Never unpickles; reads only a safe file in a safe directory (see the
     module's doc).  Raises CacheError for an unsafe $SEG_CACHE_DIR."""
     _check_key(key)
-    dfd = _open_dir(create=False)
+    dfd = open_dir(create=False)
     if dfd is None:
         return None
     try:
@@ -225,16 +138,12 @@ def load(key: str, words_count: int) -> ahocorasick.Automaton | None:
 
 
 def _read(dfd: int, key: str, words_count: int) -> ahocorasick.Automaton | None:
-    try:
-        fd = os.open(key + SUFFIX, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
-    except (OSError, ValueError):
+    opened = open_file(dfd, key + SUFFIX)
+    if opened is None:
         return None
-    with open(fd, "rb") as f:
+    f, size = opened
+    with f:
         try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode) or _unsafe(st) is not None:
-                return None
-            size = st.st_size
             chunks, args = _read_payload(f, key, words_count, size)
         except (OSError, ValueError, TypeError, KeyError, RecursionError, struct.error):
             return None
@@ -248,10 +157,6 @@ def _read(dfd: int, key: str, words_count: int) -> ahocorasick.Automaton | None:
         if (automaton.kind != ahocorasick.AHOCORASICK or automaton.store != ahocorasick.STORE_INTS
                 or len(automaton) != words_count):
             return None  # pragma: no cover - the header was checked
-        try:
-            os.utime(fd)  # recently used: pruned last
-        except (OSError, NotImplementedError):
-            pass
         return automaton
 
 
@@ -302,13 +207,13 @@ def store(key: str, automaton: ahocorasick.Automaton) -> bool:
     if automaton.kind != ahocorasick.AHOCORASICK or automaton.store != ahocorasick.STORE_INTS:
         raise ValueError("only an Aho-Corasick automaton of ints can be cached")
     _check_key(key)
-    dfd = _open_dir(create=True)
+    dfd = open_dir(create=True)
     if dfd is None:
         return False
     try:
         if not _write(dfd, key, automaton):
             return False
-        _prune(dfd, keep=key + SUFFIX)
+        prune(dfd, key + SUFFIX, _CACHE_NAME, CACHE_MAX_FILES, also=_LEGACY_NAME)
         return True
     finally:
         os.close(dfd)
@@ -325,48 +230,11 @@ def _write(dfd: int, key: str, automaton: ahocorasick.Automaton) -> bool:
         "key": key, "kind": kind, "store": store_, "key_type": key_type, "words": count,
         "longest": longest, "chunks": [len(c) for c in chunks], "crc32": crc,
     }).encode()
-    tmp = f".tmp-{secrets.token_hex(8)}{SUFFIX}"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dfd)
-    except OSError:
-        return False
-    try:
-        with open(fd, "wb") as f:
-            os.fchmod(fd, 0o600)
-            f.write(MAGIC + _LEN.pack(len(header)) + header)
-            chunks.reverse()
-            while chunks:  # release each chunk once written
-                f.write(chunks.pop())
-        os.replace(tmp, key + SUFFIX, src_dir_fd=dfd, dst_dir_fd=dfd)
-        tmp = None
-        return True
-    except OSError:
-        return False
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp, dir_fd=dfd)
-            except OSError:
-                pass
 
+    def pieces():
+        yield MAGIC + _LEN.pack(len(header)) + header
+        chunks.reverse()
+        while chunks:  # release each chunk once written
+            yield chunks.pop()
 
-def _prune(dfd: int, keep: str) -> None:
-    """Keep the CACHE_MAX_FILES most recently used files; drop legacy pickles
-    and temporary files left by a crash.  Only names this module (or the
-    pickle cache before it) gives are touched."""
-    try:
-        with os.scandir(dfd) as entries:
-            listing = [(e.name, e.stat(follow_symlinks=False).st_mtime) for e in entries]
-    except OSError:
-        return
-    now = time.time()
-    files = sorted(((mtime, name) for name, mtime in listing
-                    if _CACHE_NAME.fullmatch(name) and name != keep), reverse=True)
-    doomed = [name for _, name in files[CACHE_MAX_FILES - 1:]]
-    doomed += [name for name, mtime in listing
-               if _LEGACY_NAME.fullmatch(name) or (_TMP_NAME.fullmatch(name) and now - mtime > _STALE_TMP_S)]
-    for name in doomed:
-        try:
-            os.unlink(name, dir_fd=dfd)
-        except OSError:
-            pass
+    return write_file(dfd, key + SUFFIX, pieces())

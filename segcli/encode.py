@@ -79,6 +79,9 @@ class KeyIndex:
     cache-missing steps. tests/reference_lookup.py is its numpy twin."""
 
     EMPTY = 0  # keys are positive (ids start above PAD): a zeroed table is empty
+    #: The version of the tables' layout, hashing and filter: cached tables
+    #: (segcli.tablecache) of another layout are never used.
+    LAYOUT = 1
 
     def __init__(self, keys: np.ndarray, first: int = 0, values: np.ndarray | None = None, filtered: bool = False):
         """values: each key's value (a repeated key gets their bitwise OR).
@@ -88,14 +91,27 @@ class KeyIndex:
         keys = np.ascontiguousarray(keys, dtype=np.int64)
         if values is None:
             values = np.arange(first, first + len(keys), dtype=np.int64)
+        table_shape, filter_shape = self.shapes(len(keys), filtered)
+        # Each slot's key and value side by side (see _core.c).
+        self.table = np.zeros(table_shape, dtype=np.int64)
+        self.filter = np.zeros(filter_shape, dtype=np.uint64)
+        _core.build(keys, np.ascontiguousarray(values, dtype=np.int64), self.table, self.filter)
+
+    @staticmethod
+    def shapes(count: int, filtered: bool) -> tuple[tuple[int, int], tuple[int]]:
+        """The shapes of the table and the filter of an index of `count` keys."""
         # Load factor <= 1/2: linear probing stays near one probe a lookup, and
         # the tables are the largest part of a loaded model (1/4 measured 30 MB more).
-        bits = max(4, int(2 * len(keys)).bit_length())
-        # Each slot's key and value side by side (see _core.c).
-        self.table = np.zeros((1 << bits, 2), dtype=np.int64)
+        bits = max(4, int(2 * count).bit_length())
         # Two filter bits a slot: at most 1 in 4 set (slots are at most half full).
-        self.filter = np.zeros(max(1, (1 << bits) // 32) if filtered else 0, dtype=np.uint64)
-        _core.build(keys, np.ascontiguousarray(values, dtype=np.int64), self.table, self.filter)
+        return (1 << bits, 2), (max(1, (1 << bits) // 32) if filtered else 0,)
+
+    @classmethod
+    def restored(cls, table: np.ndarray, filter: np.ndarray) -> "KeyIndex":
+        """The index whose arrays an earlier one built (see arrays())."""
+        index = cls.__new__(cls)
+        index.table, index.filter = table, filter
+        return index
 
     def get(self, keys: np.ndarray, missing: int, out: np.ndarray | None = None) -> np.ndarray:
         """The value of each key, `missing` for a key not in the index (into
@@ -110,19 +126,35 @@ class KeyIndex:
 _WORD, _LEXICON = 1, 2  # flag bits of a word-match lookup
 
 
-def _build_match_index(word_keys: dict[int, np.ndarray], lexicon_keys: dict[int, np.ndarray]) -> dict[int, KeyIndex]:
+def _build_match_index(word_keys: dict[int, np.ndarray], lexicon_keys: dict[int, np.ndarray],
+                       stored: Mapping[str, np.ndarray] | None = None) -> dict[int, KeyIndex]:
     """Per length, one index of training words and lexicon words together,
-    whose values flag which of the two a key is: one lookup answers both."""
+    whose values flag which of the two a key is: one lookup answers both.
+    stored: tables built before (see Vocab.tables), used where they fit."""
     result = {}
     for n in sorted({*word_keys, *lexicon_keys}):
         words = word_keys.get(n, np.empty(0, np.int64))
         lexicon = lexicon_keys.get(n, np.empty(0, np.int64))
-        # A word in both gets both flags: the table ORs a repeated key's values.
-        flags = np.concatenate([np.full(len(words), _WORD), np.full(len(lexicon), _LEXICON)])
         # Most text n-grams of 3+ characters are no word (94-99.5 % of lookups
         # miss on news, 59 % for 2): a filter spares them the table.
-        result[n] = KeyIndex(np.concatenate([words, lexicon]), values=flags, filtered=True)
+        result[n] = _restored(stored, f"words{n}", len(words) + len(lexicon), filtered=True)
+        if result[n] is None:
+            # A word in both gets both flags: the table ORs a repeated key's values.
+            flags = np.concatenate([np.full(len(words), _WORD), np.full(len(lexicon), _LEXICON)])
+            result[n] = KeyIndex(np.concatenate([words, lexicon]), values=flags, filtered=True)
     return result
+
+
+def _restored(stored: Mapping[str, np.ndarray] | None, name: str, count: int, filtered: bool) -> KeyIndex | None:
+    """The index `name` of `count` keys from stored tables, if they hold one of the right shapes."""
+    if stored is None:
+        return None
+    table, filter_ = stored.get(f"{name}.table"), stored.get(f"{name}.filter")
+    table_shape, filter_shape = KeyIndex.shapes(count, filtered)
+    if (table is None or filter_ is None or table.shape != table_shape or table.dtype != np.int64
+            or filter_.shape != filter_shape or filter_.dtype != np.uint64):
+        return None
+    return KeyIndex.restored(table, filter_)
 
 
 class Vocab:
@@ -132,11 +164,14 @@ class Vocab:
     a second set of them."""
 
     def __init__(self, chars: str, ngram_keys: dict[int, np.ndarray], word_keys: dict[int, np.ndarray],
-                 lookup: Mapping[int, int] | None = None, lexicon_keys: dict[int, np.ndarray] | None = None):
+                 lookup: Mapping[int, int] | None = None, lexicon_keys: dict[int, np.ndarray] | None = None,
+                 tables: Mapping[str, np.ndarray] | None = None):
         """lookup: code point -> code point of its lookup form (traditional to
         simplified and the like), on top of the full-width fold.
         lexicon_keys: word keys by length (see word_keys_of) of an open lexicon,
-        the same at training and at run time (training words are jackknifed)."""
+        the same at training and at run time (training words are jackknifed).
+        tables: the hash tables of these keys as an earlier Vocab built them
+        (its tables()), used where their shapes fit; the rest are built."""
         self.chars = chars
         self.lookup = dict(lookup or {})
         self.size = len(chars) + _FIRST_ID
@@ -154,8 +189,19 @@ class Vocab:
         table[char_cps] = np.arange(_FIRST_ID, self.size)
         table[: self._limit] = table[self._fold]
         self._table = table
-        self._ngram_index = {n: KeyIndex(k, _FIRST_ID) for n, k in self.ngram_keys.items()}
-        self._match_index = _build_match_index(self.word_keys, self.lexicon_keys)
+        self._ngram_index = {n: _restored(tables, f"ngrams{n}", len(k), filtered=False) or KeyIndex(k, _FIRST_ID)
+                             for n, k in self.ngram_keys.items()}
+        self._match_index = _build_match_index(self.word_keys, self.lexicon_keys, tables)
+
+    def tables(self) -> dict[str, np.ndarray]:
+        """The hash tables behind the lookups, by name: what Vocab(tables=…)
+        takes back for the same keys."""
+        result = {}
+        for prefix, indexes in (("ngrams", self._ngram_index), ("words", self._match_index)):
+            for n, index in indexes.items():
+                result[f"{prefix}{n}.table"] = index.table
+                result[f"{prefix}{n}.filter"] = index.filter
+        return result
 
     @property
     def ngram_sizes(self) -> dict[int, int]:

@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 
 from .corpus import DEFAULT_STANDARD, STANDARD_NAME, describe
-from .encode import Vocab
+from . import tablecache
+from .encode import KeyIndex, Vocab
 from .errors import InputError, ModelError, UnknownStandardError
 
 MODEL_FILE = "model.onnx"
@@ -171,12 +172,29 @@ def _read_json(path: Path):
         return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _read_ngrams(path: Path) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], dict[int, np.ndarray]]:
-    """The n-gram keys by order, the word keys and the lexicon's word keys by length."""
+def _read_ngrams(path: Path) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], dict[int, np.ndarray], list]:
+    """The n-gram keys by order, the word keys and the lexicon's word keys by
+    length, and what the archive records of each array (name, CRC-32, size)."""
     with np.load(path) as stored:
         tables = {name: stored[name] for name in stored.files}
+        members = [[info.filename, info.CRC, info.file_size] for info in stored.zip.infolist()]
     pick = lambda prefix: {int(k.split("_")[1]): v for k, v in tables.items() if k.startswith(prefix)}
-    return pick("order_"), pick("words_"), pick("lexicon_")
+    return pick("order_"), pick("words_"), pick("lexicon_"), members
+
+
+def _vocab(chars: str, ngram_keys, word_keys, lookup, lexicon_keys, members: list) -> Vocab:
+    """The Vocab, its hash tables mapped from the per-user cache when a large
+    model's were built before (segcli.tablecache), else built (and cached)."""
+    keys = sum(len(k) for group in (ngram_keys, word_keys, lexicon_keys) for k in group.values())
+    if keys < tablecache.MIN_KEYS:
+        return Vocab(chars, ngram_keys, word_keys, lookup, lexicon_keys)
+    key = tablecache.key_of([KeyIndex.LAYOUT, members])
+    cached = tablecache.load(key)
+    vocab = Vocab(chars, ngram_keys, word_keys, lookup, lexicon_keys, tables=cached)
+    built = vocab.tables()
+    if cached is None or any(cached.get(name) is not array for name, array in built.items()):
+        tablecache.store(key, built)
+    return vocab
 
 
 def load(directory: str | Path | None = None) -> Model:
@@ -217,7 +235,7 @@ def load(directory: str | Path | None = None) -> Model:
         with path.open("rb") as f:
             if not zipfile.is_zipfile(f):  # np.load would try to unpickle it
                 raise _damaged(path, "not an .npz archive")
-        ngram_keys, word_keys, lexicon_keys = _read_ngrams(path)
+        ngram_keys, word_keys, lexicon_keys, members = _read_ngrams(path)
     # Checked here, where the damaged file can be named (the hash tables refuse such keys).
     if any(k.ndim != 1 or k.dtype.kind not in "iu" or (len(k) and (k.min() <= 0 or k.max() > np.iinfo(np.int64).max))
            for group in (ngram_keys, word_keys, lexicon_keys) for k in group.values()):
@@ -230,7 +248,7 @@ def load(directory: str | Path | None = None) -> Model:
         if len(sources) and (min(sources.min(), targets.min()) < 0 or max(sources.max(), targets.max()) >= 0x110000):
             raise _damaged(path, "code points out of range")
         lookup = dict(zip(sources.tolist(), targets.tolist()))
-    vocab = Vocab(chars["chars"], ngram_keys, word_keys, lookup, lexicon_keys)
+    vocab = _vocab(chars["chars"], ngram_keys, word_keys, lookup, lexicon_keys, members)
 
     path = directory / TRANSITIONS_FILE
     values = _read_json(path)

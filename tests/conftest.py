@@ -5,11 +5,20 @@ only what a dictionary forces, or what the contract fixes (one-character
 lines, whitespace boundaries, byte pass-through), is compared exactly.
 """
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The tests (and the seg processes they start) keep their caches in a private
+# directory of their own, never in the user's ~/.cache/seg.
+if not os.environ.get("SEG_CACHE_DIR"):
+    os.environ["SEG_CACHE_DIR"] = tempfile.mkdtemp(prefix="seg-tests-cache-")
+    atexit.register(shutil.rmtree, os.environ["SEG_CACHE_DIR"], True)
 
 ROOT = Path(__file__).resolve().parent.parent
 

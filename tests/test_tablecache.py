@@ -1,0 +1,158 @@
+"""The model's hash tables cached on disk (segcli.tablecache): a hit must
+answer exactly as built tables do, and anything that is not exactly what
+store() wrote for that key must be a miss (rebuilt and replaced)."""
+
+import os
+
+import numpy as np
+import pytest
+
+from segcli import model, tablecache
+from segcli.encode import KeyIndex, Vocab
+from segcli.errors import CacheError
+
+TEXT = "扫描二维码，关注微信号。中共中央总书记、国家主席江泽民发表了新年讲话。2024年GDP增长5.2%"
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    monkeypatch.setenv("SEG_CACHE_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def stores(monkeypatch):
+    calls = []
+    real = tablecache.store
+    monkeypatch.setattr(tablecache, "store", lambda *a: (calls.append(a[0]), real(*a))[1])
+    return calls
+
+
+def features(vocab: Vocab) -> list[np.ndarray]:
+    ids = vocab.char_ids(TEXT)
+    last = np.zeros(len(ids), bool)
+    last[-1] = True
+    return vocab.features(ids, last)
+
+
+def mapped(vocab: Vocab) -> bool:
+    """Whether every table of the vocab comes from the cache (read-only, memory-mapped)."""
+    return all(not a.flags.writeable for a in vocab.tables().values())
+
+
+BUILT = None
+
+
+def built_features():
+    global BUILT
+    if BUILT is None:
+        BUILT = features(model.load().vocab)
+    return BUILT
+
+
+def equal(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def the_file(d) -> str:
+    files = [f for f in os.listdir(d) if f.endswith(tablecache.SUFFIX)]
+    assert len(files) == 1, files
+    return os.path.join(d, files[0])
+
+
+def test_the_shipped_model_is_cached_and_read_back_alike(cache, stores):
+    first = model.load()
+    assert len(stores) == 1 and not mapped(first.vocab)
+    assert os.stat(the_file(cache)).st_mode & 0o777 == 0o600
+    second = model.load()
+    assert len(stores) == 1 and mapped(second.vocab)  # a hit stores nothing
+    assert equal(features(second.vocab), features(first.vocab))
+    assert equal(features(second.vocab), built_features())
+
+
+def test_small_models_are_never_cached(cache, stores, monkeypatch):
+    monkeypatch.setattr(tablecache, "MIN_KEYS", 10**9)
+    model.load()
+    assert stores == [] and not cache.exists()
+
+
+@pytest.mark.parametrize("damage", [
+    "garbage", "truncated", "trailing bytes", "other magic", "empty", "mode 0620",
+])
+def test_a_damaged_or_loose_file_is_a_miss_then_replaced(cache, stores, damage):
+    model.load()
+    path = the_file(cache)
+    data = open(path, "rb").read()
+    if damage == "garbage":
+        data = b"x" * 100
+    elif damage == "truncated":
+        data = data[:-8]
+    elif damage == "trailing bytes":
+        data += b"\0" * 64
+    elif damage == "other magic":
+        data = b"seg-tables--v000" + data[16:]
+    elif damage == "empty":
+        data = b""
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, 0o620 if damage == "mode 0620" else 0o600)
+    again = model.load()
+    assert not mapped(again.vocab) and len(stores) == 2  # built and stored again
+    assert equal(features(again.vocab), built_features())
+    assert mapped(model.load().vocab)
+
+
+def test_tables_of_the_wrong_shape_are_built(cache):
+    """Stored tables that do not fit the keys (another model under a colliding
+    name, say) are not used, whatever the file says."""
+    loaded = model.load()
+    tables = loaded.vocab.tables()
+    key = tablecache.key_of([KeyIndex.LAYOUT, "a model with other keys"])
+    wrong = {name: (a[: len(a) // 2] if name.endswith(".table") else a) for name, a in tables.items()}
+    assert tablecache.store(key, wrong)
+    restored = tablecache.load(key)
+    assert restored is not None
+    vocab = Vocab(loaded.vocab.chars, loaded.vocab.ngram_keys, loaded.vocab.word_keys, loaded.vocab.lookup,
+                  loaded.vocab.lexicon_keys, tables=restored)
+    assert not any(vocab.tables()[name] is restored[name] for name in tables if name.endswith(".table"))
+    assert equal(features(vocab), built_features())
+
+
+def test_round_trip_and_key_mismatch(cache):
+    arrays = {"a": np.arange(10, dtype=np.int64), "b": np.zeros(0, np.uint64),
+              "c": np.arange(12, dtype=np.uint64).reshape(6, 2)}
+    key = tablecache.key_of(["x"])
+    assert tablecache.store(key, arrays)
+    got = tablecache.load(key)
+    assert sorted(got) == sorted(arrays)
+    for name, a in arrays.items():
+        assert got[name].dtype == a.dtype and got[name].shape == a.shape and np.array_equal(got[name], a)
+        assert not got[name].flags.writeable
+    assert tablecache.load(tablecache.key_of(["y"])) is None
+    with pytest.raises(ValueError, match="int64"):
+        tablecache.store(key, {"f": np.zeros(3, np.float32)})
+
+
+def test_at_most_a_few_files_are_kept(cache, monkeypatch):
+    monkeypatch.setattr(tablecache, "CACHE_MAX_FILES", 2)
+    for k in range(4):
+        assert tablecache.store(tablecache.key_of([k]), {"a": np.arange(k + 1, dtype=np.int64)})
+    assert len(os.listdir(cache)) == 2
+    assert tablecache.load(tablecache.key_of([3])) is not None
+
+
+def test_an_unsafe_named_cache_dir_is_an_error(tmp_path, monkeypatch):
+    d = tmp_path / "shared"
+    d.mkdir()
+    os.chmod(d, 0o777)
+    monkeypatch.setenv("SEG_CACHE_DIR", str(d))
+    with pytest.raises(CacheError, match="writable"):
+        model.load()
+
+
+def test_an_unusable_cache_dir_only_means_building(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("SEG_CACHE_DIR", str(blocker / "sub"))
+    assert equal(features(model.load().vocab), built_features())
