@@ -151,6 +151,50 @@ def test_word_matches_checks_rows_and_lengths(rows, lengths, error):
         _core.word_matches(*args)
 
 
+def _features_reference(ngrams: list[str], words: set[str], lexicon: set[str], texts: list[str],
+                        max_len: int) -> list[np.ndarray]:
+    """Vocab.features by brute force: each n-gram of each text looked up in
+    plain sets (PAD past a text's end), every length at every position."""
+    ngram_id = {g: i + 2 for i, g in enumerate(sorted(ngrams))}
+    columns = [(1, n) for n in range(2, max_len + 1)] + [(2, n) for n in range(2, max_len + 1)]
+    ids, flags = [], {n: [] for n in range(2, max_len + 1)}
+    for text in texts:
+        for i in range(len(text)):
+            gram = text[i : i + 2]
+            ids.append(ngram_id.get(gram, UNK))  # past the end: never an n-gram of the vocabulary
+            for n in flags:
+                g = text[i : i + n]
+                flags[n].append((len(g) == n and g in words) * 1 | (len(g) == n and g in lexicon) * 2)
+    total = sum(len(t) for t in texts)
+    return [np.array(ids, np.int64),
+            _word_matches_reference({n: np.array(f, np.int64) for n, f in flags.items()}, columns, total)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("abcd", min_size=2, max_size=4), max_size=12),
+       st.lists(st.text("abcd", min_size=2, max_size=4), max_size=12),
+       st.lists(st.text("abcd", min_size=2, max_size=2), max_size=10),
+       st.lists(st.text("abcdx", min_size=1, max_size=12), min_size=1, max_size=5))
+def test_features_agree_with_brute_force_lookups(words, lexicon, ngrams, texts):
+    """One lookup a length and order, or a gated chain of them through the
+    prefix flags: the answers are every n-gram's, looked up on its own."""
+    chars = "abcd"  # x is unknown: no word or n-gram holds it
+    partial = Vocab(chars, {}, {})
+    ngram_keys = {2: np.unique(np.array([partial.char_ids(g)[0] * partial.size + partial.char_ids(g)[1]
+                                         for g in ngrams], dtype=np.int64))}
+    vocab = Vocab(chars, ngram_keys, partial.word_keys_of(words, 4), lexicon_keys=partial.word_keys_of(lexicon, 4))
+    ids = vocab.char_ids("".join(texts))
+    last = np.zeros(len(ids), bool)
+    last[np.cumsum([len(t) for t in texts]) - 1] = True
+    got = vocab.features(ids, last)
+    expected = _features_reference(sorted(set(ngrams)), set(words), set(lexicon), texts, 4)
+    assert [g.tolist() for g in got] == [e.tolist() for e in expected]
+    # and with a fold's own word list, as training asks
+    fold = vocab.features(ids, last, partial.word_keys_of(words[::2], 4))
+    assert [g.tolist() for g in fold] == [e.tolist() for e in _features_reference(
+        sorted(set(ngrams)), set(words[::2]), set(lexicon), texts, 4)]
+
+
 def test_a_filter_sets_one_bit_a_key_and_answers_alike():
     keys = np.arange(1, 2001, dtype=np.int64) * 7919
     filtered, plain = KeyIndex(keys, filtered=True), KeyIndex(keys)
