@@ -102,9 +102,13 @@ class KeyIndex:
         """The shapes of the table and the filter of an index of `count` keys."""
         # Load factor <= 1/2: linear probing stays near one probe a lookup, and
         # the tables are the largest part of a loaded model (1/4 measured 30 MB more).
-        bits = max(4, int(2 * count).bit_length())
+        slots = 1 << max(4, int(2 * count).bit_length())
+        return (slots, 2), KeyIndex.filter_shape(slots, filtered)
+
+    @staticmethod
+    def filter_shape(slots: int, filtered: bool) -> tuple[int]:
         # Two filter bits a slot: at most 1 in 4 set (slots are at most half full).
-        return (1 << bits, 2), (max(1, (1 << bits) // 32) if filtered else 0,)
+        return (max(1, slots // 32) if filtered else 0,)
 
     @classmethod
     def restored(cls, table: np.ndarray, filter: np.ndarray) -> "KeyIndex":
@@ -138,39 +142,52 @@ def _build_gram_index(size: int, ngram_keys: dict[int, np.ndarray], word_keys: d
     flag lets features() look up an n-gram of 3+ characters only where its
     first n - 1 characters begin some word: ~1.5 lookups a character
     instead of one per length and order.
-    stored: tables built before (see Vocab.tables), used where they fit."""
-    parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
-    for n, keys in ngram_keys.items():
-        parts.setdefault(n, []).append((keys, np.arange(_FIRST_ID, _FIRST_ID + len(keys), dtype=np.int64)))
-    for flag, group in ((_WORD, word_keys), (_LEXICON, lexicon_keys)):
-        for n, keys in group.items():
-            parts.setdefault(n, []).append((keys, np.full(len(keys), flag << _FLAGS_SHIFT, dtype=np.int64)))
-            for k in range(2, n):  # every proper prefix of two or more characters
-                prefixes = np.unique(keys // size ** (n - k))
-                parts.setdefault(k, []).append((prefixes, np.full(len(prefixes), _PREFIX << _FLAGS_SHIFT,
-                                                                  dtype=np.int64)))
+    stored: tables built before for these very keys (see Vocab.tables), used
+    where they are well-formed."""
+    word_groups = ((_WORD, word_keys), (_LEXICON, lexicon_keys))
+    lengths = {*ngram_keys, *(k for _, group in word_groups for n in group for k in range(2, n + 1))}
     result = {}
-    for n in sorted(parts):
-        keys = np.concatenate([k for k, _ in parts[n]])
+    for n in sorted(lengths):
         # Most text n-grams of 3+ characters are no word (94-99.5 % of lookups
         # miss on news): a filter spares them the table. N-gram orders mostly hit.
         filtered = n not in ngram_keys
-        index = _restored(stored, f"grams{n}", len(keys), filtered)
+        index = _restored(stored, f"grams{n}", filtered)
         if index is None:
+            parts = []
+            if n in ngram_keys:
+                parts.append((ngram_keys[n], np.arange(_FIRST_ID, _FIRST_ID + len(ngram_keys[n]), dtype=np.int64)))
+            for flag, group in word_groups:
+                if n in group:
+                    parts.append((group[n], np.full(len(group[n]), flag << _FLAGS_SHIFT, dtype=np.int64)))
+                for longer, keys in group.items():
+                    if longer > n:  # the first n characters of each longer word
+                        prefixes = _distinct(keys // size ** (longer - n))
+                        parts.append((prefixes, np.full(len(prefixes), _PREFIX << _FLAGS_SHIFT, dtype=np.int64)))
             # A key in several parts gets their values ORed: its id and every flag.
-            index = KeyIndex(keys, values=np.concatenate([v for _, v in parts[n]]), filtered=filtered)
+            index = KeyIndex(np.concatenate([k for k, _ in parts] or [np.empty(0, np.int64)]),
+                             values=np.concatenate([v for _, v in parts] or [np.empty(0, np.int64)]),
+                             filtered=filtered)
         result[n] = index
     return result
 
 
-def _restored(stored: Mapping[str, np.ndarray] | None, name: str, count: int, filtered: bool) -> KeyIndex | None:
-    """The index `name` of `count` keys from stored tables, if they hold one of the right shapes."""
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """The distinct keys: of sorted keys (as stored) in one pass, else by np.unique."""
+    if len(keys) < 2 or not (keys[1:] >= keys[:-1]).all():
+        return np.unique(keys)
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+
+
+def _restored(stored: Mapping[str, np.ndarray] | None, name: str, filtered: bool) -> KeyIndex | None:
+    """The index `name` from stored tables, if they hold a well-formed one
+    (what the C lookups accept; that it holds these keys, the cache's key says)."""
     if stored is None:
         return None
     table, filter_ = stored.get(f"{name}.table"), stored.get(f"{name}.filter")
-    table_shape, filter_shape = KeyIndex.shapes(count, filtered)
-    if (table is None or filter_ is None or table.shape != table_shape or table.dtype != np.int64
-            or filter_.shape != filter_shape or filter_.dtype != np.uint64):
+    if table is None or filter_ is None or table.ndim != 2 or table.dtype != np.int64 or filter_.dtype != np.uint64:
+        return None
+    slots = table.shape[0]
+    if table.shape[1] != 2 or slots < 16 or slots & (slots - 1) or filter_.shape != KeyIndex.filter_shape(slots, filtered):
         return None
     return KeyIndex.restored(table, filter_)
 

@@ -103,19 +103,28 @@ def test_a_damaged_or_loose_file_is_a_miss_then_replaced(cache, stores, damage):
     assert mapped(model.load().vocab)
 
 
-def test_tables_of_the_wrong_shape_are_built(cache):
-    """Stored tables that do not fit the keys (another model under a colliding
-    name, say) are not used, whatever the file says."""
+@pytest.mark.parametrize("damage", ["not a power of two", "float", "no filter", "filter of another size"])
+def test_malformed_tables_are_built(cache, damage):
+    """Stored tables the C lookups would refuse are not used, whatever the file says."""
     loaded = model.load()
-    tables = loaded.vocab.tables()
-    key = tablecache.key_of([KeyIndex.LAYOUT, "a model with other keys"])
-    wrong = {name: (a[: len(a) // 2] if name.endswith(".table") else a) for name, a in tables.items()}
-    assert tablecache.store(key, wrong)
+    tables = dict(loaded.vocab.tables())
+    name = "grams3.table"
+    if damage == "not a power of two":
+        tables[name] = tables[name][:-16]
+    elif damage == "float":
+        tables[name] = tables[name].astype(np.float64).view(np.uint64)  # right size, wrong kind
+    elif damage == "no filter":
+        del tables["grams3.filter"]
+    else:
+        tables["grams3.filter"] = tables["grams3.filter"][:-1]
+    key = tablecache.key_of([KeyIndex.LAYOUT, "damaged"])
+    assert tablecache.store(key, tables)
     restored = tablecache.load(key)
     assert restored is not None
     vocab = Vocab(loaded.vocab.chars, loaded.vocab.ngram_keys, loaded.vocab.word_keys, loaded.vocab.lookup,
                   loaded.vocab.lexicon_keys, tables=restored)
-    assert not any(vocab.tables()[name] is restored[name] for name in tables if name.endswith(".table"))
+    assert vocab.tables()[name] is not restored.get(name)  # built anew
+    assert vocab.tables()["grams2.table"] is restored["grams2.table"]  # the rest still mapped
     assert equal(features(vocab), built_features())
 
 
