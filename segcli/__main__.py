@@ -26,7 +26,7 @@ def main() -> None:
     except BrokenPipeError:  # writing --help or --version to a reader that went away
         _exit(0)
     except OSError as e:  # writing them to a full disk, say: one line, never a traceback
-        where = f"{e.filename}: " if e.filename else ""
+        where = f"{e.filename}: " if isinstance(e.filename, str) and e.filename else ""
         _fail(f"seg: error: {where}{e.strerror or e}")
 
 

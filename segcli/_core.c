@@ -96,6 +96,11 @@ bits_of(Py_ssize_t size)
 #define FILTER_MULTIPLIER 0xC2B2AE3D27D4EB4FULL
 #define FILTER_BIT(key, fbits) (((uint64_t)(key) * FILTER_MULTIPLIER) >> (64 - (fbits)))
 #define PREFETCH_AHEAD 16  /* keys between a prefetch and its use */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define PREFETCH(address) ((void)(address))
+#endif
 
 /* Checks a filter and returns its bit count's log2 (0: none), or -1 with an exception set. */
 static int
@@ -164,11 +169,11 @@ find(PyObject *self, PyObject *args)
 				if (fbits) {
 					uint64_t fb = FILTER_BIT(ahead, fbits);
 					if ((f[fb >> 6] >> (fb & 63)) & 1)
-						__builtin_prefetch(&t[2 * slot_of(ahead, bits)]);
+						PREFETCH(&t[2 * slot_of(ahead, bits)]);
 					if (i + 2 * PREFETCH_AHEAD < n)
-						__builtin_prefetch(&f[FILTER_BIT(k[i + 2 * PREFETCH_AHEAD], fbits) >> 6]);
+						PREFETCH(&f[FILTER_BIT(k[i + 2 * PREFETCH_AHEAD], fbits) >> 6]);
 				} else {
-					__builtin_prefetch(&t[2 * slot_of(ahead, bits)]);
+					PREFETCH(&t[2 * slot_of(ahead, bits)]);
 				}
 			}
 			if (fbits) {

@@ -72,6 +72,8 @@ def open_dir(create: bool) -> int | None:
         return None
     named = bool(os.environ.get("SEG_CACHE_DIR"))
     d = cache_dir()
+    if not named and not os.path.isabs(d):  # no home directory to put it in: never one under the working directory
+        return None
     created = False
     if create:
         try:
@@ -116,18 +118,17 @@ def open_file(dfd: int, name: str) -> tuple[BinaryIO, int] | None:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
     except (OSError, ValueError):
         return None
-    f = open(fd, "rb")
     try:
         st = os.fstat(fd)
-        if stat.S_ISREG(st.st_mode) and unsafe(st) is None:
+        if stat.S_ISREG(st.st_mode) and unsafe(st) is None:  # a directory there is no file of ours
             try:
                 os.utime(fd)
             except (OSError, NotImplementedError):
                 pass
-            return f, st.st_size
+            return open(fd, "rb"), st.st_size
     except OSError:
         pass
-    f.close()
+    os.close(fd)
     return None
 
 

@@ -155,6 +155,8 @@ def _build_gram_index(size: int, ngram_keys: dict[int, np.ndarray], word_keys: d
         if index is None:
             parts = []
             if n in ngram_keys:
+                if len(ngram_keys[n]) + _FIRST_ID > _ID_MASK:
+                    raise ValueError(f"{len(ngram_keys[n])} {n}-grams: ids would run into the flag bits")
                 parts.append((ngram_keys[n], np.arange(_FIRST_ID, _FIRST_ID + len(ngram_keys[n]), dtype=np.int64)))
             for flag, group in word_groups:
                 if n in group:

@@ -188,7 +188,7 @@ def _vocab(chars: str, ngram_keys, word_keys, lookup, lexicon_keys, members: lis
     keys = sum(len(k) for group in (ngram_keys, word_keys, lexicon_keys) for k in group.values())
     if keys < tablecache.MIN_KEYS:
         return Vocab(chars, ngram_keys, word_keys, lookup, lexicon_keys)
-    key = tablecache.key_of([KeyIndex.LAYOUT, members])
+    key = tablecache.key_of([KeyIndex.LAYOUT, len(chars), members])
     cached = tablecache.load(key)
     vocab = Vocab(chars, ngram_keys, word_keys, lookup, lexicon_keys, tables=cached)
     built = vocab.tables()
@@ -240,6 +240,9 @@ def load(directory: str | Path | None = None) -> Model:
     if any(k.ndim != 1 or k.dtype.kind not in "iu" or (len(k) and (k.min() <= 0 or k.max() > np.iinfo(np.int64).max))
            for group in (ngram_keys, word_keys, lexicon_keys) for k in group.values()):
         raise _damaged(path, "keys must be positive integers")
+    size = len(chars["chars"]) + 2  # encode.Vocab.size: the base of the keys' digits
+    if any(n < 2 or n >= 63 or size ** n >= 2**63 for group in (ngram_keys, word_keys, lexicon_keys) for n in group):
+        raise _damaged(path, "n-gram orders and word lengths must be 2 or more and fit 64-bit keys")
     lookup = None
     path = directory / LOOKUP_FILE
     if path.exists():  # models trained before lookup tables have none

@@ -272,7 +272,8 @@ class Segmenter:
         batch = self._encode(lines)
         cps, space, line_ends = batch.cps, batch.space, batch.line_ends
         scores = np.zeros((len(cps), 4), dtype=np.float32)
-        kept_scores = self._scorer.score(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends)
+        kept_scores = np.ascontiguousarray(
+            self._scorer.score(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends), dtype=np.float32)
         # Each row as one 16-byte item: numpy scatters those ~7x faster than rows of four floats.
         scores.view("V16")[:, 0][batch.kept] = kept_scores.view("V16")[:, 0]
         folded = self.vocab.lookup_codepoints(cps)

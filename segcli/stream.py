@@ -403,7 +403,7 @@ def write_whole(out: BinaryIO, data: bytes) -> None:
     except OSError as e:  # a full disk, a lost network file system
         name = getattr(out, "name", None)
         where = {"<stdout>": "standard output"}.get(name, name) if isinstance(name, str) else "the output"
-        raise InputError(f"cannot write {where}: {e.strerror or e}") from None
+        raise InputError(f"cannot write {where}: {e.strerror or e}") from e
     finally:
         _writing.clear()
     if _exit_status:

@@ -13,14 +13,18 @@ name, dtype, shape and offset — and the arrays' raw bytes, each at a
 64-byte boundary. Reading one checks all of that and the file's exact size;
 nothing in it is executed or unpickled, and the C lookups check every
 table's shape themselves, so a damaged file can give wrong ids but never
-touch memory it should not. There is no checksum: summing 30 MB would
+make them read outside a table. There is no checksum: summing 30 MB would
 cost what the cache saves; files are written whole (a temporary name,
 renamed) and trusted as in :mod:`segcli.cachedir` (the user's own, in the
-user's own directory), which also says where they live.
+user's own directory), which also says where they live. seg never changes
+a file in place, and pruning only unlinks (a process keeps what it mapped);
+a file truncated in place by something else while a process has it mapped
+ends that process with SIGBUS, as with any memory-mapped file.
 
 The key names what the tables are made of: the model's stored keys (the
 caller passes the CRC-32 and size of each array as the model file records
-them), the tables' layout (encode.KeyIndex.LAYOUT) and this format. At most ``CACHE_MAX_FILES`` table files are kept.
+them, and the vocabulary's size, which the keys' digits count in), the
+tables' layout (encode.KeyIndex.LAYOUT) and this format. At most ``CACHE_MAX_FILES`` table files are kept.
 """
 
 from __future__ import annotations
@@ -90,7 +94,8 @@ def load(key: str) -> dict[str, np.ndarray] | None:
         return None
     try:
         return _arrays(mapped, key, size)
-    except (ValueError, TypeError, KeyError, IndexError, struct.error, UnicodeDecodeError):
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError, MemoryError,
+            struct.error, UnicodeDecodeError):  # whatever a damaged header makes json or numpy raise
         return None  # the mapping goes with the last array made from it
 
 

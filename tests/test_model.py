@@ -187,6 +187,9 @@ def _npz(**arrays) -> bytes:
         (model.NGRAMS_FILE, _npz(words_2=np.array([[5, 6]]))),
         (model.NGRAMS_FILE, _npz(words_2=np.array([0.5]))),
         (model.NGRAMS_FILE, _npz(order_2=np.array([2**63], dtype=np.uint64))),  # past int64
+        (model.NGRAMS_FILE, _npz(words_1=np.array([5]))),  # a word of one character: no key of its own
+        (model.NGRAMS_FILE, _npz(words_30=np.array([5]))),  # 30 digits of the vocabulary overflow 64 bits
+        (model.NGRAMS_FILE, _npz(words_99999999=np.array([5]))),  # would build a table a length
         (model.METADATA_FILE, b'{"format": 3, "architecture": {"context": 5, "kernel": 3, "dilations": [1]}}'),
         (model.METADATA_FILE, b'{"format": 2, "architecture": {"context": 5, "kernel": 3, "dilations": [1]}}'),
         (model.METADATA_FILE, b'{"format": 2, "architecture": {"context": 5, "kernel": 3, "dilations": [1]}, '

@@ -2,6 +2,7 @@
 answer exactly as built tables do, and anything that is not exactly what
 store() wrote for that key must be a miss (rebuilt and replaced)."""
 
+import json
 import os
 
 import numpy as np
@@ -103,6 +104,28 @@ def test_a_damaged_or_loose_file_is_a_miss_then_replaced(cache, stores, damage):
     assert mapped(model.load().vocab)
 
 
+@pytest.mark.parametrize("what", ["a directory", "a deep header", "a huge shape", "a symlink"])
+def test_what_is_no_file_of_ours_is_a_miss(cache, stores, what):
+    model.load()
+    path = the_file(cache)
+    os.unlink(path)
+    if what == "a directory":
+        os.mkdir(path, 0o700)
+    elif what == "a symlink":
+        target = cache / "elsewhere"
+        target.write_bytes(b"")
+        os.symlink(target, path)
+    else:
+        header = b"[" * 60000 if what == "a deep header" else (
+            b'{"key": %s, "arrays": [["x", "<i8", [%d], 64]]}' % (json.dumps(stores[0]).encode(), 2**70))
+        with open(path, "wb") as f:
+            f.write(tablecache.MAGIC + len(header).to_bytes(4, "little") + header)
+        os.chmod(path, 0o600)
+    again = model.load()  # no error: built as without a cache
+    assert not mapped(again.vocab)
+    assert equal(features(again.vocab), built_features())
+
+
 @pytest.mark.parametrize("damage", ["not a power of two", "float", "no filter", "filter of another size"])
 def test_malformed_tables_are_built(cache, damage):
     """Stored tables the C lookups would refuse are not used, whatever the file says."""
@@ -165,3 +188,12 @@ def test_an_unusable_cache_dir_only_means_building(tmp_path, monkeypatch):
     blocker.write_text("not a directory")
     monkeypatch.setenv("SEG_CACHE_DIR", str(blocker / "sub"))
     assert equal(features(model.load().vocab), built_features())
+
+
+def test_no_home_directory_means_no_cache_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv("SEG_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", "")  # expanduser("~") is then "": the default would be relative
+    monkeypatch.chdir(tmp_path)
+    assert equal(features(model.load().vocab), built_features())
+    assert os.listdir(tmp_path) == []
