@@ -5,6 +5,8 @@
  * - build / find: hash-table lookup of positive int64 keys for
  *   segcli.encode.KeyIndex (open addressing, Fibonacci hashing, linear
  *   probing, key 0 marks an empty slot, so a zeroed table is empty): one pass per key where numpy needs several over the whole array.
+ * - classify: a batch's whitespace, lookup form, and the ids of the
+ *   characters the model sees, in one pass over its code points.
  * - word_matches: the word-match feature matrix from the lookups' flags.
  * - pack_rows / unpack_rows: sequences laid into the scorer's overlapping
  *   rows, and each position's scores taken back from its own row.
@@ -293,6 +295,82 @@ done:
 	PyBuffer_Release(&values);
 	PyBuffer_Release(&table);
 	PyBuffer_Release(&filter);
+	return result;
+}
+
+/* --- classify ------------------------------------------------------------- */
+
+PyDoc_STRVAR(classify_doc,
+"classify(cps, spaces, fold, ids, space, folded, kept, kept_ids) -> int\n\
+\n\
+One pass over a batch's code points: space[i] = spaces[cps[i]] (0 past\n\
+the table); folded[i] = fold[cps[i]] (cps[i] itself past the table); and\n\
+for each position that is not space, in order, its index into kept and\n\
+ids[min(cps[i], len(ids) - 1)] into kept_ids.  Returns how many were kept.\n\
+cps, fold, folded: uint32; spaces, space: uint8; ids, kept, kept_ids:\n\
+int64; space, folded, kept and kept_ids as long as cps.");
+
+static PyObject *
+classify(PyObject *self, PyObject *args)
+{
+	Py_buffer cps, spaces, fold, ids, space, folded, kept, kept_ids;
+	PyObject *result = NULL;
+	Py_ssize_t n, nspaces, nfold, nids, i, count = 0;
+
+	if (!PyArg_ParseTuple(args, "y*y*y*y*w*w*w*w*:classify", &cps, &spaces, &fold, &ids, &space, &folded, &kept,
+	                      &kept_ids))
+		return NULL;
+	if (check_buffer(&cps, sizeof(uint32_t), "cps") < 0 || check_buffer(&spaces, 1, "spaces") < 0 ||
+	    check_buffer(&fold, sizeof(uint32_t), "fold") < 0 || check_buffer(&ids, sizeof(int64_t), "ids") < 0 ||
+	    check_buffer(&space, 1, "space") < 0 || check_buffer(&folded, sizeof(uint32_t), "folded") < 0 ||
+	    check_buffer(&kept, sizeof(int64_t), "kept") < 0 || check_buffer(&kept_ids, sizeof(int64_t), "kept_ids") < 0)
+		goto done;
+	n = cps.len / (Py_ssize_t)sizeof(uint32_t);
+	nspaces = spaces.len;
+	nfold = fold.len / (Py_ssize_t)sizeof(uint32_t);
+	nids = ids.len / (Py_ssize_t)sizeof(int64_t);
+	if (space.len != n || folded.len != cps.len || kept.len != n * (Py_ssize_t)sizeof(int64_t) ||
+	    kept_ids.len != kept.len) {
+		PyErr_SetString(PyExc_ValueError, "space, folded, kept and kept_ids must have one item per code point");
+		goto done;
+	}
+	if (nids < 1) {
+		PyErr_SetString(PyExc_ValueError, "ids must not be empty");
+		goto done;
+	}
+
+	Py_BEGIN_ALLOW_THREADS
+	{
+		const uint32_t *c = (const uint32_t *)cps.buf, *fo = (const uint32_t *)fold.buf;
+		const uint8_t *sp = (const uint8_t *)spaces.buf;
+		const int64_t *id = (const int64_t *)ids.buf;
+		uint8_t *so = (uint8_t *)space.buf;
+		uint32_t *fd = (uint32_t *)folded.buf;
+		int64_t *ko = (int64_t *)kept.buf, *io = (int64_t *)kept_ids.buf;
+		for (i = 0; i < n; i++) {
+			uint32_t cp = c[i];
+			uint8_t is_space = (Py_ssize_t)cp < nspaces ? (sp[cp] != 0) : 0;
+			so[i] = is_space;
+			fd[i] = (Py_ssize_t)cp < nfold ? fo[cp] : cp;
+			if (!is_space) {
+				ko[count] = i;
+				io[count] = id[(Py_ssize_t)cp < nids ? (Py_ssize_t)cp : nids - 1];
+				count++;
+			}
+		}
+	}
+	Py_END_ALLOW_THREADS
+
+	result = PyLong_FromSsize_t(count);
+done:
+	PyBuffer_Release(&cps);
+	PyBuffer_Release(&spaces);
+	PyBuffer_Release(&fold);
+	PyBuffer_Release(&ids);
+	PyBuffer_Release(&space);
+	PyBuffer_Release(&folded);
+	PyBuffer_Release(&kept);
+	PyBuffer_Release(&kept_ids);
 	return result;
 }
 
@@ -903,6 +981,7 @@ done:
 
 static PyMethodDef module_methods[] = {
 	{"build", (PyCFunction)build, METH_VARARGS, build_doc},
+	{"classify", (PyCFunction)classify, METH_VARARGS, classify_doc},
 	{"find", (PyCFunction)find, METH_VARARGS, find_doc},
 	{"viterbi", (PyCFunction)viterbi, METH_VARARGS, viterbi_doc},
 	{"word_matches", (PyCFunction)word_matches, METH_VARARGS, word_matches_doc},

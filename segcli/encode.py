@@ -259,6 +259,20 @@ class Vocab:
         folded = self._fold[np.minimum(cps, self._limit - 1)]
         return np.where(cps < self._limit, folded, cps)
 
+    def classify(self, cps: np.ndarray, spaces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(space, folded, kept, char_ids) of a batch's code points, in one C
+        pass: whether each is whitespace (`spaces`: bool by code point, False
+        past its end), each one's lookup form (lookup_codepoints), the
+        positions that are not whitespace, and their char ids (char_ids_of)."""
+        cps = np.ascontiguousarray(cps, dtype=np.uint32)
+        space = np.empty(len(cps), dtype=np.bool_)
+        folded = np.empty(len(cps), dtype=np.uint32)
+        kept = np.empty(len(cps), dtype=np.int64)
+        char_ids = np.empty(len(cps), dtype=np.int64)
+        count = _core.classify(cps, np.ascontiguousarray(spaces, dtype=np.bool_).view(np.uint8), self._fold,
+                               self._table, space.view(np.uint8), folded, kept, char_ids)
+        return space, folded, kept[:count], char_ids[:count]
+
     def char_ids(self, text: str) -> np.ndarray:
         return self.char_ids_of(codepoints(text))
 

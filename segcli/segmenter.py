@@ -33,10 +33,6 @@ _SPACE_TABLE = np.zeros(0x3001 + 1, dtype=bool)
 _SPACE_TABLE[list(_SPACES)] = True
 
 
-def _is_space(cps: np.ndarray) -> np.ndarray:
-    return _SPACE_TABLE[np.minimum(cps, len(_SPACE_TABLE) - 1)]
-
-
 class Segmenter:
     """Cuts lines of Chinese text into words.
 
@@ -210,10 +206,8 @@ class Segmenter:
         return stream.pipe(lines, self.spans_batch, threads=self.threads, batch_chars=batch_chars)
 
     def _encode(self, lines: Sequence[str]) -> _Batch:
-        text = "\n".join(lines)
-        cps = codepoints(text)
-        space = _is_space(cps)
-        kept = np.flatnonzero(~space)
+        cps = codepoints("\n".join(lines))
+        space, folded, kept, char_ids = self.vocab.classify(cps, _SPACE_TABLE)
         line_ends = np.cumsum([len(line) + 1 for line in lines]) - 1
         # Each line is one model sequence, whitespace removed so the model sees
         # the words around a space; the space still cuts (see spans_batch).
@@ -222,9 +216,9 @@ class Segmenter:
         nonempty = seq_ends > seq_starts
         last = np.zeros(len(kept), dtype=bool)
         last[seq_ends[nonempty] - 1] = True
-        char_ids = self.vocab.char_ids_of(cps[kept])
         features = self.vocab.features(char_ids, last)
-        return _Batch(cps, space, kept, line_ends, char_ids, features, seq_starts[nonempty], seq_ends[nonempty])
+        return _Batch(cps, space, folded, kept, line_ends, char_ids, features, seq_starts[nonempty],
+                      seq_ends[nonempty])
 
     def model_feeds(self, lines: Sequence[str]) -> list[dict[str, np.ndarray]]:
         """The onnxruntime feeds that scoring these lines runs (for calibrating
@@ -276,7 +270,7 @@ class Segmenter:
             self._scorer.score(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends), dtype=np.float32)
         # Each row as one 16-byte item: numpy scatters those ~7x faster than rows of four floats.
         scores.view("V16")[:, 0][batch.kept] = kept_scores.view("V16")[:, 0]
-        folded = self.vocab.lookup_codepoints(cps)
+        folded = batch.folded
         dictionary = self._dictionary
         forced_starts, forced_ends = dictionary.apply(from_codepoints(folded), scores) if dictionary else _NO_SPANS
         atom_starts, atom_ends = atoms.without_overlaps(*atoms.find_codepoints(folded), forced_starts, forced_ends)
@@ -300,12 +294,13 @@ class Segmenter:
 
 
 class _Batch(NamedTuple):
-    """A batch of lines as the model sees them: code points, whitespace, the
-    positions kept (not whitespace), where each line ends, the kept
-    characters' ids and features, and each non-empty line's sequence bounds."""
+    """A batch of lines as the model sees them: code points, whitespace, their
+    lookup form, the positions kept (not whitespace), where each line ends,
+    the kept characters' ids and features, and each non-empty line's sequence bounds."""
 
     cps: np.ndarray
     space: np.ndarray
+    folded: np.ndarray
     kept: np.ndarray
     line_ends: np.ndarray
     char_ids: np.ndarray

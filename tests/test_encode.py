@@ -195,6 +195,36 @@ def test_features_agree_with_brute_force_lookups(words, lexicon, ngrams, texts):
         sorted(set(ngrams)), set(words[::2]), set(lexicon), texts, 4)]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 0x80), st.sampled_from([0x3000, 0xFF21, 0x570B, 0x56FD, 0x4E2D, 0x110000,
+                                                                  0xFFFFFFFF]), st.integers(0, 0x10FFFF)),
+                max_size=60),
+       st.lists(st.booleans(), max_size=0x90))
+def test_classify_agrees_with_its_numpy_twin(cps, spaces):
+    """_core.classify against the numpy it replaced: a table lookup for
+    whitespace, lookup_codepoints, flatnonzero and char_ids_of."""
+    vocab = Vocab("中国a1", {}, {}, lookup={0x570B: 0x56FD})
+    cps = np.array(cps, dtype=np.uint32)
+    table = np.array(spaces, dtype=bool)
+    space, folded, kept, ids = vocab.classify(cps, table)
+    twin_space = np.array([c < len(table) and table[c] for c in cps.tolist()], dtype=bool)
+    twin_kept = np.flatnonzero(~twin_space)
+    assert space.tolist() == twin_space.tolist()
+    assert folded.tolist() == vocab.lookup_codepoints(cps).tolist()
+    assert kept.tolist() == twin_kept.tolist()
+    assert ids.tolist() == vocab.char_ids_of(cps[twin_kept]).tolist()
+
+
+def test_classify_checks_its_buffers():
+    args = [np.zeros(3, np.uint32), np.zeros(2, np.uint8), np.zeros(2, np.uint32), np.zeros(2, np.int64),
+            np.zeros(3, np.uint8), np.zeros(3, np.uint32), np.zeros(3, np.int64), np.zeros(3, np.int64)]
+    assert _core.classify(*args) == 3
+    for i, bad in [(4, np.zeros(2, np.uint8)), (6, np.zeros(2, np.int64)), (3, np.zeros(0, np.int64)),
+                   (0, np.zeros(3, np.int64))]:
+        with pytest.raises(ValueError):
+            _core.classify(*args[:i], bad, *args[i + 1:])
+
+
 def test_a_filter_sets_one_bit_a_key_and_answers_alike():
     keys = np.arange(1, 2001, dtype=np.int64) * 7919
     filtered, plain = KeyIndex(keys, filtered=True), KeyIndex(keys)
