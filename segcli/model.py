@@ -172,29 +172,29 @@ def _read_json(path: Path):
         return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _read_ngrams(path: Path) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray], dict[int, np.ndarray], list]:
-    """The n-gram keys by order, the word keys and the lexicon's word keys by
-    length, and what the archive records of each array (name, CRC-32, size)."""
+def _read_ngrams(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of ngrams.npz by name: order_N (n-gram keys), words_N and
+    lexicon_N (word keys by length)."""
     with np.load(path) as stored:
-        tables = {name: stored[name] for name in stored.files}
-        members = [[info.filename, info.CRC, info.file_size] for info in stored.zip.infolist()]
-    pick = lambda prefix: {int(k.split("_")[1]): v for k, v in tables.items() if k.startswith(prefix)}
-    return pick("order_"), pick("words_"), pick("lexicon_"), members
+        return {name: stored[name] for name in stored.files}
 
 
-def _vocab(chars: str, ngram_keys, word_keys, lookup, lexicon_keys, members: list) -> Vocab:
-    """The Vocab, its hash tables mapped from the per-user cache when a large
-    model's were built before (segcli.tablecache), else built (and cached)."""
-    keys = sum(len(k) for group in (ngram_keys, word_keys, lexicon_keys) for k in group.values())
-    if keys < tablecache.MIN_KEYS:
-        return Vocab(chars, ngram_keys, word_keys, lookup, lexicon_keys)
+def _key_groups(arrays: Mapping[str, np.ndarray]) -> tuple[dict[int, np.ndarray], ...]:
+    """(n-gram keys by order, word keys by length, lexicon word keys by length)."""
+    pick = lambda prefix: {int(k.split("_")[1]): v for k, v in arrays.items() if k.startswith(prefix)}
+    return pick("order_"), pick("words_"), pick("lexicon_")
+
+
+_CACHED_KEYS = "keys/"  # the table cache holds a large model's keys too, under these names
+
+
+def _cached(members: list, chars: str) -> tuple[str | None, dict[str, np.ndarray] | None]:
+    """(the table cache's key, what it holds for this model) for a model
+    large enough to cache; (None, None) for a small one."""
+    if sum(size for _, _, size in members) // 8 < tablecache.MIN_KEYS:
+        return None, None
     key = tablecache.key_of([KeyIndex.LAYOUT, len(chars), members])
-    cached = tablecache.load(key)
-    vocab = Vocab(chars, ngram_keys, word_keys, lookup, lexicon_keys, tables=cached)
-    built = vocab.tables()
-    if cached is None or any(cached.get(name) is not array for name, array in built.items()):
-        tablecache.store(key, built)
-    return vocab
+    return key, tablecache.load(key)
 
 
 def load(directory: str | Path | None = None) -> Model:
@@ -235,11 +235,23 @@ def load(directory: str | Path | None = None) -> Model:
         with path.open("rb") as f:
             if not zipfile.is_zipfile(f):  # np.load would try to unpickle it
                 raise _damaged(path, "not an .npz archive")
-        ngram_keys, word_keys, lexicon_keys, members = _read_ngrams(path)
-    # Checked here, where the damaged file can be named (the hash tables refuse such keys).
-    if any(k.ndim != 1 or k.dtype.kind not in "iu" or (len(k) and (k.min() <= 0 or k.max() > np.iinfo(np.int64).max))
-           for group in (ngram_keys, word_keys, lexicon_keys) for k in group.values()):
-        raise _damaged(path, "keys must be positive integers")
+            members = [[info.filename, info.CRC, info.file_size] for info in zipfile.ZipFile(f).infolist()]
+    # A large model's keys and tables come from the per-user cache once they
+    # were read, checked and built there (segcli.tablecache), keyed by the
+    # archive's own CRC-32s: a start then reads neither.
+    cache_key, cached = _cached(members, chars["chars"])
+    names = {name.removesuffix(".npy") for name, _, _ in members}
+    if cached is not None and {n[len(_CACHED_KEYS):] for n in cached if n.startswith(_CACHED_KEYS)} == names:
+        arrays = {name: cached[_CACHED_KEYS + name] for name in names}
+    else:
+        cached = None
+        with _reading(path):
+            arrays = _read_ngrams(path)
+        # Checked here, where the damaged file can be named (the hash tables refuse such keys).
+        if any(k.ndim != 1 or k.dtype.kind not in "iu" or (len(k) and (k.min() <= 0 or k.max() > np.iinfo(np.int64).max))
+               for k in arrays.values()):
+            raise _damaged(path, "keys must be positive integers")
+    ngram_keys, word_keys, lexicon_keys = _key_groups(arrays)
     size = len(chars["chars"]) + 2  # encode.Vocab.size: the base of the keys' digits
     if any(n < 2 or n >= 63 or size ** n >= 2**63 for group in (ngram_keys, word_keys, lexicon_keys) for n in group):
         raise _damaged(path, "n-gram orders and word lengths must be 2 or more and fit 64-bit keys")
@@ -251,7 +263,12 @@ def load(directory: str | Path | None = None) -> Model:
         if len(sources) and (min(sources.min(), targets.min()) < 0 or max(sources.max(), targets.max()) >= 0x110000):
             raise _damaged(path, "code points out of range")
         lookup = dict(zip(sources.tolist(), targets.tolist()))
-    vocab = _vocab(chars["chars"], ngram_keys, word_keys, lookup, lexicon_keys, members)
+    vocab = Vocab(chars["chars"], ngram_keys, word_keys, lookup, lexicon_keys, tables=cached)
+    if cache_key is not None:
+        tables = vocab.tables()
+        if cached is None or any(cached.get(name) is not table for name, table in tables.items()):
+            tablecache.store(cache_key, {**tables, **{_CACHED_KEYS + name: np.asarray(a, dtype=np.int64)
+                                                      for name, a in arrays.items()}})
 
     path = directory / TRANSITIONS_FILE
     values = _read_json(path)
