@@ -349,12 +349,13 @@ classify(PyObject *self, PyObject *args)
 		int64_t *ko = (int64_t *)kept.buf, *io = (int64_t *)kept_ids.buf;
 		for (i = 0; i < n; i++) {
 			uint32_t cp = c[i];
-			uint8_t is_space = (Py_ssize_t)cp < nspaces ? (sp[cp] != 0) : 0;
+			/* size_t comparisons: a code point past 2^31 must not pass as negative where Py_ssize_t is 32 bits. */
+			uint8_t is_space = (size_t)cp < (size_t)nspaces ? (sp[cp] != 0) : 0;
 			so[i] = is_space;
-			fd[i] = (Py_ssize_t)cp < nfold ? fo[cp] : cp;
+			fd[i] = (size_t)cp < (size_t)nfold ? fo[cp] : cp;
 			if (!is_space) {
 				ko[count] = i;
-				io[count] = id[(Py_ssize_t)cp < nids ? (Py_ssize_t)cp : nids - 1];
+				io[count] = id[(size_t)cp < (size_t)nids ? (size_t)cp : (size_t)(nids - 1)];
 				count++;
 			}
 		}

@@ -51,7 +51,7 @@ def cache_dir() -> str:
     if d:
         return d
     xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
+    if xdg and os.path.isabs(xdg):  # the XDG spec: a relative path is to be ignored
         return os.path.join(xdg, "seg")
     return os.path.join(os.path.expanduser("~"), ".cache", "seg")
 

@@ -172,17 +172,32 @@ def _read_json(path: Path):
         return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _read_ngrams(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of ngrams.npz by name: order_N (n-gram keys), words_N and
-    lexicon_N (word keys by length)."""
-    with np.load(path) as stored:
-        return {name: stored[name] for name in stored.files}
+_KEY_GROUPS = ("order", "words", "lexicon")  # ngrams.npz: order_N (n-gram keys), words_N, lexicon_N (word keys)
+
+
+def _key_members(archive) -> list[list]:
+    """[name, CRC-32, size] of each key array in the open ngrams.npz (other
+    members are not ours to read); ValueError for a key array's bad name."""
+    members = []
+    for info in zipfile.ZipFile(archive).infolist():
+        group, _, rest = info.filename.partition("_")
+        if group in _KEY_GROUPS and rest.endswith(".npy"):
+            int(rest.removesuffix(".npy"))  # its order or length
+            members.append([info.filename, info.CRC, info.file_size])
+    return members
+
+
+def _read_ngrams(archive, names: set[str]) -> dict[str, np.ndarray]:
+    """The named arrays of the open ngrams.npz."""
+    archive.seek(0)
+    with np.load(archive) as stored:
+        return {name: stored[name] for name in names}
 
 
 def _key_groups(arrays: Mapping[str, np.ndarray]) -> tuple[dict[int, np.ndarray], ...]:
     """(n-gram keys by order, word keys by length, lexicon word keys by length)."""
-    pick = lambda prefix: {int(k.split("_")[1]): v for k, v in arrays.items() if k.startswith(prefix)}
-    return pick("order_"), pick("words_"), pick("lexicon_")
+    return tuple({int(name.partition("_")[2]): keys for name, keys in arrays.items() if name.partition("_")[0] == group}
+                 for group in _KEY_GROUPS)
 
 
 _CACHED_KEYS = "keys/"  # the table cache holds a large model's keys too, under these names
@@ -232,26 +247,30 @@ def load(directory: str | Path | None = None) -> Model:
         raise _damaged(path, "no chars string")
     path = directory / NGRAMS_FILE
     with _reading(path):
-        with path.open("rb") as f:
-            if not zipfile.is_zipfile(f):  # np.load would try to unpickle it
-                raise _damaged(path, "not an .npz archive")
-            members = [[info.filename, info.CRC, info.file_size] for info in zipfile.ZipFile(f).infolist()]
-    # A large model's keys and tables come from the per-user cache once they
-    # were read, checked and built there (segcli.tablecache), keyed by the
-    # archive's own CRC-32s: a start then reads neither.
-    cache_key, cached = _cached(members, chars["chars"])
-    names = {name.removesuffix(".npy") for name, _, _ in members}
-    if cached is not None and {n[len(_CACHED_KEYS):] for n in cached if n.startswith(_CACHED_KEYS)} == names:
-        arrays = {name: cached[_CACHED_KEYS + name] for name in names}
-    else:
-        cached = None
+        archive = path.open("rb")
+    # One open file for the directory and the arrays: the cache key and
+    # what is read are of the same file, even if it is replaced meanwhile.
+    with archive:
         with _reading(path):
-            arrays = _read_ngrams(path)
-        # Checked here, where the damaged file can be named (the hash tables refuse such keys).
-        if any(k.ndim != 1 or k.dtype.kind not in "iu" or (len(k) and (k.min() <= 0 or k.max() > np.iinfo(np.int64).max))
-               for k in arrays.values()):
-            raise _damaged(path, "keys must be positive integers")
-    ngram_keys, word_keys, lexicon_keys = _key_groups(arrays)
+            if not zipfile.is_zipfile(archive):  # np.load would try to unpickle it
+                raise _damaged(path, "not an .npz archive")
+            members = _key_members(archive)
+        # A large model's keys and tables come from the per-user cache once
+        # they were read, checked and built there (segcli.tablecache), keyed
+        # by the archive's own CRC-32s: a start then reads neither.
+        cache_key, cached = _cached(members, chars["chars"])
+        names = {name.removesuffix(".npy") for name, _, _ in members}
+        with _reading(path):
+            if cached is not None and {n[len(_CACHED_KEYS):] for n in cached if n.startswith(_CACHED_KEYS)} == names:
+                arrays = {name: cached[_CACHED_KEYS + name] for name in names}
+            else:
+                cached = None
+                arrays = _read_ngrams(archive, names)
+                # Checked here, where the damaged file can be named (the hash tables refuse such keys).
+                if any(not isinstance(k, np.ndarray) or k.ndim != 1 or k.dtype.kind not in "iu"
+                       or (len(k) and (k.min() <= 0 or k.max() > np.iinfo(np.int64).max)) for k in arrays.values()):
+                    raise _damaged(path, "keys must be positive integers")
+            ngram_keys, word_keys, lexicon_keys = _key_groups(arrays)
     size = len(chars["chars"]) + 2  # encode.Vocab.size: the base of the keys' digits
     if any(n < 2 or n >= 63 or size ** n >= 2**63 for group in (ngram_keys, word_keys, lexicon_keys) for n in group):
         raise _damaged(path, "n-gram orders and word lengths must be 2 or more and fit 64-bit keys")

@@ -506,6 +506,8 @@ def test_cache_dir_resolution(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert dictcache.cache_dir() == os.path.join(str(tmp_path), ".cache", "seg")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # ignored, as the XDG spec says
+    assert dictcache.cache_dir() == os.path.join(str(tmp_path), ".cache", "seg")
     monkeypatch.setenv("SEG_CACHE_DIR", "/x/y")
     assert dictcache.cache_dir() == "/x/y"
 

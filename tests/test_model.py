@@ -190,6 +190,7 @@ def _npz(**arrays) -> bytes:
         (model.NGRAMS_FILE, _npz(words_1=np.array([5]))),  # a word of one character: no key of its own
         (model.NGRAMS_FILE, _npz(words_30=np.array([5]))),  # 30 digits of the vocabulary overflow 64 bits
         (model.NGRAMS_FILE, _npz(words_99999999=np.array([5]))),  # would build a table a length
+        (model.NGRAMS_FILE, _npz(order_x=np.array([5]))),  # no order
         (model.METADATA_FILE, b'{"format": 3, "architecture": {"context": 5, "kernel": 3, "dilations": [1]}}'),
         (model.METADATA_FILE, b'{"format": 2, "architecture": {"context": 5, "kernel": 3, "dilations": [1]}}'),
         (model.METADATA_FILE, b'{"format": 2, "architecture": {"context": 5, "kernel": 3, "dilations": [1]}, '
@@ -212,6 +213,17 @@ def test_a_damaged_file_is_a_one_line_model_error_naming_it(tmp_path, name, cont
     message = str(e.value)
     assert message.startswith(f"cannot load model: {directory / name}: ")
     assert "\n" not in message
+
+
+def test_members_of_ngrams_npz_that_hold_no_keys_are_not_read(tmp_path):
+    import zipfile
+
+    directory, vocab = _toy(tmp_path)[:2]
+    with zipfile.ZipFile(directory / model.NGRAMS_FILE, "a") as archive:
+        archive.writestr("notes.txt", b"not an array")
+        archive.writestr("extra.npy", _npz(x=np.array([0.5])))  # not a key array's name
+    loaded = model.load(directory).vocab
+    assert {n: k.tolist() for n, k in loaded.ngram_keys.items()} == {n: k.tolist() for n, k in vocab.ngram_keys.items()}
 
 
 def test_a_damaged_word_list_is_a_model_error(tmp_path):
