@@ -9,7 +9,6 @@ Worker processes build their renderer with a picklable factory(fmt, delimiter).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
 import signal
@@ -237,25 +236,24 @@ class _Worker:
         self.process = ctx.Process(target=_worker_main, args=(factory, options, task_reader, result_writer),
                                    daemon=True, name="seg-worker")
         # A Ctrl-C goes to the whole process group, and a worker must not die
-        # of it (with a traceback) before it has set up: it starts with the
-        # stop signals blocked, a mask that survives exec, and ignores SIGINT
-        # before it unblocks them (_worker_main), which discards one pending.
-        # Here a stop signal meanwhile waits until the worker is registered,
-        # and so gets killed. (Setting SIGINT to SIG_IGN here instead lost a
-        # Ctrl-C that arrived just before: Python skips a pending handler
-        # that is SIG_IGN by the time it runs.)
+        # of it (with a traceback) before it has set up: it starts with SIGINT
+        # ignored, a disposition that survives exec. Meanwhile the stop
+        # signals are blocked here, so one sent to this process stays pending
+        # (blocked signals are never discarded, even when ignored) and is
+        # handled once the worker is registered, and so gets killed.
         main_thread = threading.current_thread() is threading.main_thread()
-        with _stop_deferred():
+        if main_thread:
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+            handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self.process.start()
+            _live_workers.add(self.process)
+        finally:
             if main_thread:
-                mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-            try:
-                self.process.start()
-                _live_workers.add(self.process)
-            finally:
-                if main_thread:
-                    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-                task_reader.close()
-                result_writer.close()
+                signal.signal(signal.SIGINT, handler)
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            task_reader.close()
+            result_writer.close()
 
     def send(self, chunk: list[Piece]) -> None:
         try:
@@ -320,8 +318,8 @@ class _Workers(list):
 
 
 def _worker_main(factory, options, tasks, results) -> None:
-    # Only the parent acts on a Ctrl-C (it kills its workers): SIGINT is
-    # ignored from here (it was blocked until now); SIGTERM ends it at once.
+    # Only the parent acts on a Ctrl-C (it kills its workers): SIGINT stays
+    # ignored, as the worker started; SIGTERM ends it at once.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
@@ -376,21 +374,8 @@ def _picklable(error: Exception) -> Exception:
 # --- writing and leaving ----------------------------------------------------------
 
 WRITE_GRACE_SECONDS = 2.0  # how long a stop signal waits for lines being written
-_deferring = threading.Event()  # a batch's output is going out, or a worker is starting
-_exit_status: list[int] = []  # a stop signal came meanwhile
-
-
-@contextlib.contextmanager
-def _stop_deferred():
-    """A stop signal meanwhile (see exit_on_signals) ends the process only
-    once the block is done (or WRITE_GRACE_SECONDS later, if it never is)."""
-    _deferring.set()
-    try:
-        yield
-    finally:
-        _deferring.clear()
-    if _exit_status:
-        exit_now(_exit_status[0])
+_writing = threading.Event()  # a batch's output is going out
+_exit_status: list[int] = []  # a stop signal came while it was
 
 
 def write_whole(out: BinaryIO, data: bytes) -> None:
@@ -399,26 +384,30 @@ def write_whole(out: BinaryIO, data: bytes) -> None:
     never ends in half a line."""
     if not data:
         return
-    with _stop_deferred():
+    _writing.set()
+    try:
         try:
-            try:
-                fd = out.fileno()
-            except (AttributeError, OSError, ValueError):  # in-memory streams (the API, tests)
-                out.write(data)
-                out.flush()
-            else:
-                # Straight to the file descriptor: a BufferedWriter whose write a
-                # signal interrupts can drop the rest of it.
-                out.flush()
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-        except BrokenPipeError:
-            raise  # the reader went away: the CLI ends quietly
-        except OSError as e:  # a full disk, a lost network file system
-            name = getattr(out, "name", None)
-            where = {"<stdout>": "standard output"}.get(name, name) if isinstance(name, str) else "the output"
-            raise InputError(f"cannot write {where}: {e.strerror or e}") from e
+            fd = out.fileno()
+        except (AttributeError, OSError, ValueError):  # in-memory streams (the API, tests)
+            out.write(data)
+            out.flush()
+        else:
+            # Straight to the file descriptor: a BufferedWriter whose write a
+            # signal interrupts can drop the rest of it.
+            out.flush()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+    except BrokenPipeError:
+        raise  # the reader went away: the CLI ends quietly
+    except OSError as e:  # a full disk, a lost network file system
+        name = getattr(out, "name", None)
+        where = {"<stdout>": "standard output"}.get(name, name) if isinstance(name, str) else "the output"
+        raise InputError(f"cannot write {where}: {e.strerror or e}") from e
+    finally:
+        _writing.clear()
+    if _exit_status:
+        exit_now(_exit_status[0])
 
 
 def exit_on_signals() -> None:
@@ -430,11 +419,11 @@ def exit_on_signals() -> None:
 
 
 def _on_stop_signal(signum, frame) -> None:
-    if not _deferring.is_set():
+    if not _writing.is_set():
         exit_now(128 + signum)
     if not _exit_status:
         _exit_status.append(128 + signum)
-        # A reader that has stopped reading would keep a write, and so this
+        # A reader that has stopped reading would keep the write, and so this
         # process, blocked for ever: past a grace period, leave anyway.
         timer = threading.Timer(WRITE_GRACE_SECONDS, exit_now, (128 + signum,))
         timer.daemon = True
