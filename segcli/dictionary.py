@@ -87,7 +87,7 @@ import ahocorasick
 import numpy as np
 
 from .decode import B, E, M, S
-from .encode import codepoints
+from .encode import codepoints, from_codepoints
 from .errors import DictError
 
 __all__ = [
@@ -627,6 +627,14 @@ class UserDictionary:
         return None
 
     # -- applying ----------------------------------------------------------
+
+    def apply_codepoints(self, cps: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """apply() to the text of these code points, which is made only when
+        the dictionary has words to match (most runs have none)."""
+        chars, _ = self._singles
+        if not (self._layers or len(chars)) or not len(cps):
+            return _NO_SPANS
+        return self.apply(from_codepoints(cps), scores)
 
     def apply(self, text: str, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Add the dictionary's log-multipliers to ``scores`` in place.

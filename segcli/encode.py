@@ -112,7 +112,7 @@ class KeyIndex:
 
     @classmethod
     def restored(cls, table: np.ndarray, filter: np.ndarray) -> "KeyIndex":
-        """The index whose arrays an earlier one built (see arrays())."""
+        """The index whose table and filter an earlier one built (see Vocab.tables)."""
         index = cls.__new__(cls)
         index.table, index.filter = table, filter
         return index
