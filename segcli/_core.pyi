@@ -56,6 +56,29 @@ def find(table: Buffer, filter: Buffer, keys: Buffer, missing: int, out: Buffer,
     released while probing.
     """
 
+def classify(
+    cps: Buffer,
+    spaces: Buffer,
+    fold: Buffer,
+    ids: Buffer,
+    space: Buffer,
+    folded: Buffer,
+    kept: Buffer,
+    kept_ids: Buffer,
+    /,
+) -> int:
+    """One pass over a batch's code points: ``space[i] = spaces[cps[i]]``
+    (0 past the table); ``folded[i] = fold[cps[i]]`` (``cps[i]`` itself past
+    the table); and for each position that is not space, in order, its index
+    into ``kept`` and ``ids[min(cps[i], len(ids) - 1)]`` into ``kept_ids``.
+    Returns how many were kept.
+
+    cps, fold, folded: uint32; spaces, space: uint8; ids, kept, kept_ids:
+    int64; space, folded, kept and kept_ids as long as cps.  Raises
+    ValueError on wrong sizes or empty ids.  The GIL is released while
+    classifying.
+    """
+
 def word_matches(flags: Buffer, rows: Buffer, bits: Buffer, lengths: Buffer, out: Buffer, /) -> None:
     """Fill the word-match feature matrix ``out``: for column pair c,
     ``out[i, 2c] = 1`` where ``flags[rows[c], i] & bits[c]`` (a word of

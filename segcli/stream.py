@@ -223,41 +223,64 @@ def run_parallel(factory: RendererFactory, lines: Iterable[str | Piece], out: Bi
 # --- worker processes -----------------------------------------------------------
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-_live_workers: set = set()  # this process's workers, killed by exit_now
+_live_workers: set = set()  # this process's workers (subprocess.Popen), killed by exit_now
+
+# What a worker runs: it takes the parent's sys.path (so it imports the same
+# segcli) and then serves tasks. A parent that is gone before it has sent
+# anything leaves it an empty pipe: it ends quietly.
+_WORKER_PROGRAM = """\
+import sys
+from multiprocessing.connection import Connection
+tasks = Connection({tasks}, writable=False)
+try:
+    sys.path[:] = tasks.recv()
+except (EOFError, OSError):
+    sys.exit(0)
+from segcli.stream import _worker_main
+_worker_main(tasks, Connection({results}, readable=False))
+"""
 
 
 class _Worker:
     """One worker process and its two one-way pipes. No multiprocessing
-    queues or locks: those are semaphores that an early exit would leak."""
+    queues or locks: those are semaphores that an early exit would leak.
 
-    def __init__(self, ctx, factory, options):
-        task_reader, self._tasks = ctx.Pipe(duplex=False)
-        self._results, result_writer = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=_worker_main, args=(factory, options, task_reader, result_writer),
-                                   daemon=True, name="seg-worker")
-        # A Ctrl-C goes to the whole process group, and a worker must not die
-        # of it (with a traceback) before it has set up: it starts with SIGINT
-        # ignored, a disposition that survives exec. Meanwhile the stop
-        # signals are blocked here, so one sent to this process stays pending
-        # (blocked signals are never discarded, even when ignored) and is
-        # handled once the worker is registered, and so gets killed.
-        main_thread = threading.current_thread() is threading.main_thread()
-        if main_thread:
-            mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-            handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    A worker runs in a process group of its own, so a Ctrl-C at the terminal
+    (sent to the foreground process group) reaches only the parent, which
+    kills its workers; the parent's signal dispositions are never touched
+    (changing them around a start could lose a Ctrl-C arriving meanwhile).
+    A worker the parent has not yet registered when it exits sees its task
+    pipe close and ends by itself."""
+
+    def __init__(self, factory, options):
+        import subprocess
+        from multiprocessing.connection import Connection
+
+        task_reader, task_writer = os.pipe()
+        result_reader, result_writer = os.pipe()
+        own_group = {"process_group": 0} if sys.version_info >= (3, 11) else {"start_new_session": True}
+        program = _WORKER_PROGRAM.format(tasks=task_reader, results=result_writer)
         try:
-            self.process.start()
-            _live_workers.add(self.process)
+            self.process = subprocess.Popen(
+                [sys.executable, *subprocess._args_from_interpreter_flags(), "-c", program],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # stdout is the parent's output
+                pass_fds=(task_reader, result_writer), **own_group)
+        except BaseException:
+            os.close(task_writer)
+            os.close(result_reader)
+            raise
         finally:
-            if main_thread:
-                signal.signal(signal.SIGINT, handler)
-                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-            task_reader.close()
-            result_writer.close()
+            os.close(task_reader)
+            os.close(result_writer)
+        _live_workers.add(self.process)
+        self._tasks = Connection(task_writer, readable=False)
+        self._results = Connection(result_reader, writable=False)
+        self.send(sys.path)
+        self.send((factory, options))
 
-    def send(self, chunk: list[Piece]) -> None:
+    def send(self, task) -> None:
         try:
-            self._tasks.send(chunk)
+            self._tasks.send(task)
         except (BrokenPipeError, ConnectionResetError):
             self._raise_died()
 
@@ -271,10 +294,17 @@ class _Worker:
         return value
 
     def _raise_died(self):
-        self.process.join(timeout=1)
-        raise WorkerDied(f"a worker process ended unexpectedly (exit status {self.process.exitcode})")
+        import subprocess
+
+        try:
+            self.process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass
+        raise WorkerDied(f"a worker process ended unexpectedly (exit status {self.process.returncode})")
 
     def stop(self, kill: bool) -> None:
+        import subprocess
+
         if kill:
             self.process.kill()
         else:
@@ -282,10 +312,11 @@ class _Worker:
                 self._tasks.send(None)
             except OSError:
                 self.process.kill()
-            self.process.join(timeout=30)  # it has nothing left to do; never wait for ever
-            if self.process.exitcode is None:
+            try:
+                self.process.wait(timeout=30)  # it has nothing left to do; never wait for ever
+            except subprocess.TimeoutExpired:
                 self.process.kill()
-        self.process.join()
+        self.process.wait()
         _live_workers.discard(self.process)
         self._tasks.close()
         self._results.close()
@@ -294,12 +325,9 @@ class _Worker:
 class _Workers(list):
     def __init__(self, factory, jobs: int, options):
         super().__init__()
-        import multiprocessing  # only --jobs needs it: kept out of every other start
-
-        ctx = multiprocessing.get_context("spawn")  # fork is unsafe with onnxruntime's threads
         try:
             for _ in range(jobs):
-                self.append(_Worker(ctx, factory, options))
+                self.append(_Worker(factory, options))
         except BaseException:
             self.stop(kill=True)
             raise
@@ -317,13 +345,15 @@ class _Workers(list):
             worker.stop(kill)
 
 
-def _worker_main(factory, options, tasks, results) -> None:
-    # Only the parent acts on a Ctrl-C (it kills its workers): SIGINT stays
-    # ignored, as the worker started; SIGTERM ends it at once.
+def _worker_main(tasks, results) -> None:
+    # Only the parent acts on stop signals (it kills its workers); none comes
+    # from the terminal, as a worker has a process group of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
-    delimiter, fmt, batch_chars = options
+    try:
+        factory, (delimiter, fmt, batch_chars) = tasks.recv()
+    except (EOFError, OSError):
+        return
     # Tasks are read on a thread of their own: the parent may be sending the
     # next chunk while this process waits to send a large result back.
     inbox: queue.SimpleQueue = queue.SimpleQueue()
@@ -442,8 +472,8 @@ def exit_now(status: int) -> None:
             pass
     for process in list(_live_workers):
         try:
-            process.join(timeout=5)
-        except (OSError, ValueError, AssertionError):
+            process.wait(timeout=5)
+        except Exception:  # subprocess.TimeoutExpired (not imported without --jobs), OSError
             pass
     try:
         sys.stderr.flush()

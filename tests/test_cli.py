@@ -278,8 +278,8 @@ def read_line(stream, timeout=60.0) -> bytes:
     (["--jobs", "2"], 8000),  # output starts after a few chunks
 ])
 def test_sigint_exits_130_without_traceback(seg_env, args, lines):
-    # Its own process group, signalled as a whole, as Ctrl-C in a terminal does:
-    # --jobs workers get the SIGINT too.
+    # Its own process group, signalled as a whole, as Ctrl-C in a terminal does
+    # (--jobs workers have groups of their own: the parent kills them).
     proc = subprocess.Popen(SEG + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=seg_env, start_new_session=True)
     try:

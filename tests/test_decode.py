@@ -310,6 +310,16 @@ def test_extension_exports_the_tag_ids_of_decode():
     assert [TAGS[t] for t in (decode_module.S, decode_module.B, decode_module.M, decode_module.E)] == list("sbme")
 
 
+def test_the_stub_declares_every_function_of_the_extension():
+    import ast
+    from pathlib import Path
+
+    stub = ast.parse((Path(_core.__file__).parent / "_core.pyi").read_text(encoding="utf-8"))
+    declared = {node.name for node in stub.body if isinstance(node, ast.FunctionDef)}
+    exported = {name for name, value in vars(_core).items() if callable(value) and not name.startswith("_")}
+    assert declared == exported
+
+
 words = st.lists(st.text(st.characters(codec="utf-8"), min_size=1, max_size=6), max_size=8)
 
 

@@ -66,8 +66,9 @@ def _session_members(sid: int) -> list[int]:
 
 def interrupted_run(seg_env, jobs: int, signum: int, delay: float) -> None:
     # Its own session: the SIGINT goes to the whole process group, as Ctrl-C in
-    # a terminal does, so the workers get it too; SIGTERM goes to seg alone, as
-    # `kill` does.
+    # a terminal does (--jobs workers have groups of their own, so only seg gets
+    # it); SIGTERM goes to seg alone, as `kill` does. Workers stay in the
+    # session, so the check for processes left behind sees them.
     proc = subprocess.Popen(SEG + ["--jobs", str(jobs)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=seg_env, start_new_session=True)
     feed_forever(proc)
@@ -140,7 +141,7 @@ def test_a_killed_worker_is_one_line_error(seg_env):
             assert time.monotonic() < deadline and proc.poll() is None, "no worker started"
             time.sleep(0.05)
             children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-            workers = [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+            workers = [int(c) for c in children if b"segcli.stream" in Path(f"/proc/{c}/cmdline").read_bytes()]
         os.kill(workers[0], signal.SIGKILL)
         assert proc.wait(timeout=60) == 1
         stderr = proc.stderr.read().decode()
