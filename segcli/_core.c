@@ -7,6 +7,8 @@
  *   probing, key 0 marks an empty slot, so a zeroed table is empty): one pass per key where numpy needs several over the whole array.
  * - classify: a batch's whitespace, lookup form, and the ids of the
  *   characters the model sees, in one pass over its code points.
+ * - grams: the keys of every n-gram of a batch, made and looked up in one
+ *   pass per length (a longer one only where a shorter one is a word's prefix).
  * - word_matches: the word-match feature matrix from the lookups' flags.
  * - pack_rows / unpack_rows: sequences laid into the scorer's overlapping
  *   rows, and each position's scores taken back from its own row.
@@ -16,7 +18,7 @@
  *   GIL, as making Python objects must, but does nothing else per word).
  *
  * Each has a numpy or Python twin in tests/ that hypothesis tests hold it to
- * (reference_lookup.py, reference_viterbi.py, reference_render.py, and in
+ * (reference_lookup.py for build, find and grams, reference_viterbi.py, reference_render.py, and in
  * test_encode.py for word_matches; a filtered lookup is held to an unfiltered one).
  * Every buffer size and bound is checked here too, because memory safety must
  * not depend on the caller.
@@ -635,6 +637,186 @@ done:
 	return result;
 }
 
+/* --- grams ------------------------------------------------------------------ */
+
+PyDoc_STRVAR(grams_doc,
+"grams(char_ids, last, size, lengths, tables, filters, gated, gate, values) -> None\n\
+\n\
+The values of the n-grams starting at each position, n = lengths[r]: row r\n\
+of values gets, for each i, the value stored for the key of the n ids from\n\
+i (base `size`, PAD = 0 past a sequence's end, which last marks, or past\n\
+the array), or 0 where it is missing.  A gated row is looked up only where\n\
+the row before it (of length lengths[r] - 1) has a bit of `gate` set, and\n\
+is 0 elsewhere.  char_ids: int64 (n); last: uint8 (n); lengths: int64,\n\
+increasing, each >= 2; tables, filters: tuples of buffers as find takes\n\
+them, one per length; gated: bytes, one per length; values: writable\n\
+int64 (len(lengths), n).");
+
+static PyObject *
+grams(PyObject *self, PyObject *args)
+{
+	Py_buffer ids, last, lengths, values, gated;
+	Py_buffer *tables = NULL, *filters = NULL;
+	PyObject *table_objs, *filter_objs, *result = NULL;
+	long long size, gate;
+	Py_ssize_t n, nrows = 0, opened = 0, r;
+	Py_ssize_t *slots = NULL;
+	int *bits = NULL, *fbits = NULL;
+	int64_t *keys = NULL, *at = NULL;
+	uint8_t *ended = NULL;
+
+	if (!PyArg_ParseTuple(args, "y*y*Ly*O!O!y*Lw*:grams", &ids, &last, &size, &lengths, &PyTuple_Type, &table_objs,
+	                      &PyTuple_Type, &filter_objs, &gated, &gate, &values))
+		return NULL;
+	if (check_buffer(&ids, sizeof(int64_t), "char_ids") < 0 || check_buffer(&last, 1, "last") < 0 ||
+	    check_buffer(&lengths, sizeof(int64_t), "lengths") < 0 || check_buffer(&gated, 1, "gated") < 0 ||
+	    check_buffer(&values, sizeof(int64_t), "values") < 0)
+		goto done;
+	n = ids.len / (Py_ssize_t)sizeof(int64_t);
+	nrows = lengths.len / (Py_ssize_t)sizeof(int64_t);
+	if (last.len != n || gated.len != nrows || PyTuple_GET_SIZE(table_objs) != nrows ||
+	    PyTuple_GET_SIZE(filter_objs) != nrows || values.len != nrows * ids.len) {
+		PyErr_SetString(PyExc_ValueError, "last: one byte a position; tables, filters and gated: one a length; "
+		                                  "values: (len(lengths), n)");
+		goto done;
+	}
+	if (size < 1) {
+		PyErr_SetString(PyExc_ValueError, "size must be positive");
+		goto done;
+	}
+	tables = (Py_buffer *)calloc((size_t)nrows + 1, sizeof(Py_buffer));
+	filters = (Py_buffer *)calloc((size_t)nrows + 1, sizeof(Py_buffer));
+	slots = (Py_ssize_t *)calloc((size_t)nrows + 1, sizeof(Py_ssize_t));
+	bits = (int *)calloc((size_t)nrows + 1, sizeof(int));
+	fbits = (int *)calloc((size_t)nrows + 1, sizeof(int));
+	keys = (int64_t *)malloc(((size_t)n + 1) * sizeof(int64_t));
+	at = (int64_t *)malloc(((size_t)n + 1) * sizeof(int64_t));
+	ended = (uint8_t *)malloc((size_t)n + 1);
+	if (!tables || !filters || !slots || !bits || !fbits || !keys || !at || !ended) {
+		PyErr_NoMemory();
+		goto done;
+	}
+	for (r = 0; r < nrows; r++) {
+		int64_t length = ((const int64_t *)lengths.buf)[r];
+		if (length < 2 || (r > 0 && length <= ((const int64_t *)lengths.buf)[r - 1])) {
+			PyErr_SetString(PyExc_ValueError, "lengths: increasing, each at least 2");
+			goto done;
+		}
+		if (((const uint8_t *)gated.buf)[r] && (r == 0 || ((const int64_t *)lengths.buf)[r - 1] != length - 1)) {
+			PyErr_SetString(PyExc_ValueError, "gated: a gated length must follow the length one shorter");
+			goto done;
+		}
+		if (PyObject_GetBuffer(PyTuple_GET_ITEM(table_objs, r), &tables[r], PyBUF_SIMPLE | PyBUF_FORMAT) < 0)
+			goto done;
+		if (PyObject_GetBuffer(PyTuple_GET_ITEM(filter_objs, r), &filters[r], PyBUF_SIMPLE | PyBUF_FORMAT) < 0) {
+			PyBuffer_Release(&tables[r]);
+			goto done;
+		}
+		opened++;
+		if ((slots[r] = table_slots(&tables[r])) < 0 || (fbits[r] = filter_bits(&filters[r])) < 0)
+			goto done;
+		bits[r] = bits_of(slots[r]);
+	}
+
+	Py_BEGIN_ALLOW_THREADS
+	{
+		const int64_t *c = (const int64_t *)ids.buf, *len = (const int64_t *)lengths.buf;
+		const uint8_t *l = (const uint8_t *)last.buf, *g = (const uint8_t *)gated.buf;
+		int64_t *v = (int64_t *)values.buf;
+		Py_ssize_t i, j, have = 1;  /* ids in each key so far */
+		memcpy(keys, c, (size_t)n * sizeof(int64_t));
+		memcpy(ended, l, (size_t)n);
+		for (r = 0; r < nrows; r++) {
+			const int64_t *t = (const int64_t *)tables[r].buf;
+			const uint64_t *f = (const uint64_t *)filters[r].buf;
+			const uint64_t mask = (uint64_t)slots[r] - 1;
+			int b = bits[r], fb = fbits[r];
+			int64_t *row = v + r * n;
+			Py_ssize_t count;
+			/* Extend every key to this length: the base-size number of the ids
+			 * from i, PAD past the end of i's sequence (ended[i]: it ends before
+			 * i + have), as encode._ngram_keys computes it. */
+			for (; have < len[r]; have++) {
+				for (i = 0; i < n; i++) {
+					int64_t next = (i + have < n && !ended[i]) ? c[i + have] : 0;
+					keys[i] = (int64_t)((uint64_t)keys[i] * (uint64_t)size + (uint64_t)next);
+					if (i + have < n)
+						ended[i] |= l[i + have];
+				}
+			}
+			if (g[r]) {
+				const int64_t *before = v + (r - 1) * n;
+				count = 0;
+				for (i = 0; i < n; i++) {
+					row[i] = 0;
+					if (before[i] & gate)
+						at[count++] = i;
+				}
+			} else {
+				for (i = 0; i < n; i++)
+					at[i] = i;
+				count = n;
+			}
+			for (j = 0; j < count; j++) {
+				int64_t key = keys[at[j]], value = 0;
+				uint64_t slot = slot_of(key, b);
+				Py_ssize_t probes = 0;
+				if (j + PREFETCH_AHEAD < count) {  /* see find */
+					int64_t ahead = keys[at[j + PREFETCH_AHEAD]];
+					if (fb) {
+						uint64_t fa = FILTER_BIT(ahead, fb);
+						if ((f[fa >> 6] >> (fa & 63)) & 1)
+							PREFETCH(&t[2 * slot_of(ahead, b)]);
+						if (j + 2 * PREFETCH_AHEAD < count)
+							PREFETCH(&f[FILTER_BIT(keys[at[j + 2 * PREFETCH_AHEAD]], fb) >> 6]);
+					} else {
+						PREFETCH(&t[2 * slot_of(ahead, b)]);
+					}
+				}
+				if (fb) {
+					uint64_t fk = FILTER_BIT(key, fb);
+					if (!((f[fk >> 6] >> (fk & 63)) & 1)) {
+						row[at[j]] = 0;
+						continue;
+					}
+				}
+				while (t[2 * slot] != EMPTY && probes < slots[r]) {
+					if (t[2 * slot] == key) {
+						value = t[2 * slot + 1];
+						break;
+					}
+					slot = (slot + 1) & mask;
+					probes++;  /* a full table (only if rewritten meanwhile) must not loop for ever */
+				}
+				row[at[j]] = value;
+			}
+		}
+	}
+	Py_END_ALLOW_THREADS
+
+	Py_INCREF(Py_None);
+	result = Py_None;
+done:
+	for (r = 0; r < opened; r++) {
+		PyBuffer_Release(&tables[r]);
+		PyBuffer_Release(&filters[r]);
+	}
+	free(tables);
+	free(filters);
+	free(slots);
+	free(bits);
+	free(fbits);
+	free(keys);
+	free(at);
+	free(ended);
+	PyBuffer_Release(&ids);
+	PyBuffer_Release(&last);
+	PyBuffer_Release(&lengths);
+	PyBuffer_Release(&gated);
+	PyBuffer_Release(&values);
+	return result;
+}
+
 /* --- rows ------------------------------------------------------------------ */
 
 /* Checks the shared arguments of pack_rows and unpack_rows; returns the row
@@ -984,6 +1166,7 @@ static PyMethodDef module_methods[] = {
 	{"build", (PyCFunction)build, METH_VARARGS, build_doc},
 	{"classify", (PyCFunction)classify, METH_VARARGS, classify_doc},
 	{"find", (PyCFunction)find, METH_VARARGS, find_doc},
+	{"grams", (PyCFunction)grams, METH_VARARGS, grams_doc},
 	{"viterbi", (PyCFunction)viterbi, METH_VARARGS, viterbi_doc},
 	{"word_matches", (PyCFunction)word_matches, METH_VARARGS, word_matches_doc},
 	{"pack_rows", (PyCFunction)pack_rows, METH_VARARGS, pack_rows_doc},

@@ -56,6 +56,36 @@ def find(table: Buffer, filter: Buffer, keys: Buffer, missing: int, out: Buffer,
     released while probing.
     """
 
+def grams(
+    char_ids: Buffer,
+    last: Buffer,
+    size: int,
+    lengths: Buffer,
+    tables: tuple[Buffer, ...],
+    filters: tuple[Buffer, ...],
+    gated: bytes,
+    gate: int,
+    values: Buffer,
+    /,
+) -> None:
+    """The values of the n-grams starting at each position, n = ``lengths[r]``.
+
+    Row r of ``values`` gets, for each position i, the value stored (as
+    ``find`` finds it) for the key of the n ids from i, base ``size``, PAD
+    (0) past the end of i's sequence (``last`` marks each sequence's final
+    position) or of the array; 0 where the key is missing.  A row with
+    ``gated[r]`` set is looked up only where the row before it, which must
+    be of length ``lengths[r] - 1``, has a bit of ``gate``; it is 0
+    elsewhere.  Keys wrap modulo 2**64 (the caller keeps ``size ** n``
+    below 2**63).
+
+    char_ids: int64 (n); last: uint8 (n); lengths: int64, increasing, each
+    >= 2; tables, filters: one per length, as ``build`` filled them;
+    gated: one byte per length; values: writable int64 (len(lengths), n).
+    Raises ValueError on wrong sizes, lengths or gates.  The GIL is
+    released while making and looking up the keys.
+    """
+
 def classify(
     cps: Buffer,
     spaces: Buffer,

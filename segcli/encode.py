@@ -308,27 +308,24 @@ class Vocab:
             index = _build_gram_index(self.size, self.ngram_keys, word_keys, self.lexicon_keys)
         # Each column pair: (flag bit, length) of the matches it shows.
         columns = [(_WORD, n) for n in word_keys] + [(_LEXICON, n) for n in self.lexicon_keys]
-        keys = _ngram_keys(char_ids, last, self.size, set(index))
-        # flags[row]: the flags of the n-gram at each position, n = lengths[row].
         lengths = list(index)
-        flags = np.zeros((len(lengths), len(char_ids)), dtype=np.int64)
+        # values[row]: the value of the n-gram at each position, n = lengths[row].
+        # Only where the first n - 1 characters begin a longer word can n of
+        # them be one: a length no order needs is looked up only there.
+        gated = bytes(n not in self.ngram_keys and n - 1 in index for n in lengths)
+        values = np.empty((len(lengths), len(char_ids)), dtype=np.int64)
+        _core.grams(np.ascontiguousarray(char_ids, dtype=np.int64),
+                    np.ascontiguousarray(last, dtype=np.bool_).view(np.uint8), self.size, np.array(lengths, dtype=np.int64), tuple(index[n].table for n in lengths),
+                    tuple(index[n].filter for n in lengths), gated, _PREFIX << _FLAGS_SHIFT, values)
         ngram_ids = {}
-        for row, n in enumerate(lengths):
-            if n in self.ngram_keys or n - 1 not in index:
-                values = index[n].get(keys[n], 0)
-                if n in self.ngram_keys:
-                    low = values & _ID_MASK
-                    ngram_ids[n] = np.where(low == 0, UNK, low)
-                flags[row] = values >> _FLAGS_SHIFT
-            else:
-                # Only where the first n - 1 characters begin a longer word can n of them be one.
-                at = np.flatnonzero(flags[lengths.index(n - 1)] & _PREFIX)
-                flags[row, at] = index[n].get(keys[n][at], 0) >> _FLAGS_SHIFT
+        for n in self.ngram_keys:
+            low = values[lengths.index(n)] & _ID_MASK
+            ngram_ids[n] = np.where(low == 0, UNK, low)
         result = [ngram_ids[n] for n in self.ngram_keys]
         if columns:
             matches = np.empty((len(char_ids), 2 * len(columns)), dtype=np.float32)
-            _core.word_matches(flags, np.array([lengths.index(n) for _, n in columns], dtype=np.int64),
-                               np.array([bit for bit, _ in columns], dtype=np.int64),
+            _core.word_matches(values, np.array([lengths.index(n) for _, n in columns], dtype=np.int64),
+                               np.array([bit << _FLAGS_SHIFT for bit, _ in columns], dtype=np.int64),
                                np.array([n for _, n in columns], dtype=np.int64), matches)
             result.append(matches)
         return result

@@ -61,8 +61,10 @@ def pipe(items: Iterable[Item], batch_function: Callable[[list[Item]], list], *,
         return
     # onnxruntime, numpy and the decoder release the GIL, so batches in flight
     # on a few threads keep every core busy. A reader thread lets us notice a
-    # stalled input instead of blocking on it.
-    inbox = _Prefetch(items, limit=4 * batch_chars, size=chars)
+    # stalled input instead of blocking on it; items already in memory cannot
+    # stall, and handing them over one by one would cost the GIL time that
+    # the batches' threads need.
+    inbox = _InMemory(items) if isinstance(items, (list, tuple)) else _Prefetch(items, 4 * batch_chars, chars)
     pending: deque = deque()
     batch: list = []
     size = 0
@@ -104,6 +106,23 @@ def pipe(items: Iterable[Item], batch_function: Callable[[list[Item]], list], *,
             inbox.close()
 
 
+class _InMemory:
+    """_Prefetch's interface over items already in memory: all of them at the first take."""
+
+    def __init__(self, items: list | tuple):
+        self._items: list | None = list(items)
+
+    def take(self, block: bool) -> tuple[list, bool]:
+        items, self._items = self._items or [], []
+        return items, True
+
+    def raise_failure(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self._items = None
+
+
 class _Prefetch:
     """Reads an iterable on a thread of its own, at most about `limit`
     characters ahead of what the consumer has taken (which it may still be
@@ -115,6 +134,7 @@ class _Prefetch:
         self._limit = limit
         self._size = size
         self._done = self._closed = False
+        self._consumer_waits = False  # the reader notifies only then: a notify costs the GIL ~1 µs a line
         self._failure: BaseException | None = None
         self._changed = threading.Condition()
         threading.Thread(target=self._feed, args=(iter(items),), daemon=True).start()
@@ -130,7 +150,8 @@ class _Prefetch:
                         return
                     self._items.append(item)
                     self._chars += size
-                    self._changed.notify()  # the one consumer, if it waits
+                    if self._consumer_waits:
+                        self._changed.notify()
         except BaseException as e:  # re-raised in the consumer, with its type
             self._failure = e
         with self._changed:
@@ -143,7 +164,9 @@ class _Prefetch:
         with self._changed:
             if block:
                 while not self._items and not self._done:
+                    self._consumer_waits = True
                     self._changed.wait()
+                    self._consumer_waits = False
             items = list(self._items)
             self._items.clear()
             self._chars = 0

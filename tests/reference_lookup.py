@@ -54,3 +54,18 @@ def find(table: np.ndarray, keys: np.ndarray, missing: int) -> np.ndarray:
         go_on = ~hit & (stored != EMPTY)
         pending, probe = pending[go_on], probe[go_on]
     return out
+
+
+def grams(char_ids: np.ndarray, last: np.ndarray, size: int, lengths: list[int], tables: list[np.ndarray],
+          gated: list[bool], gate: int) -> np.ndarray:
+    """_core.grams as numpy computed it before: the keys of every order by
+    encode._ngram_keys, each length looked up in its table (0: missing), a
+    gated length only where the length before has a bit of `gate`."""
+    from segcli.encode import _ngram_keys
+
+    keys = _ngram_keys(char_ids, last, size, set(lengths))
+    values = np.zeros((len(lengths), len(char_ids)), dtype=np.int64)
+    for row, n in enumerate(lengths):
+        found = find(tables[row], keys[n], 0)
+        values[row] = np.where(values[row - 1] & gate, found, 0) if gated[row] else found
+    return values

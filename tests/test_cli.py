@@ -391,6 +391,40 @@ def test_run_default_batches_lines():
     assert writes == [50]  # a few KB: one batch
 
 
+@pytest.mark.parametrize("kind", [list, tuple, iter])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_pipe_answers_every_item_in_order_however_the_items_come(kind, threads):
+    """Items in memory skip the reader thread; a generator goes through it:
+    either way each batch comes back whole, in input order, batches closing
+    at batch_chars, while batches finish out of order on the threads."""
+    from segcli.stream import pipe
+
+    items = [f"{k:03d}" * (1 + k % 7) for k in range(300)]
+
+    def slow_upper(batch):
+        time.sleep(0.001 * (len(batch) % 3))  # later batches may finish first
+        return [item.upper() + "!" for item in batch]
+
+    batches = list(pipe(kind(items), slow_upper, threads=threads, batch_chars=40))
+    assert [item for batch in batches for item, _ in batch] == items
+    assert all(result == item.upper() + "!" for batch in batches for item, result in batch)
+    assert all(sum(len(item) + 1 for item, _ in batch[:-1]) < 40 for batch in batches)
+
+
+def test_pipe_raises_what_reading_raised_after_what_came_before():
+    from segcli.stream import pipe
+
+    def items():
+        yield from ["a", "b", "c"]
+        raise OSError("the disk went away")
+
+    seen = []
+    with pytest.raises(OSError, match="the disk went away"):
+        for batch in pipe(items(), lambda batch: batch, threads=2, batch_chars=1):
+            seen += [item for item, _ in batch]
+    assert seen == ["a", "b", "c"]
+
+
 # --- --jobs ---------------------------------------------------------------------------
 
 JOB_LINES = [*DEV_LINES * 30, "", "a\udc80b 𠀀", dev_text(5000), "  ", *DEV_LINES]

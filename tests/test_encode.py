@@ -215,6 +215,55 @@ def test_classify_agrees_with_its_numpy_twin(cps, spaces):
     assert ids.tolist() == vocab.char_ids_of(cps[twin_kept]).tolist()
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.integers(2, 9), st.lists(st.integers(0, 8), max_size=40), st.lists(st.booleans(), max_size=40),
+       st.lists(st.integers(2, 5), min_size=1, max_size=4, unique=True), st.data())
+def test_grams_agree_with_their_numpy_twin(size, ids, ends, lengths, data):
+    """_core.grams (keys made and looked up in one pass per length, a gated
+    length only behind a prefix bit) against _ngram_keys and plain lookups."""
+    ids = np.array([i % size for i in ids], dtype=np.int64)
+    last = np.array([*ends, *[False] * len(ids)][: len(ids)], dtype=bool)
+    lengths = sorted(lengths)
+    gate = 1 << 40
+    keys = _ngram_keys(ids, last, size, set(lengths))
+    tables, filters, gated = [], [], []
+    for row, n in enumerate(lengths):
+        # Keys of n-grams in the text (hits) and others (misses), some with the gate bit.
+        present = data.draw(st.lists(st.sampled_from(keys[n].tolist()), max_size=8)) if len(ids) else []
+        stored = sorted({k for k in present + data.draw(st.lists(st.integers(1, size**n), max_size=4)) if k > 0})
+        values = [data.draw(st.sampled_from([3, gate, gate | 5])) for _ in stored]
+        index = KeyIndex(np.array(stored, np.int64), values=np.array(values, np.int64), filtered=data.draw(st.booleans()))
+        tables.append(index.table)
+        filters.append(index.filter)
+        gated.append(row > 0 and lengths[row - 1] == n - 1 and data.draw(st.booleans()))
+    got = np.empty((len(lengths), len(ids)), np.int64)
+    _core.grams(ids, last.view(np.uint8), size, np.array(lengths, np.int64), tuple(tables), tuple(filters),
+                bytes(gated), gate, got)
+    expected = reference_lookup.grams(ids, last, size, lengths, tables, gated, gate)
+    assert got.tolist() == expected.tolist()
+
+
+def test_grams_checks_lengths_gates_and_sizes():
+    index = KeyIndex(np.array([5], np.int64))
+    ids, last = np.zeros(4, np.int64), np.zeros(4, np.uint8)
+
+    def call(lengths, gated, values_shape=None, size=3):
+        values = np.empty(values_shape or (len(lengths), 4), np.int64)
+        _core.grams(ids, last, size, np.array(lengths, np.int64), (index.table,) * len(lengths),
+                    (index.filter,) * len(lengths), bytes(gated), 1, values)
+
+    call([2, 3], [0, 1])
+    for lengths, gated, shape, size, error in [([3, 2], [0, 0], None, 3, "increasing"),
+                                               ([1], [0], None, 3, "at least 2"),
+                                               ([2, 4], [0, 1], None, 3, "one shorter"),
+                                               ([2], [1], None, 3, "one shorter"),
+                                               ([2], [0], (1, 3), 3, "values"),
+                                               ([2], [0, 0], None, 3, "gated"),
+                                               ([2], [0], None, 0, "positive")]:
+        with pytest.raises(ValueError, match=error):
+            call(lengths, gated, shape, size)
+
+
 def test_classify_checks_its_buffers():
     args = [np.zeros(3, np.uint32), np.zeros(2, np.uint8), np.zeros(2, np.uint32), np.zeros(2, np.int64),
             np.zeros(3, np.uint8), np.zeros(3, np.uint32), np.zeros(3, np.int64), np.zeros(3, np.int64)]
