@@ -10,6 +10,9 @@
  * - grams: the keys of every n-gram of a batch, made and looked up in one
  *   pass per length (a longer one only where a shorter one is a word's prefix).
  * - word_matches: the word-match feature matrix from the lookups' flags.
+ * - atom_runs / constrain: the runs of characters an atom can be made of
+ *   (the regular expression runs over them alone), and atoms' spans ruled
+ *   out of the tag scores.
  * - pack_rows / unpack_rows: sequences laid into the scorer's overlapping
  *   rows, and each position's scores taken back from its own row.
  * - viterbi: constrained Viterbi over the four tags s=0, b=1, m=2, e=3.
@@ -817,6 +820,143 @@ done:
 	return result;
 }
 
+/* --- atoms ------------------------------------------------------------------ */
+
+PyDoc_STRVAR(atom_runs_doc,
+"atom_runs(cps, table, starts, ends, joined) -> tuple[int, int]\n\
+\n\
+The runs of two or more consecutive code points whose table byte is\n\
+non-zero (0 past the table): their bounds into starts and ends, and\n\
+their code points into joined, each run followed by a newline.  Returns\n\
+(runs, code points written to joined).  cps, joined: uint32; table:\n\
+uint8; starts, ends: int64 of at least len(cps) // 2 + 1 items, joined of\n\
+at least len(cps) + len(cps) // 2 + 1.");
+
+static PyObject *
+atom_runs(PyObject *self, PyObject *args)
+{
+	Py_buffer cps, table, starts, ends, joined;
+	PyObject *result = NULL;
+	Py_ssize_t n, ntable, count = 0, written = 0;
+
+	if (!PyArg_ParseTuple(args, "y*y*w*w*w*:atom_runs", &cps, &table, &starts, &ends, &joined))
+		return NULL;
+	if (check_buffer(&cps, sizeof(uint32_t), "cps") < 0 || check_buffer(&table, 1, "table") < 0 ||
+	    check_buffer(&starts, sizeof(int64_t), "starts") < 0 || check_buffer(&ends, sizeof(int64_t), "ends") < 0 ||
+	    check_buffer(&joined, sizeof(uint32_t), "joined") < 0)
+		goto done;
+	n = cps.len / (Py_ssize_t)sizeof(uint32_t);
+	ntable = table.len;
+	/* Runs of two or more, apart: at most (n + 1) / 3 of them, n + (n + 1) / 3 code points joined. */
+	if (starts.len != ends.len || starts.len / (Py_ssize_t)sizeof(int64_t) < n / 2 + 1 ||
+	    joined.len / (Py_ssize_t)sizeof(uint32_t) < n + n / 2 + 1) {
+		PyErr_SetString(PyExc_ValueError, "starts and ends: at least len(cps) // 2 + 1 items each; "
+		                                  "joined: at least len(cps) + len(cps) // 2 + 1");
+		goto done;
+	}
+
+	Py_BEGIN_ALLOW_THREADS
+	{
+		const uint32_t *c = (const uint32_t *)cps.buf;
+		const uint8_t *t = (const uint8_t *)table.buf;
+		int64_t *so = (int64_t *)starts.buf, *eo = (int64_t *)ends.buf;
+		uint32_t *jo = (uint32_t *)joined.buf;
+		Py_ssize_t i = 0, j;
+		while (i < n) {
+			Py_ssize_t first;
+			if (!((size_t)c[i] < (size_t)ntable && t[c[i]])) {
+				i++;
+				continue;
+			}
+			first = i;
+			while (i < n && (size_t)c[i] < (size_t)ntable && t[c[i]])
+				i++;
+			if (i - first < 2)
+				continue;
+			so[count] = first;
+			eo[count] = i;
+			count++;
+			for (j = first; j < i; j++)
+				jo[written++] = c[j];
+			jo[written++] = '\n';
+		}
+	}
+	Py_END_ALLOW_THREADS
+
+	result = Py_BuildValue("(nn)", count, written);
+done:
+	PyBuffer_Release(&cps);
+	PyBuffer_Release(&table);
+	PyBuffer_Release(&starts);
+	PyBuffer_Release(&ends);
+	PyBuffer_Release(&joined);
+	return result;
+}
+
+PyDoc_STRVAR(constrain_doc,
+"constrain(scores, starts, ends, penalty) -> None\n\
+\n\
+Rules out every cut inside the spans [starts[k], ends[k]) of the (N, 4)\n\
+float32 tag scores, in place: penalty comes off s at each of a span's\n\
+positions, off b at all but its first and off e at all but its last.\n\
+starts, ends: int64, as many; spans in order, apart, within the scores.");
+
+static PyObject *
+constrain(PyObject *self, PyObject *args)
+{
+	Py_buffer scores, starts, ends;
+	PyObject *result = NULL;
+	double penalty;
+	Py_ssize_t nrows, nspans, k;
+
+	if (!PyArg_ParseTuple(args, "w*y*y*d:constrain", &scores, &starts, &ends, &penalty))
+		return NULL;
+	if (check_buffer(&scores, sizeof(float), "scores") < 0 || check_buffer(&starts, sizeof(int64_t), "starts") < 0 ||
+	    check_buffer(&ends, sizeof(int64_t), "ends") < 0)
+		goto done;
+	if (scores.len % (Py_ssize_t)(NTAGS * sizeof(float)) != 0 || starts.len != ends.len) {
+		PyErr_SetString(PyExc_ValueError, "scores: (N, 4) items; starts and ends: as many each");
+		goto done;
+	}
+	nrows = scores.len / (Py_ssize_t)(NTAGS * sizeof(float));
+	nspans = starts.len / (Py_ssize_t)sizeof(int64_t);
+	for (k = 0; k < nspans; k++) {
+		int64_t a = ((const int64_t *)starts.buf)[k], b = ((const int64_t *)ends.buf)[k];
+		int64_t before = k ? ((const int64_t *)ends.buf)[k - 1] : 0;
+		if (a < before || a > b || b > (int64_t)nrows) {
+			PyErr_SetString(PyExc_ValueError, "spans must be in order, apart and within the scores");
+			goto done;
+		}
+	}
+
+	Py_BEGIN_ALLOW_THREADS
+	{
+		float *s = (float *)scores.buf;
+		const int64_t *a = (const int64_t *)starts.buf, *b = (const int64_t *)ends.buf;
+		const float p = (float)penalty;
+		int64_t i;
+		for (k = 0; k < nspans; k++) {
+			for (i = a[k]; i < b[k]; i++) {
+				float *row = s + i * NTAGS;
+				row[S] -= p;
+				if (i > a[k])
+					row[B] -= p;
+				if (i < b[k] - 1)
+					row[E] -= p;
+			}
+		}
+	}
+	Py_END_ALLOW_THREADS
+
+	Py_INCREF(Py_None);
+	result = Py_None;
+done:
+	PyBuffer_Release(&scores);
+	PyBuffer_Release(&starts);
+	PyBuffer_Release(&ends);
+	return result;
+}
+
 /* --- rows ------------------------------------------------------------------ */
 
 /* Checks the shared arguments of pack_rows and unpack_rows; returns the row
@@ -1204,7 +1344,9 @@ done:
 }
 
 static PyMethodDef module_methods[] = {
+	{"atom_runs", (PyCFunction)atom_runs, METH_VARARGS, atom_runs_doc},
 	{"build", (PyCFunction)build, METH_VARARGS, build_doc},
+	{"constrain", (PyCFunction)constrain, METH_VARARGS, constrain_doc},
 	{"classify", (PyCFunction)classify, METH_VARARGS, classify_doc},
 	{"find", (PyCFunction)find, METH_VARARGS, find_doc},
 	{"grams", (PyCFunction)grams, METH_VARARGS, grams_doc},

@@ -121,6 +121,26 @@ def word_matches(flags: Buffer, rows: Buffer, bits: Buffer, lengths: Buffer, out
     is released while filling.
     """
 
+def atom_runs(cps: Buffer, table: Buffer, starts: Buffer, ends: Buffer, joined: Buffer, /) -> tuple[int, int]:
+    """The runs of two or more consecutive code points whose ``table`` byte
+    is non-zero (0 past the table): their bounds into ``starts`` and
+    ``ends``, their code points into ``joined``, each run followed by a
+    newline.  Returns (runs, code points written to joined).
+
+    cps, joined: uint32; table: uint8; starts, ends: int64 of at least
+    ``len(cps) // 2 + 1`` items; joined of at least ``len(cps) + len(cps) //
+    2 + 1``.  Raises ValueError on wrong sizes.  The GIL is released while
+    scanning.
+    """
+
+def constrain(scores: Buffer, starts: Buffer, ends: Buffer, penalty: float, /) -> None:
+    """Rule out every cut inside the spans ``[starts[k], ends[k])`` of the
+    float32 (N, 4) tag scores, in place: ``penalty`` comes off s at each of
+    a span's positions, off b at all but its first, off e at all but its
+    last.  starts, ends: int64, as many; the spans in order, apart and
+    within the scores, else ValueError.  The GIL is released while writing.
+    """
+
 def pack_rows(values: Buffer, item_bytes: int, stream_at: Buffer, margin: int, core: int, rows: Buffer, /) -> None:
     """Lay ``values`` (one item of ``item_bytes`` a position, contiguous) into
     the overlapping ``rows``: item j sits at stream position

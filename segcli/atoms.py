@@ -19,7 +19,7 @@ import re
 
 import numpy as np
 
-from .decode import B, E, S
+from . import _core
 from .encode import codepoints, from_codepoints
 
 _URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
@@ -56,9 +56,9 @@ HARD = 1e4
 # emoji ranges, variation selectors, the keycap mark and the zero-width joiner.
 _ATOM_CHAR_RANGES = ((0x21, 0x7E), (0x2019, 0x2019), (0x200D, 0x200D), (0x20E3, 0x20E3), (0x2600, 0x27BF),
                      (0xFE0E, 0xFE0F), (0x1F1E6, 0x1FAFF))
-_ATOM_CHAR = np.zeros(0x110000 + 1, dtype=bool)  # one past the last code point: clipped to False
+_ATOM_CHAR = np.zeros(max(last for _, last in _ATOM_CHAR_RANGES) + 1, dtype=np.uint8)  # 0 past its end
 for _first, _last in _ATOM_CHAR_RANGES:
-    _ATOM_CHAR[_first : _last + 1] = True
+    _ATOM_CHAR[_first : _last + 1] = 1
 del _first, _last
 
 
@@ -73,40 +73,34 @@ def find_codepoints(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # at around a match (a digit before a number, a letter after) is never
     # outside it. So the expression runs once over those runs of two or more,
     # a newline apart, instead of over every Han character (7x faster).
-    edges = np.diff(_ATOM_CHAR[np.minimum(cps, 0x110000)].view(np.int8), prepend=0, append=0)
-    run_starts, run_ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    long = run_ends - run_starts > 1
-    run_starts, run_ends = run_starts[long], run_ends[long]
+    cps = np.ascontiguousarray(cps, dtype=np.uint32)
+    run_starts = np.empty(len(cps) // 2 + 1, dtype=np.int64)
+    run_ends = np.empty(len(cps) // 2 + 1, dtype=np.int64)
+    joined_cps = np.empty(len(cps) + len(cps) // 2 + 1, dtype=np.uint32)
+    count, length = _core.atom_runs(cps, _ATOM_CHAR, run_starts, run_ends, joined_cps)
     empty = np.empty(0, dtype=np.int64)
-    if not len(run_starts):
+    if not count:
         return empty, empty
-    # The runs' code points, each run followed by a newline, taken in one gather.
-    lengths = run_ends - run_starts
-    joined_starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
-    at = np.arange(int(joined_starts[-1] + lengths[-1] + 1)) + np.repeat(run_starts - joined_starts, lengths + 1)
-    joined_cps = np.append(cps, 0)[np.minimum(at, len(cps))]
-    joined_cps[joined_starts + lengths] = ord("\n")
-    joined = from_codepoints(joined_cps)
-    bounds = [m.span() for m in _ATOM.finditer(joined) if m.end() - m.start() > 1]
+    bounds = [m.span() for m in _ATOM.finditer(from_codepoints(joined_cps[:length])) if m.end() - m.start() > 1]
     if not bounds:
         return empty, empty
-    spans = np.array(bounds, dtype=np.int64)
+    run_starts, run_ends = run_starts[:count], run_ends[:count]
     # Run k starts at joined_starts[k] in the joined text: a match maps back by its run's shift.
+    joined_starts = np.cumsum(run_ends - run_starts + 1) - (run_ends - run_starts + 1)
+    spans = np.array(bounds, dtype=np.int64)
     shift = (run_starts - joined_starts)[np.searchsorted(joined_starts, spans[:, 0], side="right") - 1]
     return spans[:, 0] + shift, spans[:, 1] + shift
 
 
 def constrain(scores: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
-    """Rules out, in place, every cut inside the atoms [starts[k], ends[k])."""
+    """Rules out, in place, every cut inside the atoms [starts[k], ends[k])
+    (in order, apart) of float32 (N, 4) scores."""
     if not len(starts):
         return
-    lengths = ends - starts
-    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    positions = np.repeat(starts, lengths) + offsets
-    last = offsets == np.repeat(lengths - 1, lengths)
-    scores[positions, S] -= HARD  # a word of one character would cut the atom
-    scores[positions[offsets > 0], B] -= HARD  # only the first may begin a word
-    scores[positions[~last], E] -= HARD  # only the last may end one
+    if scores.dtype != np.float32 or scores.ndim != 2 or scores.shape[1] != 4 or not scores.flags.c_contiguous:
+        raise ValueError(f"scores: expected C-contiguous float32 (N, 4), got {scores.dtype} {scores.shape}")
+    _core.constrain(scores, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64),
+                    HARD)
 
 
 def without_overlaps(starts: np.ndarray, ends: np.ndarray, taken_starts: np.ndarray,

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from segcli import atoms
-from segcli.decode import decode_one, word_spans
+from segcli import _core, atoms
+from segcli.decode import B, E, S, decode_one, word_spans
 
 # text, the atoms found in it (those of two or more characters)
 CASES = [
@@ -137,3 +137,69 @@ def test_every_character_an_atom_can_hold_is_an_atom_character():
 
     consumed = _consumed_code_points(_parser.parse(atoms._ATOM.pattern))
     assert consumed and all(atoms._ATOM_CHAR[cp] for cp in consumed)
+
+
+# --- the C loops against the numpy they replaced ------------------------------------
+
+
+def _runs_twin(cps: np.ndarray, table: np.ndarray) -> tuple[list, list]:
+    """Runs of two or more table characters (numpy), and their code points joined, a newline after each."""
+    flags = np.append(table, 0)[np.minimum(cps, len(table))].astype(np.int8)
+    edges = np.diff(flags, prepend=0, append=0)
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    long = ends - starts > 1
+    runs = list(zip(starts[long].tolist(), ends[long].tolist()))
+    joined = [c for a, b in runs for c in [*cps[a:b].tolist(), ord("\n")]]
+    return runs, joined
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from([0x41, 0x4E2D, 0x31, 0x20, 0x1F44D, 0x200D, 0x2019]),
+                          st.integers(0, 0x10FFFF), st.just(0xFFFFFFFF)), max_size=50))
+def test_atom_runs_agree_with_their_numpy_twin(cps):
+    cps = np.array(cps, dtype=np.uint32)
+    starts, ends = np.empty(len(cps) // 2 + 1, np.int64), np.empty(len(cps) // 2 + 1, np.int64)
+    joined = np.empty(len(cps) + len(cps) // 2 + 1, np.uint32)
+    count, length = _core.atom_runs(cps, atoms._ATOM_CHAR, starts, ends, joined)
+    runs, twin_joined = _runs_twin(cps, atoms._ATOM_CHAR)
+    assert list(zip(starts[:count].tolist(), ends[:count].tolist())) == runs
+    assert joined[:length].tolist() == twin_joined
+
+
+def _constrain_twin(scores: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+    lengths = ends - starts
+    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    positions = np.repeat(starts, lengths) + offsets
+    last = offsets == np.repeat(lengths - 1, lengths)
+    scores[positions, S] -= atoms.HARD
+    scores[positions[offsets > 0], B] -= atoms.HARD
+    scores[positions[~last], E] -= atoms.HARD
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 30), st.data())
+def test_constrain_agrees_with_its_numpy_twin(n, data):
+    cuts = sorted(data.draw(st.lists(st.integers(0, n), max_size=8)))
+    spans = [(a, b) for a, b in zip(cuts[::2], cuts[1::2])]  # in order, apart (maybe empty)
+    starts = np.array([a for a, _ in spans], np.int64)
+    ends = np.array([b for _, b in spans], np.int64)
+    scores = np.array(data.draw(st.lists(st.floats(-50, 0, width=32), min_size=4 * n, max_size=4 * n)),
+                      np.float32).reshape(n, 4)
+    twin = scores.copy()
+    atoms.constrain(scores, starts, ends)
+    _constrain_twin(twin, starts, ends)
+    assert scores.tolist() == twin.tolist()
+
+
+@pytest.mark.parametrize("starts, ends", [([2, 1], [3, 2]), ([0, 1], [2, 3]), ([3], [2]), ([0], [6]), ([-1], [1])])
+def test_constrain_refuses_spans_out_of_order_overlapping_or_outside(starts, ends):
+    with pytest.raises(ValueError, match="in order, apart and within"):
+        atoms.constrain(np.zeros((5, 4), np.float32), np.array(starts), np.array(ends))
+
+
+def test_constrain_and_atom_runs_check_their_buffers():
+    with pytest.raises(ValueError, match="float32"):
+        atoms.constrain(np.zeros((5, 4), np.float64), np.array([0]), np.array([2]))
+    with pytest.raises(ValueError, match="at least"):
+        _core.atom_runs(np.zeros(6, np.uint32), atoms._ATOM_CHAR, np.empty(3, np.int64), np.empty(3, np.int64),
+                        np.empty(9, np.uint32))
