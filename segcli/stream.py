@@ -14,7 +14,10 @@ import queue
 import signal
 import sys
 import threading
+from bisect import bisect_left
 from collections import deque
+from itertools import accumulate, count
+from operator import add
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
@@ -55,17 +58,32 @@ def pipe(items: Iterable[Item], batch_function: Callable[[list[Item]], list], *,
     with more than one thread it also closes early when the input stalls, so
     a slow producer (`tail -f`) gets each answer without waiting."""
     batch_chars = max(1, batch_chars)  # 0 would leave the read-ahead no room at all
+    if isinstance(items, (list, tuple)):  # in memory: it cannot stall, and its batches are cut at once
+        batches: Iterable[list] = _cut_in_memory(items, batch_chars, chars)
+        if threads == 1:
+            for batch in batches:
+                yield list(zip(batch, batch_function(batch)))
+            return
+        with ThreadPoolExecutor(threads, thread_name_prefix="seg") as pool:
+            pending: deque = deque()
+            for batch in batches:
+                pending.append((batch, pool.submit(batch_function, batch)))
+                if len(pending) > threads:
+                    items_, future = pending.popleft()
+                    yield list(zip(items_, future.result()))
+            while pending:
+                items_, future = pending.popleft()
+                yield list(zip(items_, future.result()))
+        return
     if threads == 1:
         for batch in batched(items, batch_chars, size=lambda item: chars(item) + 1):
             yield list(zip(batch, batch_function(batch)))
         return
     # onnxruntime, numpy and the decoder release the GIL, so batches in flight
     # on a few threads keep every core busy. A reader thread lets us notice a
-    # stalled input instead of blocking on it; items already in memory cannot
-    # stall, and handing them over one by one would cost the GIL time that
-    # the batches' threads need.
-    inbox = _InMemory(items) if isinstance(items, (list, tuple)) else _Prefetch(items, 4 * batch_chars, chars)
-    pending: deque = deque()
+    # stalled input instead of blocking on it.
+    inbox = _Prefetch(items, limit=4 * batch_chars, size=chars)
+    pending = deque()
     batch: list = []
     size = 0
 
@@ -106,21 +124,18 @@ def pipe(items: Iterable[Item], batch_function: Callable[[list[Item]], list], *,
             inbox.close()
 
 
-class _InMemory:
-    """_Prefetch's interface over items already in memory: all of them at the first take."""
-
-    def __init__(self, items: list | tuple):
-        self._items: list | None = list(items)
-
-    def take(self, block: bool) -> tuple[list, bool]:
-        items, self._items = self._items or [], []
-        return items, True
-
-    def raise_failure(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self._items = None
+def _cut_in_memory(items: list | tuple, limit: int, chars: Callable) -> Iterator[list]:
+    """batched() over items in memory, cut from running totals (C-level
+    loops) rather than one Python step an item: the GIL time that costs
+    belongs to the batches' threads."""
+    # totals[k]: the size of items[:k], each item chars(item) + 1.
+    totals = list(map(add, accumulate(map(chars, items), initial=0), count()))
+    start = 0
+    while start < len(items):
+        # The batch closes at the first item that brings it to `limit`.
+        end = min(len(items), bisect_left(totals, totals[start] + limit, lo=start + 1))
+        yield list(items[start:end])
+        start = end
 
 
 class _Prefetch:

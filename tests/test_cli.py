@@ -12,6 +12,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from click.testing import CliRunner
 from conftest import DEV_LINES, SEG, dev_text, run
 
@@ -409,6 +411,17 @@ def test_pipe_answers_every_item_in_order_however_the_items_come(kind, threads):
     assert [item for batch in batches for item, _ in batch] == items
     assert all(result == item.upper() + "!" for batch in batches for item, result in batch)
     assert all(sum(len(item) + 1 for item, _ in batch[:-1]) < 40 for batch in batches)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text("ab", max_size=20), max_size=30), st.integers(1, 60))
+def test_pipe_cuts_items_in_memory_as_it_cuts_a_stream(items, batch_chars):
+    from segcli.stream import pipe
+
+    def cut(source):
+        return [[item for item, _ in batch] for batch in pipe(source, list, batch_chars=batch_chars)]
+
+    assert cut(items) == cut(iter(items))
 
 
 def test_pipe_raises_what_reading_raised_after_what_came_before():
