@@ -1234,24 +1234,12 @@ Each line's words as slices of the line itself, cut as render_text cuts\n\
 them; lines[k] spans [line_starts[k], line_ends[k]) of tags and space.\n\
 Holds the GIL (it makes the strings) but nothing else per word.");
 
-/* One-character words (about half of all) come back as one str object per
- * character and call, as CPython shares its one-character Latin-1 strings:
- * a direct-mapped cache spares most of them an allocation under the GIL. */
-#define ONE_CHAR_SLOTS 1024
-struct one_char {
-	Py_UCS4 c;
-	PyObject *word;
-};
-
 static PyObject *
 words(PyObject *self, PyObject *args)
 {
 	PyObject *lines, *result = NULL, *line_words = NULL, *word;
 	Py_buffer tags, space, lstarts, lends;
-	Py_ssize_t n, nlines, k, count;
-	struct one_char *seen = NULL;
-	int kind;
-	const void *data;
+	Py_ssize_t n, nlines, k;
 
 	if (!PyArg_ParseTuple(args, "O!y*y*y*y*:words", &PyTuple_Type, &lines, &tags, &space, &lstarts, &lends))
 		return NULL;
@@ -1267,11 +1255,6 @@ words(PyObject *self, PyObject *args)
 	}
 	if (lends.len != lstarts.len || PyTuple_GET_SIZE(lines) != nlines) {
 		PyErr_SetString(PyExc_ValueError, "lines, line_starts and line_ends differ in length");
-		goto done;
-	}
-	seen = (struct one_char *)PyMem_Calloc(ONE_CHAR_SLOTS, sizeof(struct one_char));
-	if (seen == NULL) {
-		PyErr_NoMemory();
 		goto done;
 	}
 	result = PyList_New(nlines);
@@ -1292,35 +1275,16 @@ words(PyObject *self, PyObject *args)
 				             (long long)(b - a));
 				goto fail;
 			}
-			count = 0;
-			for (at = a; next_word(t, sp, at, b, &start, &end); at = end)
-				count++;
-			line_words = PyList_New(count);
+			line_words = PyList_New(0);
 			if (line_words == NULL)
 				goto fail;
-			kind = PyUnicode_KIND(line);
-			data = PyUnicode_DATA(line);
-			count = 0;
 			for (at = a; next_word(t, sp, at, b, &start, &end); at = end) {
-				if (end - start == 1) {
-					Py_UCS4 c = PyUnicode_READ(kind, data, (Py_ssize_t)(start - a));
-					struct one_char *slot = &seen[c % ONE_CHAR_SLOTS];
-					if (slot->word == NULL || slot->c != c) {
-						word = PyUnicode_Substring(line, (Py_ssize_t)(start - a), (Py_ssize_t)(end - a));
-						if (word == NULL)
-							goto fail;
-						Py_XDECREF(slot->word);
-						slot->word = word;
-						slot->c = c;
-					}
-					word = slot->word;
-					Py_INCREF(word);
-				} else {
-					word = PyUnicode_Substring(line, (Py_ssize_t)(start - a), (Py_ssize_t)(end - a));
-					if (word == NULL)
-						goto fail;
+				word = PyUnicode_Substring(line, (Py_ssize_t)(start - a), (Py_ssize_t)(end - a));
+				if (word == NULL || PyList_Append(line_words, word) < 0) {
+					Py_XDECREF(word);
+					goto fail;
 				}
-				PyList_SET_ITEM(line_words, count++, word);
+				Py_DECREF(word);
 			}
 			PyList_SET_ITEM(result, k, line_words);
 			line_words = NULL;
@@ -1331,11 +1295,6 @@ fail:
 	Py_XDECREF(line_words);
 	Py_CLEAR(result);
 done:
-	if (seen != NULL) {
-		for (k = 0; k < ONE_CHAR_SLOTS; k++)
-			Py_XDECREF(seen[k].word);
-		PyMem_Free(seen);
-	}
 	PyBuffer_Release(&tags);
 	PyBuffer_Release(&space);
 	PyBuffer_Release(&lstarts);
