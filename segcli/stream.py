@@ -59,31 +59,16 @@ def pipe(items: Iterable[Item], batch_function: Callable[[list[Item]], list], *,
     a slow producer (`tail -f`) gets each answer without waiting."""
     batch_chars = max(1, batch_chars)  # 0 would leave the read-ahead no room at all
     if isinstance(items, (list, tuple)):  # in memory: it cannot stall, and its batches are cut at once
-        batches: Iterable[list] = _cut_in_memory(items, batch_chars, chars)
-        if threads == 1:
-            for batch in batches:
-                yield list(zip(batch, batch_function(batch)))
-            return
-        with ThreadPoolExecutor(threads, thread_name_prefix="seg") as pool:
-            pending: deque = deque()
-            for batch in batches:
-                pending.append((batch, pool.submit(batch_function, batch)))
-                if len(pending) > threads:
-                    items_, future = pending.popleft()
-                    yield list(zip(items_, future.result()))
-            while pending:
-                items_, future = pending.popleft()
-                yield list(zip(items_, future.result()))
+        yield from _in_order(_cut_in_memory(items, batch_chars, chars), batch_function, threads)
         return
     if threads == 1:
-        for batch in batched(items, batch_chars, size=lambda item: chars(item) + 1):
-            yield list(zip(batch, batch_function(batch)))
+        yield from _in_order(batched(items, batch_chars, size=lambda item: chars(item) + 1), batch_function, 1)
         return
     # onnxruntime, numpy and the decoder release the GIL, so batches in flight
     # on a few threads keep every core busy. A reader thread lets us notice a
     # stalled input instead of blocking on it.
     inbox = _Prefetch(items, limit=4 * batch_chars, size=chars)
-    pending = deque()
+    pending: deque = deque()
     batch: list = []
     size = 0
 
@@ -122,6 +107,25 @@ def pipe(items: Iterable[Item], batch_function: Callable[[list[Item]], list], *,
             inbox.raise_failure()
         finally:
             inbox.close()
+
+
+def _in_order(batches: Iterable[list], batch_function: Callable, threads: int) -> Iterator[list[tuple]]:
+    """Each batch zipped with its results, in order; with more than one
+    thread, up to `threads` more batches in flight than the one waited on."""
+    if threads == 1:
+        for batch in batches:
+            yield list(zip(batch, batch_function(batch)))
+        return
+    with ThreadPoolExecutor(threads, thread_name_prefix="seg") as pool:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append((batch, pool.submit(batch_function, batch)))
+            if len(pending) > threads:
+                done, future = pending.popleft()
+                yield list(zip(done, future.result()))
+        while pending:
+            done, future = pending.popleft()
+            yield list(zip(done, future.result()))
 
 
 def _cut_in_memory(items: list | tuple, limit: int, chars: Callable) -> Iterator[list]:
