@@ -207,7 +207,8 @@ class Segmenter:
     def _encode(self, lines: Sequence[str]) -> _Batch:
         cps = codepoints("\n".join(lines))
         space, folded, kept, char_ids = self.vocab.classify(cps, _SPACE_TABLE)
-        line_ends = np.cumsum([len(line) + 1 for line in lines]) - 1
+        lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+        line_ends = np.cumsum(lengths + 1) - 1
         # Each line is one model sequence, whitespace removed so the model sees
         # the words around a space; the space still cuts (see spans_batch).
         seq_ends = np.searchsorted(kept, line_ends)
@@ -216,8 +217,8 @@ class Segmenter:
         last = np.zeros(len(kept), dtype=bool)
         last[seq_ends[nonempty] - 1] = True
         features = self.vocab.features(char_ids, last)
-        return _Batch(cps, space, folded, kept, line_ends, char_ids, features, seq_starts[nonempty],
-                      seq_ends[nonempty])
+        return _Batch(cps, space, folded, kept, line_ends - lengths, line_ends, char_ids, features,
+                      seq_starts[nonempty], seq_ends[nonempty])
 
     def model_feeds(self, lines: Sequence[str]) -> list[dict[str, np.ndarray]]:
         """The onnxruntime feeds that scoring these lines runs (for calibrating
@@ -263,7 +264,7 @@ class Segmenter:
 
     def _tag(self, lines: Sequence[str]) -> _Tagged:
         batch = self._encode(lines)
-        cps, space, line_ends = batch.cps, batch.space, batch.line_ends
+        cps, space = batch.cps, batch.space
         scores = np.zeros((len(cps), 4), dtype=np.float32)
         kept_scores = np.ascontiguousarray(
             self._scorer.score(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends), dtype=np.float32)
@@ -278,7 +279,7 @@ class Segmenter:
         seg_starts = np.flatnonzero(boundary == -1)
         seg_ends = np.flatnonzero(boundary == 1)
         tags = decode(scores, seg_starts, seg_ends, self.transitions)
-        return _Tagged(cps, space, tags, line_ends - np.array([len(line) for line in lines]), line_ends)
+        return _Tagged(cps, space, tags, batch.line_starts, batch.line_ends)
 
     @staticmethod
     def _spans(lines: Sequence[str], tagged: _Tagged) -> list[Spans]:
@@ -293,13 +294,15 @@ class Segmenter:
 
 class _Batch(NamedTuple):
     """A batch of lines as the model sees them: code points, whitespace, their
-    lookup form, the positions kept (not whitespace), where each line ends,
-    the kept characters' ids and features, and each non-empty line's sequence bounds."""
+    lookup form, the positions kept (not whitespace), where each line starts
+    and ends, the kept characters' ids and features, and each non-empty
+    line's sequence bounds."""
 
     cps: np.ndarray
     space: np.ndarray
     folded: np.ndarray
     kept: np.ndarray
+    line_starts: np.ndarray
     line_ends: np.ndarray
     char_ids: np.ndarray
     features: list
