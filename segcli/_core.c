@@ -642,6 +642,8 @@ done:
 
 /* --- grams ------------------------------------------------------------------ */
 
+#define MAX_GRAM 64  /* longer keys would overflow 64 bits for any vocabulary of 2+ ids */
+
 PyDoc_STRVAR(grams_doc,
 "grams(char_ids, last, size, lengths, tables, filters, gated, gate, values) -> None\n\
 \n\
@@ -665,8 +667,8 @@ grams(PyObject *self, PyObject *args)
 	Py_ssize_t n, nrows = 0, opened = 0, r;
 	Py_ssize_t *slots = NULL;
 	int *bits = NULL, *fbits = NULL;
-	int64_t *keys = NULL, *at = NULL;
-	uint8_t *ended = NULL;
+	int64_t *keys = NULL, *at = NULL, *lens = NULL;
+	uint8_t *ended = NULL, *gates = NULL;
 
 	if (!PyArg_ParseTuple(args, "y*y*Ly*O!O!y*Lw*:grams", &ids, &last, &size, &lengths, &PyTuple_Type, &table_objs,
 	                      &PyTuple_Type, &filter_objs, &gated, &gate, &values))
@@ -677,8 +679,10 @@ grams(PyObject *self, PyObject *args)
 		goto done;
 	n = ids.len / (Py_ssize_t)sizeof(int64_t);
 	nrows = lengths.len / (Py_ssize_t)sizeof(int64_t);
+	/* values.len / nrows: nrows * ids.len could overflow where Py_ssize_t is 32 bits. */
 	if (last.len != n || gated.len != nrows || PyTuple_GET_SIZE(table_objs) != nrows ||
-	    PyTuple_GET_SIZE(filter_objs) != nrows || values.len != nrows * ids.len) {
+	    PyTuple_GET_SIZE(filter_objs) != nrows || (nrows ? values.len / nrows != ids.len || values.len % nrows
+	                                                     : values.len != 0)) {
 		PyErr_SetString(PyExc_ValueError, "last: one byte a position; tables, filters and gated: one a length; "
 		                                  "values: (len(lengths), n)");
 		goto done;
@@ -695,17 +699,22 @@ grams(PyObject *self, PyObject *args)
 	keys = (int64_t *)malloc(((size_t)n + 1) * sizeof(int64_t));
 	at = (int64_t *)malloc(((size_t)n + 1) * sizeof(int64_t));
 	ended = (uint8_t *)malloc((size_t)n + 1);
-	if (!tables || !filters || !slots || !bits || !fbits || !keys || !at || !ended) {
+	lens = (int64_t *)calloc((size_t)nrows + 1, sizeof(int64_t));
+	gates = (uint8_t *)calloc((size_t)nrows + 1, 1);
+	if (!tables || !filters || !slots || !bits || !fbits || !keys || !at || !ended || !lens || !gates) {
 		PyErr_NoMemory();
 		goto done;
 	}
+	/* Lengths and gates are copied, then checked: the loop below runs without
+	 * the GIL, when another thread could change the caller's buffers. */
+	memcpy(lens, lengths.buf, (size_t)nrows * sizeof(int64_t));
+	memcpy(gates, gated.buf, (size_t)nrows);
 	for (r = 0; r < nrows; r++) {
-		int64_t length = ((const int64_t *)lengths.buf)[r];
-		if (length < 2 || (r > 0 && length <= ((const int64_t *)lengths.buf)[r - 1])) {
-			PyErr_SetString(PyExc_ValueError, "lengths: increasing, each at least 2");
+		if (lens[r] < 2 || lens[r] > MAX_GRAM || (r > 0 && lens[r] <= lens[r - 1])) {
+			PyErr_SetString(PyExc_ValueError, "lengths: increasing, each at least 2 and at most 64");
 			goto done;
 		}
-		if (((const uint8_t *)gated.buf)[r] && (r == 0 || ((const int64_t *)lengths.buf)[r - 1] != length - 1)) {
+		if (gates[r] && (r == 0 || lens[r - 1] != lens[r] - 1)) {
 			PyErr_SetString(PyExc_ValueError, "gated: a gated length must follow the length one shorter");
 			goto done;
 		}
@@ -723,8 +732,8 @@ grams(PyObject *self, PyObject *args)
 
 	Py_BEGIN_ALLOW_THREADS
 	{
-		const int64_t *c = (const int64_t *)ids.buf, *len = (const int64_t *)lengths.buf;
-		const uint8_t *l = (const uint8_t *)last.buf, *g = (const uint8_t *)gated.buf;
+		const int64_t *c = (const int64_t *)ids.buf, *len = lens;
+		const uint8_t *l = (const uint8_t *)last.buf, *g = gates;
 		int64_t *v = (int64_t *)values.buf;
 		Py_ssize_t i, j, have = 1;  /* ids in each key so far */
 		memcpy(keys, c, (size_t)n * sizeof(int64_t));
@@ -812,6 +821,8 @@ done:
 	free(keys);
 	free(at);
 	free(ended);
+	free(lens);
+	free(gates);
 	PyBuffer_Release(&ids);
 	PyBuffer_Release(&last);
 	PyBuffer_Release(&lengths);
@@ -861,24 +872,26 @@ atom_runs(PyObject *self, PyObject *args)
 		const uint8_t *t = (const uint8_t *)table.buf;
 		int64_t *so = (int64_t *)starts.buf, *eo = (int64_t *)ends.buf;
 		uint32_t *jo = (uint32_t *)joined.buf;
-		Py_ssize_t i = 0, j;
+		Py_ssize_t i = 0;
+		/* Each code point is read once into a local: the caller's buffer may
+		 * change meanwhile (no GIL), and a bound checked on one read must hold
+		 * for the index made from it. */
 		while (i < n) {
-			Py_ssize_t first;
-			if (!((size_t)c[i] < (size_t)ntable && t[c[i]])) {
+			Py_ssize_t first = i;
+			uint32_t cp;
+			while (i < n && (size_t)(cp = c[i]) < (size_t)ntable && t[cp]) {
+				jo[written + (i - first)] = cp;
 				i++;
-				continue;
 			}
-			first = i;
-			while (i < n && (size_t)c[i] < (size_t)ntable && t[c[i]])
+			if (i - first >= 2) {
+				so[count] = first;
+				eo[count] = i;
+				count++;
+				written += i - first;
+				jo[written++] = '\n';
+			}
+			if (i == first)
 				i++;
-			if (i - first < 2)
-				continue;
-			so[count] = first;
-			eo[count] = i;
-			count++;
-			for (j = first; j < i; j++)
-				jo[written++] = c[j];
-			jo[written++] = '\n';
 		}
 	}
 	Py_END_ALLOW_THREADS
@@ -908,6 +921,7 @@ constrain(PyObject *self, PyObject *args)
 	PyObject *result = NULL;
 	double penalty;
 	Py_ssize_t nrows, nspans, k;
+	int64_t *spans = NULL;
 
 	if (!PyArg_ParseTuple(args, "w*y*y*d:constrain", &scores, &starts, &ends, &penalty))
 		return NULL;
@@ -920,9 +934,18 @@ constrain(PyObject *self, PyObject *args)
 	}
 	nrows = scores.len / (Py_ssize_t)(NTAGS * sizeof(float));
 	nspans = starts.len / (Py_ssize_t)sizeof(int64_t);
+	/* The spans are copied, then checked: the writes below, without the GIL,
+	 * could otherwise change them (ends may share the scores' memory). */
+	spans = (int64_t *)malloc(2 * ((size_t)nspans + 1) * sizeof(int64_t));
+	if (spans == NULL) {
+		PyErr_NoMemory();
+		goto done;
+	}
+	memcpy(spans, starts.buf, (size_t)nspans * sizeof(int64_t));
+	memcpy(spans + nspans, ends.buf, (size_t)nspans * sizeof(int64_t));
 	for (k = 0; k < nspans; k++) {
-		int64_t a = ((const int64_t *)starts.buf)[k], b = ((const int64_t *)ends.buf)[k];
-		int64_t before = k ? ((const int64_t *)ends.buf)[k - 1] : 0;
+		int64_t a = spans[k], b = spans[nspans + k];
+		int64_t before = k ? spans[nspans + k - 1] : 0;
 		if (a < before || a > b || b > (int64_t)nrows) {
 			PyErr_SetString(PyExc_ValueError, "spans must be in order, apart and within the scores");
 			goto done;
@@ -932,7 +955,7 @@ constrain(PyObject *self, PyObject *args)
 	Py_BEGIN_ALLOW_THREADS
 	{
 		float *s = (float *)scores.buf;
-		const int64_t *a = (const int64_t *)starts.buf, *b = (const int64_t *)ends.buf;
+		const int64_t *a = spans, *b = spans + nspans;
 		const float p = (float)penalty;
 		int64_t i;
 		for (k = 0; k < nspans; k++) {
@@ -951,6 +974,7 @@ constrain(PyObject *self, PyObject *args)
 	Py_INCREF(Py_None);
 	result = Py_None;
 done:
+	free(spans);
 	PyBuffer_Release(&scores);
 	PyBuffer_Release(&starts);
 	PyBuffer_Release(&ends);

@@ -238,9 +238,11 @@ def run_parallel(factory: RendererFactory, lines: Iterable[str | Piece], out: Bi
                  delimiter: str = " ", fmt: str = "text", *, jobs: int = 2, batch_chars: int | None = None,
                  chunk_chars: int = CHUNK_CHARS) -> None:
     """run() over `jobs` worker processes, each building its renderer with
-    `factory(fmt, delimiter)` (picklable); chunks of lines go to the workers in turn
+    `factory(fmt, delimiter)`; chunks of lines go to the workers in turn
     and their output is written in input order. An exception raised by a
-    worker (its factory included) is raised here."""
+    worker (its factory included) is raised here. The factory is pickled by
+    reference: the workers import it, so it must live in an importable module
+    (as segmenter.RendererFactory does), not in the caller's __main__."""
     writer = LineWriter(fmt, delimiter)
     with _Workers(factory, jobs, (delimiter, fmt, batch_chars)) as workers:
         pending: deque = deque()
@@ -264,7 +266,9 @@ def run_parallel(factory: RendererFactory, lines: Iterable[str | Piece], out: Bi
 
 # --- worker processes -----------------------------------------------------------
 
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+# SIGHUP too: with the workers in groups of their own, a closed terminal
+# reaches only seg, which must take them with it.
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])}
 _live_workers: set = set()  # this process's workers (subprocess.Popen), killed by exit_now
 
 # What a worker runs: it takes the parent's sys.path (so it imports the same
@@ -307,9 +311,11 @@ class _Worker:
                 [sys.executable, *subprocess._args_from_interpreter_flags(), "-c", program],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # stdout is the parent's output
                 pass_fds=(task_reader, result_writer), **own_group)
-        except BaseException:
+        except BaseException as e:
             os.close(task_writer)
             os.close(result_reader)
+            if isinstance(e, OSError):  # no interpreter to run (an embedded Python), no processes left
+                raise WorkerDied(f"cannot start a worker process: {e.strerror or e}") from None
             raise
         finally:
             os.close(task_reader)
@@ -317,8 +323,12 @@ class _Worker:
         _live_workers.add(self.process)
         self._tasks = Connection(task_writer, readable=False)
         self._results = Connection(result_reader, writable=False)
-        self.send(sys.path)
-        self.send((factory, options))
+        try:
+            self.send(sys.path)
+            self.send((factory, options))
+        except BaseException:  # an unpicklable factory, an interrupt: nothing may stay behind
+            self.stop(kill=True)
+            raise
 
     def send(self, task) -> None:
         try:
@@ -407,8 +417,8 @@ def _worker_main(tasks, results) -> None:
                 inbox.put(task)
                 if task is None:
                     return
-        except (EOFError, OSError):
-            inbox.put(None)
+        except (EOFError, OSError):  # the parent is gone (it says None before it closes): nothing to finish
+            os._exit(0)
 
     threading.Thread(target=read_tasks, daemon=True).start()
     try:
@@ -421,16 +431,18 @@ def _worker_main(tasks, results) -> None:
         if chunk is None:
             return
         if failure is not None:
-            results.send((False, _picklable(failure)))
-            continue
+            answer = (False, _picklable(failure))
+        else:
+            try:
+                answer = (True, [piece_body for batch in pipe(chunk, render, batch_chars=batch_chars or BATCH_CHARS,
+                                                               chars=_piece_chars)
+                                 for _, piece_body in batch])
+            except Exception as e:
+                answer = (False, _picklable(e))
         try:
-            bodies = [piece_body for batch in pipe(chunk, render, batch_chars=batch_chars or BATCH_CHARS,
-                                                    chars=_piece_chars)
-                      for _, piece_body in batch]
-        except Exception as e:
-            results.send((False, _picklable(e)))
-            continue
-        results.send((True, bodies))
+            results.send(answer)
+        except OSError:  # the parent is gone: no one to answer
+            os._exit(0)
 
 
 def _picklable(error: Exception) -> Exception:
@@ -483,11 +495,13 @@ def write_whole(out: BinaryIO, data: bytes) -> None:
 
 
 def exit_on_signals() -> None:
-    """Makes SIGINT and SIGTERM end the process with status 128 + signal, after
-    the lines being written (never a traceback, never half a line). For the
-    main thread of a command-line program."""
+    """Makes SIGINT, SIGTERM and SIGHUP end the process with status 128 +
+    signal, after the lines being written (never a traceback, never half a
+    line); one that whoever started the process ignores (nohup) stays
+    ignored. For the main thread of a command-line program."""
     for signum in _STOP_SIGNALS:
-        signal.signal(signum, _on_stop_signal)
+        if signal.getsignal(signum) != signal.SIG_IGN:  # ignored by whoever started seg (nohup, `&`): left so
+            signal.signal(signum, _on_stop_signal)
 
 
 def _on_stop_signal(signum, frame) -> None:

@@ -197,6 +197,17 @@ def test_constrain_refuses_spans_out_of_order_overlapping_or_outside(starts, end
         atoms.constrain(np.zeros((5, 4), np.float32), np.array(starts), np.array(ends))
 
 
+def test_constrain_reads_its_spans_before_writing():
+    # ends shares memory with the scores: the writes must not change the
+    # spans already checked (they did, and wrote past the array).
+    memory = np.zeros(48, np.float32)
+    scores = memory[:32].reshape(8, 4)
+    ends = memory.view(np.uint8)[24:40].view(np.int64)
+    ends[:] = [3, 8]
+    _core.constrain(scores, np.array([2, 8], np.int64), ends, 1e4)
+    assert scores[2, S] == -1e4 and not scores[3:].any()
+
+
 def test_constrain_and_atom_runs_check_their_buffers():
     with pytest.raises(ValueError, match="float32"):
         atoms.constrain(np.zeros((5, 4), np.float64), np.array([0]), np.array([2]))

@@ -8,6 +8,7 @@ import re
 import select
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -457,6 +458,27 @@ def test_run_parallel_equals_run(segmenter, tmp_path, fmt, delimiter):
     assert parallel.getvalue().count(b"\n") == len(JOB_LINES)
     if fmt == "text":
         assert "码，关注微".encode() in parallel.getvalue()
+
+
+def test_run_parallel_leaves_no_worker_when_the_factory_cannot_travel():
+    from segcli import stream
+
+    def local_factory(fmt, delimiter):  # not importable by a worker: pickling refuses it
+        raise AssertionError("never called")
+
+    with pytest.raises(Exception, match="local_factory|pickle"):
+        run_parallel(local_factory, iter(["你好"]), io.BytesIO(), jobs=2)
+    assert not stream._live_workers
+
+
+def test_run_parallel_without_an_interpreter_to_start_is_a_worker_error(monkeypatch):
+    from segcli import stream
+    from segcli.errors import WorkerDied
+
+    monkeypatch.setattr(sys, "executable", "")  # as in an embedded Python
+    with pytest.raises(WorkerDied, match="cannot start a worker process"):
+        run_parallel(RendererFactory(None), iter(["你好"]), io.BytesIO(), jobs=2)
+    assert not stream._live_workers
 
 
 def test_jobs_2_equals_jobs_1_in_a_real_process(tmp_path, seg_env):
