@@ -126,6 +126,50 @@ filter_bits(const Py_buffer *filter)
 	return bits_of(nbits);
 }
 
+/* The value stored for key in a table of `size` slots (2^bits) with its
+ * filter (fbits 0: none), or `missing`.  A full table (only if another
+ * thread rewrote it) must not loop for ever: the probe then stops and sets
+ * *raced. */
+static inline int64_t
+probe(const int64_t *t, const uint64_t *f, int bits, int fbits, Py_ssize_t size, int64_t key, int64_t missing,
+      int *raced)
+{
+	uint64_t slot = slot_of(key, bits);  /* before the filter's load returns: the two overlap */
+	const uint64_t mask = (uint64_t)size - 1;
+	Py_ssize_t probes = 0;
+	if (fbits) {
+		uint64_t fb = FILTER_BIT(key, fbits);
+		if (!((f[fb >> 6] >> (fb & 63)) & 1))
+			return missing;
+	}
+	while (t[2 * slot] != EMPTY) {
+		if (t[2 * slot] == key)
+			return t[2 * slot + 1];
+		slot = (slot + 1) & mask;
+		if (++probes == size) {
+			*raced = 1;
+			break;
+		}
+	}
+	return missing;
+}
+
+/* Between batches the model's run evicts the tables from the cache, so each
+ * lookup is a cache miss: asking for the slot of a key PREFETCH_AHEAD on
+ * (where its filter bit lets it be there), and for the filter word of one
+ * twice as far, lets those misses overlap instead of queueing one after
+ * another. */
+static inline void
+prefetch_slot(const int64_t *t, const uint64_t *f, int bits, int fbits, int64_t key)
+{
+	if (fbits) {
+		uint64_t fb = FILTER_BIT(key, fbits);
+		if (!((f[fb >> 6] >> (fb & 63)) & 1))
+			return;
+	}
+	PREFETCH(&t[2 * slot_of(key, bits)]);
+}
+
 PyDoc_STRVAR(find_doc,
 "find(table, filter, keys, missing, out) -> None\n\
 \n\
@@ -162,47 +206,12 @@ find(PyObject *self, PyObject *args)
 		const uint64_t *f = (const uint64_t *)filter.buf;
 		const int64_t *k = (const int64_t *)keys.buf;
 		int64_t *o = (int64_t *)out.buf;
-		const uint64_t mask = (uint64_t)size - 1;
 		for (i = 0; i < n; i++) {
-			uint64_t slot = slot_of(k[i], bits);
-			Py_ssize_t probes = 0;
-			int64_t value = (int64_t)missing;
-			/* Between batches the model's run evicts the tables from the
-			 * cache, so each lookup is a cache miss: asking for the slots
-			 * (and filter words) of keys further on lets those misses
-			 * overlap instead of queueing one after another. */
-			if (i + PREFETCH_AHEAD < n) {
-				int64_t ahead = k[i + PREFETCH_AHEAD];
-				if (fbits) {
-					uint64_t fb = FILTER_BIT(ahead, fbits);
-					if ((f[fb >> 6] >> (fb & 63)) & 1)
-						PREFETCH(&t[2 * slot_of(ahead, bits)]);
-					if (i + 2 * PREFETCH_AHEAD < n)
-						PREFETCH(&f[FILTER_BIT(k[i + 2 * PREFETCH_AHEAD], fbits) >> 6]);
-				} else {
-					PREFETCH(&t[2 * slot_of(ahead, bits)]);
-				}
-			}
-			if (fbits) {
-				uint64_t fb = FILTER_BIT(k[i], fbits);
-				if (!((f[fb >> 6] >> (fb & 63)) & 1)) {
-					o[i] = value;
-					continue;
-				}
-			}
-			while (t[2 * slot] != EMPTY) {
-				if (t[2 * slot] == k[i]) {
-					value = t[2 * slot + 1];
-					break;
-				}
-				slot = (slot + 1) & mask;
-				/* A full table (only if another thread rewrote it) must not loop for ever. */
-				if (++probes == size) {
-					raced = 1;
-					break;
-				}
-			}
-			o[i] = value;
+			if (i + PREFETCH_AHEAD < n)
+				prefetch_slot(t, f, bits, fbits, k[i + PREFETCH_AHEAD]);
+			if (fbits && i + 2 * PREFETCH_AHEAD < n)
+				PREFETCH(&f[FILTER_BIT(k[i + 2 * PREFETCH_AHEAD], fbits) >> 6]);
+			o[i] = probe(t, f, bits, fbits, size, k[i], (int64_t)missing, &raced);
 		}
 	}
 	Py_END_ALLOW_THREADS
@@ -668,6 +677,7 @@ grams(PyObject *self, PyObject *args)
 	Py_ssize_t *slots = NULL;
 	int *bits = NULL, *fbits = NULL;
 	int64_t *keys = NULL, *at = NULL, *lens = NULL;
+	int raced = 0;
 	uint8_t *ended = NULL, *gates = NULL;
 
 	if (!PyArg_ParseTuple(args, "y*y*Ly*O!O!y*Lw*:grams", &ids, &last, &size, &lengths, &PyTuple_Type, &table_objs,
@@ -741,7 +751,6 @@ grams(PyObject *self, PyObject *args)
 		for (r = 0; r < nrows; r++) {
 			const int64_t *t = (const int64_t *)tables[r].buf;
 			const uint64_t *f = (const uint64_t *)filters[r].buf;
-			const uint64_t mask = (uint64_t)slots[r] - 1;
 			int b = bits[r], fb = fbits[r];
 			int64_t *row = v + r * n;
 			Py_ssize_t count;
@@ -770,42 +779,20 @@ grams(PyObject *self, PyObject *args)
 				count = n;
 			}
 			for (j = 0; j < count; j++) {
-				int64_t key = keys[at[j]], value = 0;
-				uint64_t slot = slot_of(key, b);
-				Py_ssize_t probes = 0;
-				if (j + PREFETCH_AHEAD < count) {  /* see find */
-					int64_t ahead = keys[at[j + PREFETCH_AHEAD]];
-					if (fb) {
-						uint64_t fa = FILTER_BIT(ahead, fb);
-						if ((f[fa >> 6] >> (fa & 63)) & 1)
-							PREFETCH(&t[2 * slot_of(ahead, b)]);
-						if (j + 2 * PREFETCH_AHEAD < count)
-							PREFETCH(&f[FILTER_BIT(keys[at[j + 2 * PREFETCH_AHEAD]], fb) >> 6]);
-					} else {
-						PREFETCH(&t[2 * slot_of(ahead, b)]);
-					}
-				}
-				if (fb) {
-					uint64_t fk = FILTER_BIT(key, fb);
-					if (!((f[fk >> 6] >> (fk & 63)) & 1)) {
-						row[at[j]] = 0;
-						continue;
-					}
-				}
-				while (t[2 * slot] != EMPTY && probes < slots[r]) {
-					if (t[2 * slot] == key) {
-						value = t[2 * slot + 1];
-						break;
-					}
-					slot = (slot + 1) & mask;
-					probes++;  /* a full table (only if rewritten meanwhile) must not loop for ever */
-				}
-				row[at[j]] = value;
+				if (j + PREFETCH_AHEAD < count)  /* see prefetch_slot */
+					prefetch_slot(t, f, b, fb, keys[at[j + PREFETCH_AHEAD]]);
+				if (fb && j + 2 * PREFETCH_AHEAD < count)
+					PREFETCH(&f[FILTER_BIT(keys[at[j + 2 * PREFETCH_AHEAD]], fb) >> 6]);
+				row[at[j]] = probe(t, f, b, fb, slots[r], keys[at[j]], 0, &raced);
 			}
 		}
 	}
 	Py_END_ALLOW_THREADS
 
+	if (raced) {
+		PyErr_SetString(PyExc_ValueError, "table has no empty slot");
+		goto done;
+	}
 	Py_INCREF(Py_None);
 	result = Py_None;
 done:

@@ -52,7 +52,8 @@ def find(table: Buffer, filter: Buffer, keys: Buffer, missing: int, out: Buffer,
 
     table and filter as build filled them (an empty filter: none; a key
     whose filter bit is clear is missing without a probe); keys and out
-    int64 of one length.  Raises ValueError on wrong sizes.  The GIL is
+    int64 of one length.  Raises ValueError on wrong sizes or a table
+    without an empty slot (only one rewritten meanwhile).  The GIL is
     released while probing.
     """
 
@@ -82,8 +83,9 @@ def grams(
     char_ids: int64 (n); last: uint8 (n); lengths: int64, increasing, each
     >= 2; tables, filters: one per length, as ``build`` filled them;
     gated: one byte per length; values: writable int64 (len(lengths), n).
-    Raises ValueError on wrong sizes, lengths or gates.  The GIL is
-    released while making and looking up the keys.
+    Raises ValueError on wrong sizes, lengths or gates, or a table without
+    an empty slot (as find).  The GIL is released while making and looking
+    up the keys.
     """
 
 def classify(

@@ -84,9 +84,11 @@ def find_codepoints(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bounds = [m.span() for m in _ATOM.finditer(from_codepoints(joined_cps[:length])) if m.end() - m.start() > 1]
     if not bounds:
         return empty, empty
-    run_starts, run_ends = run_starts[:count], run_ends[:count]
-    # Run k starts at joined_starts[k] in the joined text: a match maps back by its run's shift.
-    joined_starts = np.cumsum(run_ends - run_starts + 1) - (run_ends - run_starts + 1)
+    run_starts = run_starts[:count]
+    # Run k starts at joined_starts[k] in the joined text (each run and its
+    # newline): a match maps back by its run's shift.
+    joined_sizes = run_ends[:count] - run_starts + 1
+    joined_starts = np.cumsum(joined_sizes) - joined_sizes
     spans = np.array(bounds, dtype=np.int64)
     shift = (run_starts - joined_starts)[np.searchsorted(joined_starts, spans[:, 0], side="right") - 1]
     return spans[:, 0] + shift, spans[:, 1] + shift

@@ -315,7 +315,8 @@ class Vocab:
         gated = bytes(n not in self.ngram_keys and n - 1 in index for n in lengths)
         values = np.empty((len(lengths), len(char_ids)), dtype=np.int64)
         _core.grams(np.ascontiguousarray(char_ids, dtype=np.int64),
-                    np.ascontiguousarray(last, dtype=np.bool_).view(np.uint8), self.size, np.array(lengths, dtype=np.int64), tuple(index[n].table for n in lengths),
+                    np.ascontiguousarray(last, dtype=np.bool_).view(np.uint8), self.size,
+                    np.array(lengths, dtype=np.int64), tuple(index[n].table for n in lengths),
                     tuple(index[n].filter for n in lengths), gated, _PREFIX << _FLAGS_SHIFT, values)
         ngram_ids = {}
         for n in self.ngram_keys:

@@ -16,9 +16,9 @@ import sys
 import threading
 from bisect import bisect_left
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from itertools import accumulate, count
 from operator import add
-from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 from .errors import InputError, WorkerDied

@@ -264,6 +264,17 @@ def test_grams_checks_lengths_gates_and_sizes():
             call(lengths, gated, shape, size)
 
 
+def test_a_table_without_an_empty_slot_is_an_error_not_an_endless_probe():
+    # Only a table rewritten by another thread meanwhile could be full; find
+    # and grams share the probe that stops and says so.
+    full = np.stack([np.arange(1, 17, dtype=np.int64), np.zeros(16, np.int64)], axis=1)
+    with pytest.raises(ValueError, match="no empty slot"):
+        _core.find(full, NO_FILTER, np.array([99], np.int64), 0, np.empty(1, np.int64))
+    with pytest.raises(ValueError, match="no empty slot"):
+        _core.grams(np.array([5, 6], np.int64), np.array([0, 1], np.uint8), 10, np.array([2], np.int64), (full,),
+                    (NO_FILTER,), bytes(1), 0, np.empty((1, 2), np.int64))
+
+
 def test_classify_checks_its_buffers():
     args = [np.zeros(3, np.uint32), np.zeros(2, np.uint8), np.zeros(2, np.uint32), np.zeros(2, np.int64),
             np.zeros(3, np.uint8), np.zeros(3, np.uint32), np.zeros(3, np.int64), np.zeros(3, np.int64)]

@@ -9,6 +9,8 @@ the full campaign (200 runs) is
     pytest -m stress tests/test_stop_signals.py
 """
 
+from __future__ import annotations
+
 import os
 import random
 import signal
@@ -51,15 +53,20 @@ def _catches_sigterm(pid: int) -> bool:
     return bool(caught >> (signal.SIGTERM - 1) & 1)
 
 
+def _stat(pid) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first), or None if it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def _session_members(sid: int) -> list[int]:
     members = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == sid and fields[0] != "Z":  # fields[3]: session id
+            fields = _stat(entry)
+            if fields is not None and int(fields[3]) == sid and fields[0] != "Z":  # fields[3]: session id
                 members.append(int(entry))
     return members
 
@@ -81,11 +88,8 @@ def _workers_of(pid: int) -> list[int]:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 def interrupted_run(seg_env, jobs: int, signum: int, delay: float) -> None:
