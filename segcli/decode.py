@@ -16,6 +16,14 @@ from . import _core
 TAGS = "sbme"
 S, B, M, E = 0, 1, 2, 3
 
+#: A line's words as ``[start, end)`` character offsets, in order.
+Spans = list[tuple[int, int]]
+
+#: Finite stand-in for ``-log(0)``: a tag ruled out (by an atom or a forbidden
+#: dictionary word) gets ``-HARD``; a forced word puts every other tag at least
+#: ``HARD`` below the required one.
+HARD = 1e4
+
 # LEGAL[i, j]: may tag j follow tag i.  The C loop hard-codes the same table;
 # it is exported for callers and tests, read-only so it cannot drift from it.
 LEGAL = np.zeros((4, 4), dtype=bool)
