@@ -4,6 +4,8 @@ non-space position tagged s or b or first after a space (or the line's
 start) and ends before the next begin or space; bytes come from Python's
 own UTF-8 codec."""
 
+from __future__ import annotations
+
 import numpy as np
 
 S, B = 0, 1
