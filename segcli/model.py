@@ -34,10 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .corpus import DEFAULT_STANDARD, STANDARD_NAME, describe
 from . import tablecache
 from .encode import KeyIndex, Vocab
 from .errors import InputError, ModelError, UnknownStandardError
+from .standards import DEFAULT_STANDARD, STANDARD_NAME, describe
 
 MODEL_FILE = "model.onnx"
 VOCAB_FILE = "vocab.json"
@@ -140,7 +140,7 @@ class Model:
                 path = self.directory / train_words_file(standard)
         if not path.exists():
             return None
-        from .evaluate import read_word_list  # here: only OOV figures and search mode read these
+        from .wordlist import read_word_list  # here: only OOV figures and search mode read these
 
         with _reading(path):
             return read_word_list(path)
@@ -153,7 +153,7 @@ def _reading(path: Path):
         yield
     except ModelError:
         raise
-    except InputError as e:  # what evaluate's readers raise, the file already named
+    except InputError as e:  # what wordlist's readers raise, the file already named
         raise ModelError(f"cannot load model: {e}") from None
     except UnicodeDecodeError as e:
         raise _damaged(path, f"invalid UTF-8 at byte {e.start}") from None
@@ -212,6 +212,36 @@ def _cached(members: list, chars: str) -> tuple[str | None, dict[str, np.ndarray
     return key, tablecache.load(key)
 
 
+def architecture(recorded: Mapping, *, window: int = 0) -> dict:
+    """metadata["architecture"], the one description of the network the
+    runtime reads: ``recorded`` (what training records of it, in its order)
+    with at least ``context`` (characters on each side that can influence a
+    position's scores), ``kernel`` and ``dilations`` (the convolutions:
+    Model.gap) and, in format 2, ``standard_input`` (does the graph take the
+    "standard" input). ``window`` > 0 makes it an attention encoder's, whose
+    longest row that is: not a convolution, so no receptive field and no gap
+    between packed lines (kernel 1, dilations [1], context 0); the runtime
+    gives each line (or window of one) a row of its own. ValueError if
+    load() would refuse the result."""
+    result = dict(recorded)
+    if window:
+        result.update(kernel=1, dilations=[1], context=0, window=window)
+    _check_architecture(result)
+    if not isinstance(result.get("standard_input", False), bool):
+        raise ValueError("architecture.standard_input is not true or false")
+    return result
+
+
+def _check_architecture(architecture) -> None:
+    """ValueError unless Model.context, .gap and .window can compute from ``architecture``."""
+    try:
+        int(architecture["context"])
+        architecture["kernel"] // 2 * max(1, *architecture["dilations"])
+        int(architecture.get("window", 0))
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise ValueError("no valid architecture (context, kernel, dilations, window)") from None
+
+
 def load(directory: str | Path | None = None) -> Model:
     """The model in ``directory`` (default: ``default_dir()``). A missing,
     incomplete or damaged directory raises ModelError, one line naming the file."""
@@ -224,13 +254,10 @@ def load(directory: str | Path | None = None) -> Model:
     fmt = metadata.get("format", 1)
     if fmt not in FORMATS or isinstance(fmt, bool):
         raise _damaged(path, f"format {fmt!r} is not one this seg reads ({', '.join(map(str, FORMATS))})")
-    try:  # what Model.context and Model.gap compute
-        architecture = metadata["architecture"]
-        int(architecture["context"])
-        architecture["kernel"] // 2 * max(1, *architecture["dilations"])
-        int(architecture.get("window", 0))
-    except (KeyError, IndexError, TypeError, ValueError):
-        raise _damaged(path, "no valid architecture (context, kernel, dilations, window)") from None
+    try:
+        _check_architecture(metadata.get("architecture"))
+    except ValueError as e:
+        raise _damaged(path, str(e)) from None
     if fmt == 1:
         standards = (DEFAULT_STANDARD,)
         descriptions = {DEFAULT_STANDARD: describe(DEFAULT_STANDARD)}

@@ -29,7 +29,7 @@ from . import __version__, atoms, corpus
 from .decode import TAGS, decode, tags_of, word_spans
 from .encode import UNK, Vocab
 from .errors import CorpusError, ModelError
-from .evaluate import score as score_words
+from .evaluate import compare
 from .model import FORMAT, MODEL_FILE, PLOT_FILE, save as save_model, save_metadata
 from .score import POSITIONS_INPUT, SEGMENTS_INPUT, STANDARD_INPUT
 
@@ -483,7 +483,7 @@ def _lookup_table(char_counts) -> dict[int, int]:
 
 
 def _dev_scores(gold: list[list[str]], predicted: list[list[str]], words: set[str]) -> dict:
-    scores = score_words(gold, predicted, words)
+    scores = compare(gold, predicted, words)
     return {
         "precision": scores.precision,
         "recall": scores.recall,
@@ -745,7 +745,7 @@ def quantize_model(out: Path, meta: dict, splits: list, cfg: Config) -> dict:
             segmenters[standard] = Segmenter(out, standard=standard)
         segmenter = segmenters[standard]
         predicted = list(segmenter.cut_lines(["".join(words) for words in sp.dev]))
-        record["dev_f1"][sp.info["path"]] = round(score_words(sp.dev, predicted).f1, 6)
+        record["dev_f1"][sp.info["path"]] = round(compare(sp.dev, predicted).f1, 6)
     record["seconds"] = round(time.time() - started, 1)
     meta = {**meta, "quantization": record}
     save_metadata(out, meta)

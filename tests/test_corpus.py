@@ -21,11 +21,6 @@ def _write(path: Path, lines: list[str]) -> Path:
 LINES = [f"第{i} 行 文字" for i in range(25)]
 
 
-def test_known_standards_have_descriptions():
-    assert list(corpus.STANDARDS) == ["pku", "weibo", "ctb", "sxu", "ud"]
-    assert corpus.describe("pku").startswith("Peking University") and corpus.describe("other") == ""
-
-
 @pytest.mark.parametrize(
     ("text", "standard", "path"),
     [

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segcli.evaluate import Scores, format_report, read_segmented, read_word_list, score
+from segcli.evaluate import Scores, compare, format_report, read_segmented, read_word_list
 
 # ---------------------------------------------------------------------------
 # Hand-worked examples.
@@ -121,21 +121,21 @@ def _check(s: Scores, expected: dict) -> None:
 
 @pytest.mark.parametrize("gold, pred, vocab, expected", CASES)
 def test_hand_worked(gold, pred, vocab, expected):
-    s = score(gold, pred, vocab)
+    s = compare(gold, pred, vocab)
     _check(s, expected)
     assert s.mismatched_lines == ()
 
 
 @pytest.mark.parametrize("gold, pred, vocab, expected", CASES)
 def test_accepts_generators_and_tuples(gold, pred, vocab, expected):
-    s = score((tuple(line) for line in gold), iter(pred), vocab)
+    s = compare((tuple(line) for line in gold), iter(pred), vocab)
     _check(s, expected)
 
 
 @pytest.mark.parametrize("vocab", [None, {"我们", "他"}, set()])
 def test_identical_input_scores_one(vocab):
     gold = [GOLD_A, GOLD_B, GOLD_C]
-    s = score(gold, [list(x) for x in gold], vocab)
+    s = compare(gold, [list(x) for x in gold], vocab)
     assert (s.gold_words, s.pred_words, s.correct) == (13, 13, 13)
     assert s.precision == s.recall == s.f1 == 1.0
     if vocab is None:
@@ -149,15 +149,15 @@ def test_mismatched_lines_reported_and_excluded():
     # Line 2: characters differ (a typo); line 4: prediction dropped a char.
     gold = [GOLD_A, ["你", "好"], GOLD_B, ["再见"], GOLD_C]
     pred = [PRED_A, ["你", "们"], PRED_B, ["再"], PRED_C]
-    s = score(gold, pred, VOCAB_AB)
+    s = compare(gold, pred, VOCAB_AB)
     assert s.mismatched_lines == (2, 4)
-    clean = score([GOLD_A, GOLD_B, GOLD_C], [PRED_A, PRED_B, PRED_C], VOCAB_AB)
+    clean = compare([GOLD_A, GOLD_B, GOLD_C], [PRED_A, PRED_B, PRED_C], VOCAB_AB)
     assert s.to_dict() | {"mismatched_lines": []} == clean.to_dict()
     assert (s.gold_words, s.pred_words, s.correct) == (13, 13, 7)
 
 
 def test_all_lines_mismatched():
-    s = score([["甲"], ["乙"]], [["丙"], ["丁"]], {"甲"})
+    s = compare([["甲"], ["乙"]], [["丙"], ["丁"]], {"甲"})
     assert s.mismatched_lines == (1, 2)
     assert (s.gold_words, s.pred_words, s.correct) == (0, 0, 0)
     assert (s.precision, s.recall, s.f1) == (0.0, 0.0, 0.0)
@@ -172,22 +172,22 @@ def test_length_mismatch_raises(n_gold, n_pred):
     gold = ([["一"]] * n_gold)
     pred = ([["一"]] * n_pred)
     with pytest.raises(ValueError) as exc:
-        score(gold, pred)
+        compare(gold, pred)
     assert str(exc.value) == f"gold has {n_gold} lines, prediction has {n_pred}"
     with pytest.raises(ValueError) as exc:  # also from one-shot iterators
-        score(iter(gold), (x for x in pred))
+        compare(iter(gold), (x for x in pred))
     assert str(exc.value) == f"gold has {n_gold} lines, prediction has {n_pred}"
 
 
 def test_empty_lines_count_nothing():
-    base = score([GOLD_A, GOLD_B], [PRED_A, PRED_B], VOCAB_AB)
-    padded = score([[], GOLD_A, [], [], GOLD_B, []], [[], PRED_A, [], [], PRED_B, []], VOCAB_AB)
+    base = compare([GOLD_A, GOLD_B], [PRED_A, PRED_B], VOCAB_AB)
+    padded = compare([[], GOLD_A, [], [], GOLD_B, []], [[], PRED_A, [], [], PRED_B, []], VOCAB_AB)
     assert padded == base
     assert padded.mismatched_lines == ()
 
 
 def test_whitespace_and_empty_tokens_are_not_words():
-    s = score([["我们", "", " "], ["喜 欢"]], [["我", "们"], ["喜欢", "\t"]])
+    s = compare([["我们", "", " "], ["喜 欢"]], [["我", "们"], ["喜欢", "\t"]])
     assert s.mismatched_lines == ()
     assert (s.gold_words, s.pred_words, s.correct) == (2, 3, 1)
 
@@ -202,7 +202,7 @@ def test_whitespace_and_empty_tokens_are_not_words():
     ],
 )
 def test_f1_of_zero_over_zero_is_zero(gold, pred):
-    s = score(gold, pred, set())
+    s = compare(gold, pred, set())
     assert s.correct == 0
     assert (s.precision, s.recall, s.f1) == (0.0, 0.0, 0.0)
     assert s.mismatched_lines == ()
@@ -211,11 +211,11 @@ def test_f1_of_zero_over_zero_is_zero(gold, pred):
 
 def test_line_given_as_string_is_rejected():
     with pytest.raises(TypeError, match="gold line 2"):
-        score([["我们"], "我们"], [["我们"], ["我们"]])
+        compare([["我们"], "我们"], [["我们"], ["我们"]])
 
 
 def test_to_dict_is_json_serialisable():
-    s = score([GOLD_A, ["x"]], [PRED_A, ["y"]], VOCAB_AB)
+    s = compare([GOLD_A, ["x"]], [PRED_A, ["y"]], VOCAB_AB)
     d = json.loads(json.dumps(s.to_dict()))
     assert d["mismatched_lines"] == [2]
     assert d["gold_words"] == 4 and d["correct"] == 1
@@ -223,7 +223,7 @@ def test_to_dict_is_json_serialisable():
         "gold_words", "pred_words", "correct", "precision", "recall", "f1",
         "oov_rate", "oov_recall", "iv_recall", "mismatched_lines",
     }
-    assert json.loads(json.dumps(score([], []).to_dict()))["oov_rate"] is None
+    assert json.loads(json.dumps(compare([], []).to_dict()))["oov_rate"] is None
 
 
 # ---------------------------------------------------------------------------
@@ -265,7 +265,7 @@ def test_files_end_to_end(tmp_path):
     pr = tmp_path / "pred"
     g.write_text("\n".join(" ".join(x) for x in (GOLD_A, GOLD_B)) + "\n", encoding="utf-8")
     pr.write_bytes(("\ufeff" + "\r\n".join("  ".join(x) for x in (PRED_A, PRED_B)) + "\r\n").encode())
-    s = score(read_segmented(g), read_segmented(pr), VOCAB_AB)
+    s = compare(read_segmented(g), read_segmented(pr), VOCAB_AB)
     _check(s, CASES[2].values[3])
 
 
@@ -274,7 +274,7 @@ def test_files_end_to_end(tmp_path):
 # ---------------------------------------------------------------------------
 
 def test_format_report_without_vocab():
-    s = score([GOLD_A, GOLD_B], [PRED_A, PRED_B])
+    s = compare([GOLD_A, GOLD_B], [PRED_A, PRED_B])
     text = format_report(s)
     lines = text.splitlines()
     assert "precision" in text and "0.5556" in text
@@ -287,7 +287,7 @@ def test_format_report_without_vocab():
 
 
 def test_format_report_with_vocab_and_mismatches():
-    s = score([GOLD_A, ["x"], GOLD_B], [PRED_A, ["y"], PRED_B], VOCAB_AB)
+    s = compare([GOLD_A, ["x"], GOLD_B], [PRED_A, ["y"], PRED_B], VOCAB_AB)
     text = format_report(s)
     assert "OOV rate" in text and "0.3000" in text
     assert "OOV recall" in text and "IV recall" in text and "0.7143" in text
@@ -296,11 +296,11 @@ def test_format_report_with_vocab_and_mismatches():
 
 def test_format_report_truncates_mismatch_list():
     n = 25
-    s = score([["a"]] * n, [["b"]] * n)
+    s = compare([["a"]] * n, [["b"]] * n)
     last = format_report(s).splitlines()[-1]
     assert last.endswith(", 20 \u2026 and 5 more")
     assert ", 21" not in last
-    s = score([["a"]] * 20, [["b"]] * 20)
+    s = compare([["a"]] * 20, [["b"]] * 20)
     last = format_report(s).splitlines()[-1]
     assert last.endswith(", 19, 20") and "more" not in last
 
@@ -334,7 +334,7 @@ _cuts = st.sets(st.integers(min_value=1, max_value=11), max_size=11)
 def test_property_matches_naive_and_bounds(rows):
     gold = [_segment(t, a) for t, a, _ in rows]
     pred = [_segment(t, b) for t, _, b in rows]
-    s = score(gold, pred, {"我们", "北京"})
+    s = compare(gold, pred, {"我们", "北京"})
     assert s.mismatched_lines == ()
     assert s.correct == sum(_naive(g, p) for g, p in zip(gold, pred))
     assert s.gold_words == sum(map(len, gold)) and s.pred_words == sum(map(len, pred))
@@ -344,6 +344,6 @@ def test_property_matches_naive_and_bounds(rows):
     if s.gold_words + s.pred_words:
         assert s.f1 == pytest.approx(2 * s.correct / (s.gold_words + s.pred_words))
     # Swapping gold and prediction swaps precision and recall.
-    r = score(pred, gold)
+    r = compare(pred, gold)
     assert (r.precision, r.recall) == pytest.approx((s.recall, s.precision))
-    assert score(gold, gold).f1 == (1.0 if s.gold_words else 0.0)
+    assert compare(gold, gold).f1 == (1.0 if s.gold_words else 0.0)

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import DEV_LINES, SEG
 
-from segcli import Segmenter, model
+from segcli import Segmenter, model, standards
 from segcli.cli import main
 
 SHIPPED = model.load()
@@ -15,6 +15,11 @@ SHIPPED = model.load()
 
 def seg(*args, input=b""):
     return CliRunner().invoke(main, list(args), input=input)
+
+
+def test_known_standards_have_descriptions():
+    assert list(standards.STANDARDS) == ["pku", "weibo", "ctb", "sxu", "ud"]
+    assert standards.describe("pku").startswith("Peking University") and standards.describe("other") == ""
 
 
 def test_the_shipped_model_knows_every_standard():
