@@ -10,21 +10,33 @@ Why not pickle
 --------------
 Loading a pickle runs whatever code it names, so a cache directory that
 someone else can write to would let them run code as the user.  A file here
-holds only bytes and integers:
+holds only bytes and integers, framed as :mod:`segcli.cachefile` frames both
+caches (a 16-byte ``MAGIC`` carrying the format version, a JSON header, raw
+arrays and a CRC-32 over all of it): the header has the key, the
+automaton's kind, store, key type, word count and longest word; the arrays
+are the trie's nodes, one entry per node (its output, fail link, number of
+children and end-of-word flag) and one per edge (its letter and child), the
+node numbers pyahocorasick's own ``__reduce__`` gives them.
 
-* a 16-byte magic (``MAGIC``, which carries the format version);
-* a 4-byte little-endian length and a JSON header: the key, the automaton's
-  kind, store, key type, word count and longest word, the sizes of the node
-  chunks and their CRC-32;
-* the node chunks themselves: the raw trie nodes that pyahocorasick's own
-  ``__reduce__`` produces for an automaton of ints (``STORE_INTS``).
-
-Reading one parses the JSON, checks every field and the CRC-32, and hands
-the chunks to ``ahocorasick.Automaton(...)``, which copies them into nodes
-in C; no Python object is created from the file's contents, and nothing is
+Why every node is checked
+-------------------------
+pyahocorasick rebuilds an automaton from raw nodes (its unpickling) trusting
+them: a child numbered 0 is a pointer it never set, a node with two parents
+is freed twice, a fail link to a deeper node loops. So a file that passes
+the checksum (which catches damage, not a deliberate change with the
+checksum recomputed) is checked whole, with numpy, before any of it reaches
+pyahocorasick: the edges form one tree over all the nodes, rooted at node 1
+and no deeper than the longest word; every fail link goes to a shallower
+node (the root's to none); and the end-of-word nodes hold exactly the ids
+the caller expects, each at the depth of its word's length.  Only then are
+the nodes laid out as the bytes pyahocorasick reads (one chunk) and handed
+to ``ahocorasick.Automaton(...)``, which copies them into nodes in C; no
+Python object is created from the file's contents, and nothing is
 unpickled.  (pyahocorasick's own ``save``/``load`` cannot run code for an
 automaton of ints either, but its ``load`` takes about 4 s for a million
-words, against 0.15 s for this.)
+words, against 0.15 s for this.)  A file that was changed and its checksum
+recomputed can still make a well-formed automaton of other words; it cannot
+crash seg.
 
 Where it lives, and who may write it
 ------------------------------------
@@ -39,20 +51,21 @@ recently used ones go first.
 
 from __future__ import annotations
 
+import array
 import functools
 import hashlib
-import json
 import os
 import platform
 import re
 import struct
 import sys
-import zlib
 from collections.abc import Sequence
 
 import ahocorasick
+import numpy as np
 
-from .cachedir import cache_dir, open_dir, open_file, prune, write_file
+from . import cachefile
+from .cachedir import cache_dir, open_dir, prune, write_file
 
 __all__ = ["CACHE_MAX_FILES", "MAGIC", "SUFFIX", "cache_dir", "cache_key", "load", "path_of", "store"]
 
@@ -60,7 +73,7 @@ __all__ = ["CACHE_MAX_FILES", "MAGIC", "SUFFIX", "cache_dir", "cache_key", "load
 CACHE_MAX_FILES = 8
 
 #: First bytes of every cache file; the last digits are the format version.
-MAGIC = b"seg-userdict-v03"
+MAGIC = b"seg-userdict-v04"
 
 #: Cache files are named KEY + SUFFIX.
 SUFFIX = ".aho"
@@ -71,9 +84,16 @@ _CACHE_NAME = re.compile(_KEY.pattern + re.escape(SUFFIX))
 #: files, removed when storing.
 _LEGACY_NAME = re.compile(r"[0-9a-f]{64}\.pkl|\.tmp-\w{8}\.pkl")
 
-_HEADER_MAX = 1 << 16
-_LEN = struct.Struct("<I")
-_COUNT = struct.Struct("=q")  # pyahocorasick's per-chunk node count (Py_ssize_t)
+# pyahocorasick's raw node (Automaton_pickle.c, trienode.h; x86-64 and the
+# like, UCS-4 letters): a chunk is a node count (Py_ssize_t) and then per
+# node its output (8 bytes), fail link (8), number of children (4),
+# end-of-word flag (1), 3 bytes of padding and then per child its letter (4)
+# and node number (8). Counted here in 4-byte words.
+_COUNT = struct.Struct("=q")
+_NODE_WORDS, _PAIR_WORDS = 6, 3
+_LAYOUT_OK = (struct.calcsize("P") == 8 and sys.byteorder == "little" and sys.maxunicode > 0xFFFF
+              and bool(ahocorasick.unicode))
+_COLUMNS = {"output": "<u8", "fail": "<u8", "children": "<u4", "eow": "|u1", "letter": "<u4", "child": "<u8"}
 
 # pyahocorasick's constructor, when it rebuilds an automaton of ints from raw
 # nodes, releases a reference to None that it does not own (and only gives one
@@ -122,76 +142,131 @@ def path_of(key: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def load(key: str, words_count: int) -> ahocorasick.Automaton | None:
+def load(key: str, words_count: int, ids: np.ndarray | None = None,
+         lengths: np.ndarray | None = None) -> ahocorasick.Automaton | None:
     """The cached automaton of ``key`` holding ``words_count`` words, or None.
 
-    Never unpickles; reads only a safe file in a safe directory (see the
-    module's doc).  Raises CacheError for an unsafe $SEG_CACHE_DIR."""
+    With ``ids`` (sorted) and ``lengths`` (every word's length, by id), the
+    automaton must map a word of each length to exactly those ids; without
+    them, its ids are only known to be below 2**31.  Never unpickles; reads
+    only a safe file in a safe directory (see the module's doc).  Raises
+    CacheError for an unsafe $SEG_CACHE_DIR."""
     _check_key(key)
+    if not _LAYOUT_OK:  # pragma: no cover - another layout of raw nodes than the one checked here
+        return None
     dfd = open_dir(create=False)
     if dfd is None:
         return None
     try:
-        return _read(dfd, key, words_count)
+        read = cachefile.read(dfd, key + SUFFIX, MAGIC)
     finally:
         os.close(dfd)
-
-
-def _read(dfd: int, key: str, words_count: int) -> ahocorasick.Automaton | None:
-    opened = open_file(dfd, key + SUFFIX)
-    if opened is None:
+    if read is None:
         return None
-    f, size = opened
-    with f:
-        try:
-            chunks, args = _read_payload(f, key, words_count, size)
-        except (OSError, ValueError, TypeError, KeyError, RecursionError, struct.error):
-            return None
-        try:
-            automaton = ahocorasick.Automaton(chunks, *args, None)
-        except (ValueError, TypeError, MemoryError):
-            return None
-        if _NONE_DEBT is not None:
-            _NONE_DEBT.append(None)
-        del chunks
-        if (automaton.kind != ahocorasick.AHOCORASICK or automaton.store != ahocorasick.STORE_INTS
-                or len(automaton) != words_count):
-            return None  # pragma: no cover - the header was checked
-        return automaton
+    header, columns = read
+    try:
+        args = _checked(header, columns, key, words_count, ids, lengths)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return None
+    chunk = _chunk(columns)
+    del columns, read
+    try:
+        automaton = ahocorasick.Automaton([chunk], *args, None)
+    except (ValueError, TypeError, MemoryError):  # pragma: no cover - all it checks was checked
+        return None
+    if _NONE_DEBT is not None:
+        _NONE_DEBT.append(None)
+    del chunk
+    if (automaton.kind != ahocorasick.AHOCORASICK or automaton.store != ahocorasick.STORE_INTS
+            or len(automaton) != words_count):
+        return None  # pragma: no cover - the header was checked
+    return automaton
 
 
-def _read_payload(f, key: str, words_count: int, size: int):
-    """(node chunks, constructor arguments) of a cache file; ValueError if it
-    is not exactly what :func:`store` writes for this key."""
-    if f.read(len(MAGIC)) != MAGIC:
-        raise ValueError("not a cache file of this version")
-    (n,) = _LEN.unpack(f.read(_LEN.size))
-    if not 0 < n <= _HEADER_MAX:
-        raise ValueError("bad header length")
-    header = json.loads(f.read(n).decode("utf-8"))
-    if not isinstance(header, dict) or header.get("key") != key:
-        raise ValueError("another key")
-    kind, store, key_type = header["kind"], header["store"], header["key_type"]
-    count, longest, sizes, crc = header["words"], header["longest"], header["chunks"], header["crc32"]
-    if not isinstance(sizes, list) or not all(
-            type(x) is int for x in [kind, store, key_type, count, longest, crc, *sizes]):
+def _checked(header: dict, columns: dict[str, np.ndarray], key: str, words_count: int,
+             ids: np.ndarray | None, lengths: np.ndarray | None) -> tuple[int, ...]:
+    """The constructor's arguments from a file's header, once its nodes are
+    checked to be what pyahocorasick can take (see the module's doc);
+    ValueError (or the like) if not."""
+    if header.get("key") != key or sorted(columns) != sorted(_COLUMNS) or any(
+            columns[name].dtype.str != dtype or columns[name].ndim != 1 for name, dtype in _COLUMNS.items()):
+        raise ValueError("another key or layout")
+    kind, store, key_type, count, longest = (header[k] for k in ("kind", "store", "key_type", "words", "longest"))
+    if not all(type(x) is int for x in (kind, store, key_type, count, longest)):
         raise ValueError("bad header")
-    if (kind != ahocorasick.AHOCORASICK or store != ahocorasick.STORE_INTS
-            or key_type != ahocorasick.KEY_STRING or count != words_count or not 0 < count < 2**31
-            or not 0 < longest < 2**31 or not sizes or min(sizes) <= _COUNT.size
-            or len(MAGIC) + _LEN.size + n + sum(sizes) != size):
+    if (kind != ahocorasick.AHOCORASICK or store != ahocorasick.STORE_INTS or key_type != ahocorasick.KEY_STRING
+            or count != words_count or not 0 < count < 2**31 or not 0 < longest < 2**31):
         raise ValueError("bad header")
-    chunks = []
-    running = 0
-    for s in sizes:
-        chunk = f.read(s)
-        if len(chunk) != s or _COUNT.unpack_from(chunk)[0] <= 0:
-            raise ValueError("truncated")
-        running = zlib.crc32(chunk, running)
-        chunks.append(chunk)
-    if running != crc:
-        raise ValueError("checksum mismatch")
-    return chunks, (kind, store, key_type, count, longest)
+    output, fail, children, eow, letter, child = (columns[name] for name in _COLUMNS)
+    n = len(children)
+    # One tree: every node but the root (node 1) is the child of exactly one
+    # edge, so there are n - 1 edges, each to a node in 2..n, each node once.
+    if (not 1 < n < 2**31 or len(output) != n or len(fail) != n or len(eow) != n or len(letter) != n - 1
+            or len(child) != n - 1 or int(children.sum(dtype=np.int64)) != n - 1):
+        raise ValueError("not a tree")
+    if (int(child.min()) < 2 or int(child.max()) > n or np.bincount(child.astype(np.int64), minlength=n + 1)[2:].min() != 1
+            or int(letter.max()) > sys.maxunicode or int(eow.max()) > 1 or eow[0]):
+        raise ValueError("not a tree")
+    # Depths, level by level from the root; a node no level reaches is on a
+    # cycle, and a level deeper than the longest word would overrun
+    # pyahocorasick's buffers of that length.
+    depth = np.full(n + 1, -1, dtype=np.int64)
+    depth[1] = 0
+    first = np.cumsum(children, dtype=np.int64) - children
+    frontier = np.ones(1, dtype=np.int64)
+    level = 0
+    while True:
+        counts = children[frontier - 1].astype(np.int64)
+        total = int(counts.sum())
+        if not total:
+            break
+        level += 1
+        if level > longest:
+            raise ValueError("deeper than the longest word")
+        offsets = np.repeat(first[frontier - 1] - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        frontier = child[offsets].astype(np.int64)
+        depth[frontier] = level
+    if (depth[1:] < 0).any():
+        raise ValueError("not a tree")
+    # Fail links: the root's to none, every other node's to a shallower one,
+    # so that following them always ends at the root.
+    if fail[0] or int(fail[1:].min()) < 1 or int(fail.max()) > n or (depth[fail[1:].astype(np.int64)] >= depth[2:]).any():
+        raise ValueError("bad fail link")
+    words = np.flatnonzero(eow)
+    if len(words) != count:
+        raise ValueError("another word count")
+    values = output[words]
+    if ids is None or lengths is None:
+        if int(values.max()) >= 2**31:
+            raise ValueError("bad word id")
+    else:
+        order = np.argsort(values)
+        if not np.array_equal(values[order], ids) or not np.array_equal(
+                depth[words + 1][order], np.asarray(lengths)[ids]):
+            raise ValueError("other words")
+    return kind, store, key_type, count, longest
+
+
+def _chunk(columns: dict[str, np.ndarray]) -> bytes:
+    """The nodes as the one chunk of raw bytes pyahocorasick reads."""
+    children = columns["children"].astype(np.int64)
+    n, pairs = len(children), len(columns["child"])
+    size = _NODE_WORDS * n + _PAIR_WORDS * pairs
+    raw = np.zeros(2 + size, dtype="<u4")
+    raw[:2] = np.array([n], dtype="<i8").view("<u4")
+    words = raw[2:]
+    at = np.cumsum(_NODE_WORDS + _PAIR_WORDS * children) - (_NODE_WORDS + _PAIR_WORDS * children)
+    for column, where in (("output", 0), ("fail", 2)):
+        halves = columns[column].view("<u4")
+        words[at + where], words[at + where + 1] = halves[0::2], halves[1::2]
+    words[at + 4] = columns["children"]
+    words[at + 5] = columns["eow"]
+    first = np.cumsum(children) - children
+    pair_at = np.repeat(at + _NODE_WORDS - _PAIR_WORDS * first, children) + _PAIR_WORDS * np.arange(pairs)
+    words[pair_at] = columns["letter"]
+    halves = columns["child"].view("<u4")
+    words[pair_at + 1], words[pair_at + 2] = halves[0::2], halves[1::2]
+    return raw.tobytes()
 
 
 # --------------------------------------------------------------------------
@@ -207,6 +282,8 @@ def store(key: str, automaton: ahocorasick.Automaton) -> bool:
     if automaton.kind != ahocorasick.AHOCORASICK or automaton.store != ahocorasick.STORE_INTS:
         raise ValueError("only an Aho-Corasick automaton of ints can be cached")
     _check_key(key)
+    if not _LAYOUT_OK:  # pragma: no cover
+        return False
     dfd = open_dir(create=True)
     if dfd is None:
         return False
@@ -223,18 +300,36 @@ def _write(dfd: int, key: str, automaton: ahocorasick.Automaton) -> bool:
     _, (chunks, kind, store_, key_type, count, longest, values) = automaton.__reduce__()
     if values is not None:  # pragma: no cover - STORE_INTS never has values
         return False
-    crc = 0
+    columns = _columns(chunks)
+    del chunks
+    pieces = cachefile.pack(MAGIC, {"key": key, "kind": kind, "store": store_, "key_type": key_type,
+                                    "words": count, "longest": longest}, columns)
+    del columns
+    return pieces is not None and write_file(dfd, key + SUFFIX, pieces)
+
+
+def _columns(chunks: list[bytes]) -> dict[str, np.ndarray]:
+    """The nodes of pyahocorasick's raw chunks as arrays (its padding, bytes
+    of whatever memory it had, left out)."""
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in _COLUMNS}
     for chunk in chunks:
-        crc = zlib.crc32(chunk, crc)
-    header = json.dumps({
-        "key": key, "kind": kind, "store": store_, "key_type": key_type, "words": count,
-        "longest": longest, "chunks": [len(c) for c in chunks], "crc32": crc,
-    }).encode()
-
-    def pieces():
-        yield MAGIC + _LEN.pack(len(header)) + header
-        chunks.reverse()
-        while chunks:  # release each chunk once written
-            yield chunks.pop()
-
-    return write_file(dfd, key + SUFFIX, pieces())
+        (count,) = _COUNT.unpack_from(chunk)
+        words = memoryview(chunk)[_COUNT.size : _COUNT.size + (len(chunk) - _COUNT.size) // 4 * 4].cast("I")
+        starts = array.array("q")
+        at = 0
+        for _ in range(count):  # nodes are of varying size: found one after the other
+            starts.append(at)
+            at += _NODE_WORDS + _PAIR_WORDS * words[at + 4]
+        raw = np.frombuffer(words, dtype="<u4")
+        at_ = np.frombuffer(starts, dtype=np.int64)
+        children = raw[at_ + 4]
+        parts["output"].append(raw[at_] | raw[at_ + 1].astype(np.uint64) << np.uint64(32))
+        parts["fail"].append(raw[at_ + 2] | raw[at_ + 3].astype(np.uint64) << np.uint64(32))
+        parts["children"].append(children)
+        parts["eow"].append((raw[at_ + 5] & 0xFF).astype(np.uint8))
+        first = np.cumsum(children, dtype=np.int64) - children
+        pair_at = (np.repeat(at_ + _NODE_WORDS - _PAIR_WORDS * first, children)
+                   + _PAIR_WORDS * np.arange(int(children.sum(dtype=np.int64))))
+        parts["letter"].append(raw[pair_at])
+        parts["child"].append(raw[pair_at + 1] | raw[pair_at + 2].astype(np.uint64) << np.uint64(32))
+    return {name: np.concatenate(p).astype(_COLUMNS[name]) for name, p in parts.items()}
