@@ -42,7 +42,7 @@ STAGES = [
     ("Viterbi", segmenter, "decode"),
     ("word strings", segmenter, "line_words"),
 ]
-BATCH = ("a whole batch", segmenter.Segmenter, "words_batch")
+BATCH = ("a whole batch", segmenter.Segmenter, "_words_batch")
 
 
 def timing(spent: dict, label: str, function):

@@ -4,17 +4,24 @@ import os
 import signal
 import sys
 
+from .exits import exit_now
+
 
 def _leave(signum, frame):
-    os._exit(128 + signum)
+    exit_now(128 + signum)
 
 
 def main() -> None:
-    # Until the command takes over (stream.exit_on_signals), Ctrl-C or SIGTERM
+    # Until the command takes over (exits.exit_on_signals), Ctrl-C or SIGTERM
     # ends seg at once and quietly: nothing has been read or written yet, and
     # a KeyboardInterrupt inside an import would print a traceback.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _leave)
+    if sys.stderr is None:
+        # Started with stderr closed (`seg 2>&-`): messages go nowhere, not to
+        # stdout (where click falls back to) and not into whatever file would
+        # be opened next as descriptor 2.
+        sys.stderr = open(os.devnull, "w")
     from .cli import main as command
 
     try:
@@ -31,10 +38,9 @@ def main() -> None:
 
 
 def _exit(status: int) -> None:
-    """Ends the process once the output is flushed, skipping the interpreter's
-    shutdown: tearing down numpy, onnxruntime and the model's tables took
-    ~30 ms of every run (of ~220), and a finished command has nothing left for
-    it to do: files are closed and worker processes joined by then."""
+    """Ends the process (exits.exit_now) once stdout's text layer is flushed:
+    a finished command has nothing else left, files are closed and worker
+    processes joined by then."""
     try:
         if sys.stdout is not None:
             sys.stdout.flush()
@@ -42,12 +48,7 @@ def _exit(status: int) -> None:
         pass
     except (OSError, ValueError) as e:  # a full disk, say
         _fail(f"seg: error: cannot write output: {getattr(e, 'strerror', None) or e}")
-    try:
-        if sys.stderr is not None:
-            sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    os._exit(status)
+    exit_now(status)
 
 
 def _fail(message: str) -> None:
@@ -56,7 +57,7 @@ def _fail(message: str) -> None:
         sys.stderr.flush()
     except (OSError, ValueError, AttributeError):
         pass
-    os._exit(1)
+    exit_now(1)
 
 
 if __name__ == "__main__":

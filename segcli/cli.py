@@ -1,17 +1,19 @@
-"""The `seg` command: options → Segmenter → stream.run → exit codes and messages."""
+"""The `seg` command: options → Segmenter → stream.run → exit codes and messages.
+
+The one place (with __main__) that ends the process: its exit policy is exits.py.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import sys
 
 import click
 
-from . import __version__, atoms, progress, stream
+from . import __version__, atoms, exits, progress, stream
 from .errors import SegError, UnknownStandardError
 from .reader import check_inputs, read_inputs, stdin
-from .writer import FORMATS, open_output
+from .writer import FORMATS, Format, open_output, stdout, write_whole
 
 EXAMPLES = """\b
 Examples:
@@ -47,7 +49,7 @@ def _quiet_exits():
         click.echo(f"seg: error: {e}", err=True)
         sys.exit(1)
     except BrokenPipeError:
-        stream.exit_now(0)
+        exits.exit_now(0)
 
 
 def _segmenter(model, dicts, standard=None, threads: int = 0, quiet: bool = False, device: str = "cpu"):
@@ -90,7 +92,7 @@ def main():
     `seg [cut] [OPTIONS] [FILES]...` segments FILES (or standard input);
     `seg cut --help` lists its options.
     """
-    stream.exit_on_signals()
+    exits.exit_on_signals()
 
 
 @main.command(epilog=EXAMPLES)
@@ -128,16 +130,22 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
         interactive = batch_chars is None and (not files or "-" in files) and stdin().isatty()
         if interactive:
             batch_chars, jobs = 1, 1  # answer each typed line at once
+        output_format = Format(fmt, delimiter)
+        # A stop signal waits for the lines being written (exit_on_signals).
+        write = exits.deferring_stops(write_whole)
         if jobs == 1:
+            from .segmenter import renderer
+
             segmenter = _segmenter(model, dicts, standard, threads=1 if interactive else 0, quiet=quiet,
                                    device=device)
 
             def segment(lines, out):
-                stream.run(functools.partial(segmenter.renderer, mode=mode), lines, out, delimiter, fmt,
-                           threads=segmenter.threads, batch_chars=batch_chars)
+                stream.run(renderer(segmenter, output_format, mode), lines, out, output_format,
+                           threads=segmenter.threads, batch_chars=batch_chars, write=write)
         else:
             from .dictionary import load_dicts
-            from .segmenter import RendererFactory
+            from .segmenter import Recipe
+            from .workers import run_parallel
 
             # Checked once here, so errors and duplicates are reported once, as
             # without --jobs; the workers compile the dictionaries themselves.
@@ -145,9 +153,11 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
             _warn_duplicates(load_dicts(list(dicts))[1])
 
             def segment(lines, out):
-                factory = RendererFactory(model, tuple(dicts), standard, mode, device)
-                stream.run_parallel(factory, lines, out, delimiter, fmt, jobs=jobs, batch_chars=batch_chars)
+                run_parallel(Recipe(model, tuple(dicts), standard, mode, device), lines, out, output_format,
+                             jobs=jobs, batch_chars=batch_chars, write=write)
         check_inputs(files)
+        if output is None:
+            stdout()  # closed (`seg >&-`): an error before any input is read
         lines = read_inputs(files)
         total = None if interactive else progress.wanted(files, quiet, stdout_is_terminal=output is None
                                                          and sys.stdout is not None and sys.stdout.isatty())
@@ -156,7 +166,7 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
             lines = progress.track(lines, bar)
         try:
             if output is None:
-                segment(lines, sys.stdout.buffer)
+                segment(lines, stdout())
                 return
             with open_output(output) as out:
                 segment(lines, out)

@@ -38,7 +38,7 @@ def calibration_feeds(directory: Path, lines_by_standard: Mapping[str, Iterable[
         segmenter = Segmenter(directory, standard=standard, threads=1)
         lines = list(lines)
         for start in range(0, len(lines), 256):
-            feeds += segmenter.model_feeds(lines[start : start + 256])
+            feeds += segmenter._model_feeds(lines[start : start + 256])
     return feeds
 
 

@@ -1,4 +1,9 @@
-"""The Segmenter: encode → score → dictionary → decode, a batch of lines at a time."""
+"""The Segmenter: encode → score → dictionary → decode, a batch of lines at a time.
+
+The class is the user's API (README.md's calls); what the pipeline needs of it
+beyond that is module-level here: renderer() for `seg` and Recipe for its
+--jobs workers, both over Segmenter's private batch functions.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,11 @@ from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from . import atoms, stream, writer
-from .decode import decode, line_words, word_bounds
+from .decode import Spans, decode, line_words, word_bounds
 from .dictionary import DEFAULT_MULTIPLIER, UserDictionary, check_entry, load_dicts
 from .encode import codepoints
 from .model import load as load_model
 from .score import Scorer
-
-Spans = list[tuple[int, int]]
 
 #: How `cut` and `tokenize` cut: "default" (every character in exactly one
 #: word) or "search" (jieba's cut_for_search: before each long word, its
@@ -66,7 +69,7 @@ class Segmenter:
         self.standards = dict(loaded.descriptions)
         self.standard = standard or loaded.default_standard
         standard_id = loaded.standard_id(self.standard)  # raises for an unknown one
-        self.transitions = loaded.transitions[self.standard]
+        self._transitions = loaded.transitions[self.standard]
         self._scorer = Scorer(loaded.onnx_path, gap=loaded.gap, context=loaded.context, standard_id=standard_id,
                               input_names=loaded.vocab.input_names, window=loaded.window, device=device)
         self.device = device
@@ -136,7 +139,7 @@ class Segmenter:
     def cut(self, text: str, mode: str = "default") -> list[str]:
         """The words of `text` (one line or more; a newline always cuts)."""
         if mode == "default":
-            return self.words_batch([text])[0]
+            return self._words_batch([text])[0]
         return [text[a:b] for a, b in self.spans(text, mode)]
 
     def tokenize(self, text: str, mode: str = "default") -> Iterator[tuple[str, int, int]]:
@@ -146,25 +149,25 @@ class Segmenter:
 
     def spans(self, text: str, mode: str = "default") -> Spans:
         """(start, end) character offsets of the words of `text`."""
-        return self.spans_function(mode)([text])[0]
+        return self._spans_function(mode)([text])[0]
 
-    def spans_function(self, mode: str = "default") -> stream.BatchFunction:
+    def _spans_function(self, mode: str = "default") -> writer.SpansFunction:
         """The batch function (lines -> spans of each) of a mode."""
         if mode == "default":
-            return self.spans_batch
+            return self._spans_batch
         if mode == "search":
-            return self.search_spans_batch
+            return self._search_spans_batch
         raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
 
-    def search_spans_batch(self, lines: Sequence[str]) -> list[Spans]:
-        """spans_batch, each long word preceded by its known shorter words:
+    def _search_spans_batch(self, lines: Sequence[str]) -> list[Spans]:
+        """_spans_batch, each long word preceded by its known shorter words:
         for a word of more than two characters its known two-character ones,
         then for one of more than three its known three-character ones, each
         in text order (jieba's cut_for_search). Known: a training word of the
         standard, or a dictionary word with a multiplier above 0."""
         known = self._search_words()
         result = []
-        for line, spans in zip(lines, self.spans_batch(lines)):
+        for line, spans in zip(lines, self._spans_batch(lines)):
             folded = self.vocab.lookup_form(line)
             expanded: Spans = []
             for a, b in spans:
@@ -194,15 +197,9 @@ class Segmenter:
 
     def cut_lines(self, lines: Iterable[str], batch_chars: int = stream.BATCH_CHARS) -> Iterator[list[str]]:
         """The words of each line, in input order."""
-        for batch in stream.pipe(lines, self.words_batch, threads=self.threads, batch_chars=batch_chars):
+        for batch in stream.pipe(lines, self._words_batch, threads=self.threads, batch_chars=batch_chars):
             for _, words in batch:
                 yield words
-
-    def spans_batches(
-        self, lines: Iterable[str], batch_chars: int = stream.BATCH_CHARS
-    ) -> Iterator[list[tuple[str, Spans]]]:
-        """Batches of (line, [(start, end), …]) in input order (see stream.pipe)."""
-        return stream.pipe(lines, self.spans_batch, threads=self.threads, batch_chars=batch_chars)
 
     def _encode(self, lines: Sequence[str]) -> _Batch:
         cps = codepoints("\n".join(lines))
@@ -210,7 +207,7 @@ class Segmenter:
         lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
         line_ends = np.cumsum(lengths + 1) - 1
         # Each line is one model sequence, whitespace removed so the model sees
-        # the words around a space; the space still cuts (see spans_batch).
+        # the words around a space; the space still cuts (see _spans_batch).
         seq_ends = np.searchsorted(kept, line_ends)
         seq_starts = np.concatenate(([0], seq_ends[:-1]))
         nonempty = seq_ends > seq_starts
@@ -220,43 +217,20 @@ class Segmenter:
         return _Batch(cps, space, folded, kept, line_ends - lengths, line_ends, char_ids, features,
                       seq_starts[nonempty], seq_ends[nonempty])
 
-    def model_feeds(self, lines: Sequence[str]) -> list[dict[str, np.ndarray]]:
+    def _model_feeds(self, lines: Sequence[str]) -> list[dict[str, np.ndarray]]:
         """The onnxruntime feeds that scoring these lines runs (for calibrating
         a quantised model on text as the segmenter presents it)."""
         batch = self._encode(lines)
         return self._scorer.feeds(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends)
 
-    def renderer(self, fmt: str = "text", delimiter: str = " ", mode: str = "default") -> stream.Renderer:
-        """The stream.Renderer of a mode: pieces of lines to output bodies.
-        Plain text in the default mode is written by one C call a batch."""
-        if mode == "default" and fmt == "text":
-            def render(pieces) -> list[bytes]:
-                return self.text_bodies_batch([piece.text for piece in pieces], delimiter)
-
-            return render
-        return stream.renderer(self.spans_function(mode), fmt, delimiter)
-
-    def words_batch(self, lines: Sequence[str]) -> list[list[str]]:
+    def _words_batch(self, lines: Sequence[str]) -> list[list[str]]:
         """The words of each line of one batch."""
         if not any(lines):
             return [[] for _ in lines]
         tagged = self._tag(lines)
         return line_words(lines, tagged.tags, tagged.space, tagged.line_starts, tagged.line_ends)
 
-    def text_bodies_batch(self, lines: Sequence[str], delimiter: str = " ") -> list[bytes]:
-        """Each line's words joined by `delimiter`, as UTF-8 bytes (input
-        bytes that were undecodable come back as they were)."""
-        if not any(lines):
-            return [b"" for _ in lines]
-        tagged = self._tag(lines)
-        bodies = writer.text_bodies(tagged.cps, tagged.tags, tagged.space, tagged.line_starts, tagged.line_ends,
-                                    delimiter)
-        if bodies is None:
-            spans = self._spans(lines, tagged)
-            return [writer.body("text", line, s, 0, delimiter) for line, s in zip(lines, spans)]
-        return bodies
-
-    def spans_batch(self, lines: Sequence[str]) -> list[Spans]:
+    def _spans_batch(self, lines: Sequence[str]) -> list[Spans]:
         """Word offsets for each line of one batch."""
         if not any(lines):
             return [[] for _ in lines]
@@ -278,7 +252,7 @@ class Segmenter:
         boundary = np.diff(space.astype(np.int8), prepend=1, append=1)
         seg_starts = np.flatnonzero(boundary == -1)
         seg_ends = np.flatnonzero(boundary == 1)
-        tags = decode(scores, seg_starts, seg_ends, self.transitions)
+        tags = decode(scores, seg_starts, seg_ends, self._transitions)
         return _Tagged(cps, space, tags, batch.line_starts, batch.line_ends)
 
     @staticmethod
@@ -329,9 +303,16 @@ def _restore(model: str | None, standard: str, threads: int, entries: dict[str, 
     return segmenter
 
 
+def renderer(segmenter: Segmenter, output: writer.Format = writer.Format(), mode: str = "default") -> writer.Renderer:
+    """The writer.Renderer of a Segmenter's mode: pieces of lines to output
+    bodies. The default mode's words are its decoded tags', which plain text
+    renders in one C call; search mode's are not (they overlap)."""
+    return output.renderer(segmenter._spans_function(mode), segmenter._tag if mode == "default" else None)
+
+
 @dataclass(frozen=True)
-class RendererFactory:
-    """A picklable stream.RendererFactory for worker processes (stream.run_parallel):
+class Recipe:
+    """A picklable workers.RendererFactory for worker processes (workers.run_parallel):
     each worker loads the model and dictionaries itself, one scoring thread each."""
 
     model: str | Path | None
@@ -340,9 +321,9 @@ class RendererFactory:
     mode: str = "default"
     device: str = "cpu"
 
-    def __call__(self, fmt: str, delimiter: str) -> stream.Renderer:
-        return Segmenter(self.model, self.dicts, standard=self.standard, threads=1,
-                         device=self.device).renderer(fmt, delimiter, self.mode)
+    def __call__(self, output: writer.Format) -> writer.Renderer:
+        segmenter = Segmenter(self.model, self.dicts, standard=self.standard, threads=1, device=self.device)
+        return renderer(segmenter, output, self.mode)
 
 
 def _available_cores() -> int:

@@ -1,18 +1,14 @@
-"""Streaming: batches, read-ahead, threads and worker processes, and output
-written whole lines at a time.
+"""Streaming: batches, read-ahead and threads, and output written whole lines
+at a time (the --jobs worker processes are workers.py).
 
 This module sits below the Segmenter: it runs whatever it is handed — a batch
-function (``list[str] -> list[spans]``) or a renderer (pieces of lines ->
-output bytes, see Renderer) — and never imports the segmenter or the CLI.
-Worker processes build their renderer with a picklable factory(fmt, delimiter).
+function (``list[str] -> list[spans]``) or a writer.Renderer (pieces of lines
+-> output bytes) — and never imports the segmenter or the CLI. It never ends
+the process either: errors and interrupts are raised to the caller.
 """
 
 from __future__ import annotations
 
-import os
-import queue
-import signal
-import sys
 import threading
 from bisect import bisect_left
 from collections import deque
@@ -21,20 +17,12 @@ from itertools import accumulate, count
 from operator import add
 from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
-from .errors import InputError, WorkerDied
 from .reader import Piece
-from .writer import LineWriter, body
+from .writer import Format, Renderer, write_whole
 
-Spans = list[tuple[int, int]]
-BatchFunction = Callable[[list[str]], list[Spans]]
-#: A batch of pieces → each piece's output body (see writer.body).
-Renderer = Callable[[list[Piece]], list[bytes]]
-#: (format, delimiter) → a Renderer; picklable for worker processes.
-RendererFactory = Callable[[str, str], Renderer]
 Item = TypeVar("Item")
 
 BATCH_CHARS = 16384  # characters of input per batch
-CHUNK_CHARS = 1 << 16  # characters of input per task handed to a worker process
 
 
 def batched(items: Iterable[Item], limit: int, size: Callable = lambda line: len(line) + 1) -> Iterator[list[Item]]:
@@ -208,331 +196,19 @@ def as_piece(item: str | Piece) -> Piece:
     return item if isinstance(item, Piece) else Piece(item, 0, True)
 
 
-def renderer(batch_function: BatchFunction, fmt: str, delimiter: str) -> Renderer:
-    """The Renderer that cuts pieces with a batch function and formats their
-    words with writer.body."""
-    def render(pieces: list[Piece]) -> list[bytes]:
-        spans = batch_function([piece.text for piece in pieces])
-        return [body(fmt, piece.text, s, piece.start, delimiter) for piece, s in zip(pieces, spans)]
-
-    return render
-
-
-def run(make_renderer: RendererFactory, lines: Iterable[str | Piece], out: BinaryIO, delimiter: str = " ",
-        fmt: str = "text", *, threads: int = 1, batch_chars: int | None = None) -> None:
-    """Segments `lines` (strings, or the reader's pieces of lines) into `out`,
-    writing and flushing whole lines one batch at a time."""
-    writer = LineWriter(fmt, delimiter)
-    for batch in pipe(map(as_piece, lines), make_renderer(fmt, delimiter), threads=threads,
-                      batch_chars=batch_chars or BATCH_CHARS, chars=_piece_chars):
+def run(render: Renderer, lines: Iterable[str | Piece], out: BinaryIO, output: Format = Format(), *,
+        threads: int = 1, batch_chars: int | None = None,
+        write: Callable[[BinaryIO, bytes], None] = write_whole) -> None:
+    """Segments `lines` (strings, or the reader's pieces of lines) into `out`
+    with `render` (see segmenter.renderer), framed as `output` says, writing
+    and flushing whole lines one batch at a time with `write`."""
+    writer = output.line_writer()
+    for batch in pipe(map(as_piece, lines), render, threads=threads, batch_chars=batch_chars or BATCH_CHARS,
+                      chars=piece_chars):
         for piece, piece_body in batch:
             writer.add(piece, piece_body)
-        write_whole(out, writer.whole_lines())
+        write(out, writer.whole_lines())
 
 
-def _piece_chars(piece: Piece) -> int:
+def piece_chars(piece: Piece) -> int:
     return len(piece.text)
-
-
-def run_parallel(factory: RendererFactory, lines: Iterable[str | Piece], out: BinaryIO,
-                 delimiter: str = " ", fmt: str = "text", *, jobs: int = 2, batch_chars: int | None = None,
-                 chunk_chars: int = CHUNK_CHARS) -> None:
-    """run() over `jobs` worker processes, each building its renderer with
-    `factory(fmt, delimiter)`; chunks of lines go to the workers in turn
-    and their output is written in input order. An exception raised by a
-    worker (its factory included) is raised here. The factory is pickled by
-    reference: the workers import it, so it must live in an importable module
-    (as segmenter.RendererFactory does), not in the caller's __main__."""
-    writer = LineWriter(fmt, delimiter)
-    with _Workers(factory, jobs, (delimiter, fmt, batch_chars)) as workers:
-        pending: deque = deque()
-
-        def write_oldest():
-            chunk, worker = pending.popleft()
-            for piece, piece_body in zip(chunk, worker.result()):
-                writer.add(piece, piece_body)
-            write_whole(out, writer.whole_lines())
-
-        chunks = batched(map(as_piece, lines), chunk_chars, size=lambda piece: len(piece.text) + 1)
-        for number, chunk in enumerate(chunks):
-            worker = workers[number % jobs]
-            worker.send(chunk)
-            pending.append((chunk, worker))
-            if len(pending) >= 2 * jobs:  # bounded read-ahead keeps memory flat
-                write_oldest()
-        while pending:
-            write_oldest()
-
-
-# --- worker processes -----------------------------------------------------------
-
-# SIGHUP too: with the workers in groups of their own, a closed terminal
-# reaches only seg, which must take them with it.
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])}
-_live_workers: set = set()  # this process's workers (subprocess.Popen), killed by exit_now
-
-# What a worker runs: it takes the parent's sys.path (so it imports the same
-# segcli) and then serves tasks. A parent that is gone before it has sent
-# anything leaves it an empty pipe: it ends quietly.
-_WORKER_PROGRAM = """\
-import sys
-from multiprocessing.connection import Connection
-tasks = Connection({tasks}, writable=False)
-try:
-    sys.path[:] = tasks.recv()
-except (EOFError, OSError):
-    sys.exit(0)
-from segcli.stream import _worker_main
-_worker_main(tasks, Connection({results}, readable=False))
-"""
-
-
-class _Worker:
-    """One worker process and its two one-way pipes. No multiprocessing
-    queues or locks: those are semaphores that an early exit would leak.
-
-    A worker runs in a process group of its own, so a Ctrl-C at the terminal
-    (sent to the foreground process group) reaches only the parent, which
-    kills its workers; the parent's signal dispositions are never touched
-    (changing them around a start could lose a Ctrl-C arriving meanwhile).
-    A worker the parent has not yet registered when it exits sees its task
-    pipe close and ends by itself."""
-
-    def __init__(self, factory, options):
-        import subprocess
-        from multiprocessing.connection import Connection
-
-        task_reader, task_writer = os.pipe()
-        result_reader, result_writer = os.pipe()
-        own_group = {"process_group": 0} if sys.version_info >= (3, 11) else {"start_new_session": True}
-        program = _WORKER_PROGRAM.format(tasks=task_reader, results=result_writer)
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, *subprocess._args_from_interpreter_flags(), "-c", program],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # stdout is the parent's output
-                pass_fds=(task_reader, result_writer), **own_group)
-        except BaseException as e:
-            os.close(task_writer)
-            os.close(result_reader)
-            if isinstance(e, OSError):  # no interpreter to run (an embedded Python), no processes left
-                raise WorkerDied(f"cannot start a worker process: {e.strerror or e}") from None
-            raise
-        finally:
-            os.close(task_reader)
-            os.close(result_writer)
-        _live_workers.add(self.process)
-        self._tasks = Connection(task_writer, readable=False)
-        self._results = Connection(result_reader, writable=False)
-        try:
-            self.send(sys.path)
-            self.send((factory, options))
-        except BaseException:  # an unpicklable factory, an interrupt: nothing may stay behind
-            self.stop(kill=True)
-            raise
-
-    def send(self, task) -> None:
-        try:
-            self._tasks.send(task)
-        except (BrokenPipeError, ConnectionResetError):
-            self._raise_died()
-
-    def result(self) -> list[bytes]:
-        try:
-            ok, value = self._results.recv()
-        except (EOFError, ConnectionResetError):
-            self._raise_died()
-        if not ok:
-            raise value
-        return value
-
-    def _raise_died(self):
-        import subprocess
-
-        try:
-            self.process.wait(timeout=1)
-        except subprocess.TimeoutExpired:
-            pass
-        raise WorkerDied(f"a worker process ended unexpectedly (exit status {self.process.returncode})")
-
-    def stop(self, kill: bool) -> None:
-        import subprocess
-
-        if kill:
-            self.process.kill()
-        else:
-            try:
-                self._tasks.send(None)
-            except OSError:
-                self.process.kill()
-            try:
-                self.process.wait(timeout=30)  # it has nothing left to do; never wait for ever
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.process.wait()
-        _live_workers.discard(self.process)
-        self._tasks.close()
-        self._results.close()
-
-
-class _Workers(list):
-    def __init__(self, factory, jobs: int, options):
-        super().__init__()
-        try:
-            for _ in range(jobs):
-                self.append(_Worker(factory, options))
-        except BaseException:
-            self.stop(kill=True)
-            raise
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, traceback):
-        # Workers are killed unless everything went well: an error or an
-        # interrupt must never wait on a worker that is still busy.
-        self.stop(kill=kind is not None)
-
-    def stop(self, kill: bool) -> None:
-        for worker in self:
-            worker.stop(kill)
-
-
-def _worker_main(tasks, results) -> None:
-    # Only the parent acts on stop signals (it kills its workers); none comes
-    # from the terminal, as a worker has a process group of its own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        factory, (delimiter, fmt, batch_chars) = tasks.recv()
-    except (EOFError, OSError):
-        return
-    # Tasks are read on a thread of their own: the parent may be sending the
-    # next chunk while this process waits to send a large result back.
-    inbox: queue.SimpleQueue = queue.SimpleQueue()
-
-    def read_tasks():
-        try:
-            while True:
-                task = tasks.recv()
-                inbox.put(task)
-                if task is None:
-                    return
-        except (EOFError, OSError):  # the parent is gone (it says None before it closes): nothing to finish
-            os._exit(0)
-
-    threading.Thread(target=read_tasks, daemon=True).start()
-    try:
-        render = factory(fmt, delimiter)
-        failure = None
-    except Exception as e:  # reported with the first task, raised in the parent
-        render, failure = None, e
-    while True:
-        chunk = inbox.get()
-        if chunk is None:
-            return
-        if failure is not None:
-            answer = (False, _picklable(failure))
-        else:
-            try:
-                answer = (True, [piece_body for batch in pipe(chunk, render, batch_chars=batch_chars or BATCH_CHARS,
-                                                               chars=_piece_chars)
-                                 for _, piece_body in batch])
-            except Exception as e:
-                answer = (False, _picklable(e))
-        try:
-            results.send(answer)
-        except OSError:  # the parent is gone: no one to answer
-            os._exit(0)
-
-
-def _picklable(error: Exception) -> Exception:
-    import pickle
-
-    try:
-        pickle.loads(pickle.dumps(error))
-        return error
-    except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
-
-
-# --- writing and leaving ----------------------------------------------------------
-
-WRITE_GRACE_SECONDS = 2.0  # how long a stop signal waits for lines being written
-_writing = threading.Event()  # a batch's output is going out
-_exit_status: list[int] = []  # a stop signal came while it was
-
-
-def write_whole(out: BinaryIO, data: bytes) -> None:
-    """Writes and flushes whole lines; a stop signal meanwhile (see
-    exit_on_signals) ends the process only once they are out, so the output
-    never ends in half a line."""
-    if not data:
-        return
-    _writing.set()
-    try:
-        try:
-            fd = out.fileno()
-        except (AttributeError, OSError, ValueError):  # in-memory streams (the API, tests)
-            out.write(data)
-            out.flush()
-        else:
-            # Straight to the file descriptor: a BufferedWriter whose write a
-            # signal interrupts can drop the rest of it.
-            out.flush()
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-    except BrokenPipeError:
-        raise  # the reader went away: the CLI ends quietly
-    except OSError as e:  # a full disk, a lost network file system
-        name = getattr(out, "name", None)
-        where = {"<stdout>": "standard output"}.get(name, name) if isinstance(name, str) else "the output"
-        raise InputError(f"cannot write {where}: {e.strerror or e}") from e
-    finally:
-        _writing.clear()
-    if _exit_status:
-        exit_now(_exit_status[0])
-
-
-def exit_on_signals() -> None:
-    """Makes SIGINT, SIGTERM and SIGHUP end the process with status 128 +
-    signal, after the lines being written (never a traceback, never half a
-    line); one that whoever started the process ignores (nohup) stays
-    ignored. For the main thread of a command-line program."""
-    for signum in _STOP_SIGNALS:
-        if signal.getsignal(signum) != signal.SIG_IGN:  # ignored by whoever started seg (nohup, `&`): left so
-            signal.signal(signum, _on_stop_signal)
-
-
-def _on_stop_signal(signum, frame) -> None:
-    if not _writing.is_set():
-        exit_now(128 + signum)
-    if not _exit_status:
-        _exit_status.append(128 + signum)
-        # A reader that has stopped reading would keep the write, and so this
-        # process, blocked for ever: past a grace period, leave anyway.
-        timer = threading.Timer(WRITE_GRACE_SECONDS, exit_now, (128 + signum,))
-        timer.daemon = True
-        timer.start()
-
-
-def exit_now(status: int) -> None:
-    """Ends the process without interpreter shutdown: a reader thread may be
-    blocked inside stdin, and shutdown would abort on its lock. Nothing of ours
-    is left to flush: every batch was written whole and flushed. Worker
-    processes go first, killed, so that none outlives its parent."""
-    for process in list(_live_workers):
-        try:
-            process.kill()
-        except (OSError, ValueError, AttributeError):  # already reaped, or not started
-            pass
-    for process in list(_live_workers):
-        try:
-            process.wait(timeout=5)
-        except Exception:  # subprocess.TimeoutExpired (not imported without --jobs), OSError
-            pass
-    try:
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
-    os._exit(status)

@@ -1,22 +1,33 @@
-"""Write stage: words back to bytes, as delimited text or as JSON lines.
+"""Write stage: words back to bytes, as delimited text or as JSON lines, and
+those bytes out whole lines at a time.
 
-A long line arrives in pieces (see reader.read_pieces); LineWriter frames the
+The one home of the output formats: Format (a format and its delimiter) is
+what the CLI hands down, and decides how a batch's words become bytes. A
+long line arrives in pieces (see reader.read_pieces); LineWriter frames the
 pieces' words into one output line.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import BinaryIO, Sequence
+import os
+import sys
+from dataclasses import dataclass
+from typing import BinaryIO, Callable, Sequence
 
 import numpy as np
 
 from . import _core
+from .decode import Spans
 from .errors import InputError
 from .reader import ENCODING_ERRORS, Piece
 
 FORMATS = ("text", "jsonl")
-Spans = Sequence[tuple[int, int]]
+#: A batch of pieces → each piece's output body (see Format.body).
+Renderer = Callable[[list[Piece]], list[bytes]]
+#: Lines → the spans of each line's words.
+SpansFunction = Callable[[Sequence[str]], list[Spans]]
 
 
 def _text_body(text: str, spans: Spans, start: int, delimiter: str) -> bytes:
@@ -42,6 +53,52 @@ _STYLES = {
 def body(fmt: str, text: str, spans: Spans, start: int, delimiter: str) -> bytes:
     """The words of one piece of a line, whose first character is at `start`."""
     return _STYLES[fmt][1](text, spans, start, delimiter)
+
+
+@dataclass(frozen=True)
+class Format:
+    """How output is written: "text" (a line's words joined by `delimiter`)
+    or "jsonl" (its tokens with character offsets). Picklable: --jobs
+    workers render with it."""
+
+    name: str = "text"
+    delimiter: str = " "
+
+    def __post_init__(self):
+        if self.name not in _STYLES:
+            raise ValueError(f"unknown format {self.name!r}; formats: {', '.join(FORMATS)}")
+
+    def body(self, text: str, spans: Spans, start: int = 0) -> bytes:
+        """The words of one piece of a line, whose first character is at `start`."""
+        return body(self.name, text, spans, start, self.delimiter)
+
+    def line_writer(self) -> LineWriter:
+        return LineWriter(self.name, self.delimiter)
+
+    def renderer(self, spans_of: SpansFunction, tagged_of: Callable | None = None) -> Renderer:
+        """The Renderer whose words are spans_of's. `tagged_of`, where given,
+        decodes lines to the same words as tags (an object with cps, tags,
+        space, line_starts and line_ends, see text_bodies): plain text then
+        renders a whole batch in one C call."""
+        if self.name == "text" and tagged_of is not None:
+            return functools.partial(self._text_bodies, spans_of, tagged_of)
+
+        def render(pieces: list[Piece]) -> list[bytes]:
+            spans = spans_of([piece.text for piece in pieces])
+            return [self.body(piece.text, s, piece.start) for piece, s in zip(pieces, spans)]
+
+        return render
+
+    def _text_bodies(self, spans_of: SpansFunction, tagged_of: Callable, pieces: list[Piece]) -> list[bytes]:
+        lines = [piece.text for piece in pieces]
+        if not any(lines):
+            return [b"" for _ in lines]
+        tagged = tagged_of(lines)
+        bodies = text_bodies(tagged.cps, tagged.tags, tagged.space, tagged.line_starts, tagged.line_ends,
+                             self.delimiter)
+        if bodies is None:  # a code point the C call cannot write: the general path fails or passes as it would
+            return [self.body(line, s) for line, s in zip(lines, spans_of(lines))]
+        return bodies
 
 
 def text_bodies(cps: np.ndarray, tags: np.ndarray, space: np.ndarray, line_starts: np.ndarray,
@@ -72,6 +129,39 @@ def open_output(name: str) -> BinaryIO:
         return open(name, "wb")
     except OSError as e:
         raise InputError(f"{name}: {e.strerror}") from None
+
+
+def stdout() -> BinaryIO:
+    if sys.stdout is None:  # started with stdout closed (`seg >&-`)
+        raise InputError("standard output is closed")
+    return sys.stdout.buffer
+
+
+def write_whole(out: BinaryIO, data: bytes) -> None:
+    """Writes and flushes whole lines (see exits.deferring_stops for how the
+    command keeps a stop signal from cutting them). A reader that went away
+    is a BrokenPipeError; any other failure an InputError."""
+    if not data:
+        return
+    try:
+        try:
+            fd = out.fileno()
+        except (AttributeError, OSError, ValueError):  # in-memory streams (the API, tests)
+            out.write(data)
+            out.flush()
+        else:
+            # Straight to the file descriptor: a BufferedWriter whose write a
+            # signal interrupts can drop the rest of it.
+            out.flush()
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+    except BrokenPipeError:
+        raise  # the reader went away: the CLI ends quietly
+    except OSError as e:  # a full disk, a lost network file system
+        name = getattr(out, "name", None)
+        where = {"<stdout>": "standard output"}.get(name, name) if isinstance(name, str) else "the output"
+        raise InputError(f"cannot write {where}: {e.strerror or e}") from e
 
 
 class LineWriter:

@@ -1,27 +1,22 @@
 """The `seg` command: CliRunner for options and errors, real subprocesses for
-pipes, signals and terminals, run()/run_parallel() for streaming and --jobs."""
+pipes, signals, terminals and --jobs (stream.run and workers.run_parallel
+themselves: test_stream.py, test_workers.py)."""
 
-import io
 import json
 import os
 import re
 import select
 import signal
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from click.testing import CliRunner
-from conftest import DEV_LINES, SEG, dev_text, run
+from conftest import DEV_LINES, SEG, dev_text
 
-from segcli import Segmenter, __version__
+from segcli import __version__
 from segcli.cli import main
-from segcli.segmenter import RendererFactory
-from segcli.stream import run_parallel
 
 
 def seg(*args, input=b""):
@@ -255,6 +250,19 @@ def test_a_full_disk_is_one_line_and_status_1(seg_env, args, message):
     assert (proc.returncode, proc.stderr.decode()) == (1, message + "\n")
 
 
+def test_closed_stdout_is_one_line_and_status_1(seg_env):
+    proc = subprocess.run(["bash", "-c", f'echo 你好 | {" ".join(SEG)} >&-'], env=seg_env, capture_output=True,
+                          timeout=60)
+    assert (proc.returncode, proc.stderr.decode()) == (1, "seg: error: standard output is closed\n")
+
+
+@pytest.mark.parametrize("args, status", [("--bogus", 2), ("--jobs 0", 2), ("/nonexistent/file", 1)])
+def test_with_stderr_closed_errors_never_reach_stdout(seg_env, args, status):
+    proc = subprocess.run(["bash", "-c", f'echo 你好 | {" ".join(SEG)} {args} 2>&-'], env=seg_env,
+                          capture_output=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (status, b"")
+
+
 def test_shell_pipeline_sort_uniq(seg_env):
     cmd = f"printf '好\\n好\\n坏 好\\n\\n' | {' '.join(SEG)} | sort | uniq -c"
     proc = subprocess.run(["bash", "-c", cmd], env=seg_env, capture_output=True, timeout=60)
@@ -350,136 +358,7 @@ def test_terminal_input_is_answered_line_by_line(segmenter, seg_env):
         proc.stderr.close()
 
 
-# --- run(): streaming --------------------------------------------------------------
-
-@pytest.mark.parametrize("threads", [1, 2])
-def test_run_answers_each_line_before_the_input_continues(threads):
-    segmenter = Segmenter(threads=threads)
-    written = threading.Event()
-
-    class Out(io.BytesIO):
-        def write(self, data):
-            written.set()
-            return super().write(data)
-
-    def lines():
-        for line in ["扫描二维码", "", "关注微信号"]:
-            written.clear()
-            yield line
-            # A reader that blocks after one line (a terminal, tail -f) must
-            # not be kept waiting for its answer.
-            assert written.wait(timeout=30), f"no answer to {line!r} while the input waits"
-
-    out = Out()
-    run(segmenter, lines(), out, batch_chars=1)
-    assert out.getvalue().count(b"\n") == 3
-
-
-def test_run_default_batches_lines():
-    segmenter = Segmenter(threads=1)  # threads close a batch early when the input stalls
-    pulled = []
-
-    def lines():
-        for k in range(50):
-            pulled.append(k)
-            yield DEV_LINES[k % len(DEV_LINES)]
-
-    class Out(io.BytesIO):
-        def write(self, data):
-            writes.append(len(pulled))
-            return super().write(data)
-
-    writes = []
-    run(segmenter, lines(), Out())
-    assert writes == [50]  # a few KB: one batch
-
-
-@pytest.mark.parametrize("kind", [list, tuple, iter])
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_pipe_answers_every_item_in_order_however_the_items_come(kind, threads):
-    """Items in memory skip the reader thread; a generator goes through it:
-    either way each batch comes back whole, in input order, batches closing
-    at batch_chars, while batches finish out of order on the threads."""
-    from segcli.stream import pipe
-
-    items = [f"{k:03d}" * (1 + k % 7) for k in range(300)]
-
-    def slow_upper(batch):
-        time.sleep(0.001 * (len(batch) % 3))  # later batches may finish first
-        return [item.upper() + "!" for item in batch]
-
-    batches = list(pipe(kind(items), slow_upper, threads=threads, batch_chars=40))
-    assert [item for batch in batches for item, _ in batch] == items
-    assert all(result == item.upper() + "!" for batch in batches for item, result in batch)
-    assert all(sum(len(item) + 1 for item, _ in batch[:-1]) < 40 for batch in batches)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.text("ab", max_size=20), max_size=30), st.integers(1, 60))
-def test_pipe_cuts_items_in_memory_as_it_cuts_a_stream(items, batch_chars):
-    from segcli.stream import pipe
-
-    def cut(source):
-        return [[item for item, _ in batch] for batch in pipe(source, list, batch_chars=batch_chars)]
-
-    assert cut(items) == cut(iter(items))
-
-
-def test_pipe_raises_what_reading_raised_after_what_came_before():
-    from segcli.stream import pipe
-
-    def items():
-        yield from ["a", "b", "c"]
-        raise OSError("the disk went away")
-
-    seen = []
-    with pytest.raises(OSError, match="the disk went away"):
-        for batch in pipe(items(), lambda batch: batch, threads=2, batch_chars=1):
-            seen += [item for item, _ in batch]
-    assert seen == ["a", "b", "c"]
-
-
 # --- --jobs ---------------------------------------------------------------------------
-
-JOB_LINES = [*DEV_LINES * 30, "", "a\udc80b 𠀀", dev_text(5000), "  ", *DEV_LINES]
-
-
-@pytest.mark.parametrize("fmt, delimiter", [("text", " "), ("jsonl", " "), ("text", "/")])
-def test_run_parallel_equals_run(segmenter, tmp_path, fmt, delimiter):
-    d = tmp_path / "d.txt"
-    d.write_text("码，关注微,force\n", encoding="utf-8")
-    from segcli import Segmenter
-
-    serial = io.BytesIO()
-    run(Segmenter(dicts=[d]), JOB_LINES, serial, delimiter, fmt)
-    parallel = io.BytesIO()
-    run_parallel(RendererFactory(None, (str(d),)), iter(JOB_LINES), parallel, delimiter, fmt, jobs=2, chunk_chars=300)
-    assert parallel.getvalue() == serial.getvalue()
-    assert parallel.getvalue().count(b"\n") == len(JOB_LINES)
-    if fmt == "text":
-        assert "码，关注微".encode() in parallel.getvalue()
-
-
-def test_run_parallel_leaves_no_worker_when_the_factory_cannot_travel():
-    from segcli import stream
-
-    def local_factory(fmt, delimiter):  # not importable by a worker: pickling refuses it
-        raise AssertionError("never called")
-
-    with pytest.raises(Exception, match="local_factory|pickle"):
-        run_parallel(local_factory, iter(["你好"]), io.BytesIO(), jobs=2)
-    assert not stream._live_workers
-
-
-def test_run_parallel_without_an_interpreter_to_start_is_a_worker_error(monkeypatch):
-    from segcli import stream
-    from segcli.errors import WorkerDied
-
-    monkeypatch.setattr(sys, "executable", "")  # as in an embedded Python
-    with pytest.raises(WorkerDied, match="cannot start a worker process"):
-        run_parallel(RendererFactory(None), iter(["你好"]), io.BytesIO(), jobs=2)
-    assert not stream._live_workers
-
 
 def test_jobs_2_equals_jobs_1_in_a_real_process(tmp_path, seg_env):
     big = big_input(tmp_path / "big.txt", lines=3000)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import segcli.score
-from segcli import Segmenter
+from segcli import Segmenter, stream
 from segcli.dictionary import DictError
 
 # --- the text-preservation property -------------------------------------------
@@ -63,7 +63,7 @@ def test_api_keeps_every_character(segmenter, lines):
     assert len(result) == len(lines)
     for line, words in zip(lines, result):
         check_line(line, words)
-    spans = [s for batch in segmenter.spans_batches(lines) for s in batch]
+    spans = [s for batch in stream.pipe(lines, segmenter._spans_batch, threads=segmenter.threads) for s in batch]
     assert [line for line, _ in spans] == lines
     for (line, offsets), words in zip(spans, result):
         assert [line[a:b] for a, b in offsets] == words

@@ -72,7 +72,7 @@ def _session_members(sid: int) -> list[int]:
 
 
 def _workers_of(pid: int) -> list[int]:
-    """The --jobs workers seg has started (its children running segcli.stream)."""
+    """The --jobs workers seg has started (its children running segcli.workers)."""
     workers = []
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -80,7 +80,7 @@ def _workers_of(pid: int) -> list[int]:
         return []
     for child in children:
         try:
-            if b"segcli.stream" in Path(f"/proc/{child}/cmdline").read_bytes():
+            if b"segcli.workers" in Path(f"/proc/{child}/cmdline").read_bytes():
                 workers.append(int(child))
         except OSError:
             pass

@@ -87,8 +87,8 @@ def test_a_line_scores_the_same_alone_batched_and_windowed(which, request):
     segmenter = Segmenter(out, threads=1)
     long_line = dev_text(3 * segmenter._scorer.window)  # several overlapping windows
     lines = [*DEV_LINES, long_line, "", "好"]
-    batched = [segmenter.spans_batch(lines[i:i + 3]) for i in range(0, len(lines), 3)]
-    alone = [segmenter.spans_batch([line])[0] for line in lines]
+    batched = [segmenter._spans_batch(lines[i:i + 3]) for i in range(0, len(lines), 3)]
+    alone = [segmenter._spans_batch([line])[0] for line in lines]
     assert [s for batch in batched for s in batch] == alone
     assert "".join(segmenter.cut(long_line)) == long_line
 

@@ -7,7 +7,8 @@ import reference_render
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segcli import _core, stream, writer
+from segcli import _core, writer
+from segcli.segmenter import renderer
 from segcli.reader import Piece
 
 SETTINGS = settings(max_examples=300, deadline=None)
@@ -81,13 +82,14 @@ LINES = ["扫描二维码，关注微信号。", "", "  ", "hello  world 你好 
                                                   ("text", " ", "search")])
 def test_renderer_equals_the_spans_path(segmenter, fmt, delimiter, mode):
     pieces = [Piece(line, 0, True) for line in LINES]
-    general = stream.renderer(segmenter.spans_function(mode), fmt, delimiter)(pieces)
-    assert segmenter.renderer(fmt, delimiter, mode)(pieces) == general
+    output = writer.Format(fmt, delimiter)
+    general = output.renderer(segmenter._spans_function(mode))(pieces)
+    assert renderer(segmenter, output, mode)(pieces) == general
 
 
 def test_words_equal_the_spans_path(segmenter):
-    expected = [[line[a:b] for a, b in spans] for line, spans in zip(LINES, segmenter.spans_batch(LINES))]
-    assert segmenter.words_batch(LINES) == expected
+    expected = [[line[a:b] for a, b in spans] for line, spans in zip(LINES, segmenter._spans_batch(LINES))]
+    assert segmenter._words_batch(LINES) == expected
     assert list(segmenter.cut_lines(LINES, batch_chars=50)) == expected
     assert [segmenter.cut(line) for line in LINES] == expected
     assert segmenter.cut("\n".join(LINES)) == [w for words in expected for w in words]
@@ -99,4 +101,4 @@ def test_a_surrogate_that_is_no_input_byte_takes_the_general_path(segmenter):
     with pytest.raises(UnicodeEncodeError):
         writer.body("text", line, [(0, 3)], 0, " ")
     with pytest.raises(UnicodeEncodeError):
-        segmenter.text_bodies_batch([line])
+        renderer(segmenter)([Piece(line, 0, True)])
