@@ -1,4 +1,7 @@
 # Only the C extension is declared here; all metadata lives in setup.cfg.
+from glob import glob
+
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("segcli._core", ["segcli/_core.c"], extra_compile_args=["-O3"])])
+setup(ext_modules=[Extension("segcli._core", sorted(glob("csrc/*.c")), include_dirs=["csrc"],
+                             depends=sorted(glob("csrc/*.h")), extra_compile_args=["-O3"])])

@@ -12,7 +12,7 @@ import numpy as np
 from . import _core
 
 #: The tag alphabet, owned here: single-character word, begin, middle, end.
-#: ``_core.c`` mirrors these values (tests check that they agree).
+#: ``csrc/core.h`` mirrors these values (tests check that they agree).
 TAGS = "sbme"
 S, B, M, E = 0, 1, 2, 3
 

@@ -92,7 +92,7 @@ class KeyIndex:
         if values is None:
             values = np.arange(first, first + len(keys), dtype=np.int64)
         table_shape, filter_shape = self.shapes(len(keys), filtered)
-        # Each slot's key and value side by side (see _core.c).
+        # Each slot's key and value side by side (see csrc/encode.c).
         self.table = np.zeros(table_shape, dtype=np.int64)
         self.filter = np.zeros(filter_shape, dtype=np.uint64)
         _core.build(keys, np.ascontiguousarray(values, dtype=np.int64), self.table, self.filter)

@@ -326,3 +326,41 @@ def test_pack_rows_refuses_positions_outside_the_rows():
 def test_blank_rows_are_zeros_because_pad_is_zero():
     # pack_rows fills every blank with zero bytes: PAD must be 0 (and "no word match" is 0.0).
     assert PAD == 0
+
+
+_ANY_INT64 = st.one_of(st.integers(-2, 40), st.integers(-2**63, 2**63 - 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 3), st.data())
+def test_tables_of_any_content_are_read_within_their_bounds(bits, filter_log, data):
+    """A table and filter mapped from a damaged cache file (segcli.tablecache)
+    may hold anything: find and grams read only inside them (the slot is the
+    hash masked to the table, the filter word the bit over 64), answer as the
+    numpy twin does, and refuse only a table without an empty slot."""
+    slots = 1 << bits
+    table = np.array(data.draw(st.lists(_ANY_INT64, min_size=2 * slots, max_size=2 * slots)), np.int64)
+    table = table.reshape(slots, 2)
+    words = 1 << filter_log
+    filter_ = np.array(data.draw(st.lists(st.integers(0, 2**64 - 1), min_size=words, max_size=words)), np.uint64)
+    keys = np.array(data.draw(st.lists(_ANY_INT64, max_size=50)), np.int64)
+    out, filtered = np.empty(len(keys), np.int64), np.empty(len(keys), np.int64)
+    if (table[:, 0] != 0).all():
+        if np.isin(keys, table[:, 0]).all():
+            _core.find(table, NO_FILTER, keys, -7, out)  # every probe ends at its key
+        else:
+            with pytest.raises(ValueError, match="no empty slot"):
+                _core.find(table, NO_FILTER, keys, -7, out)
+        return
+    _core.find(table, NO_FILTER, keys, -7, out)
+    assert out.tolist() == reference_lookup.find(table, keys, -7).tolist()
+    _core.find(table, filter_, keys, -7, filtered)  # a filter can only turn answers into misses
+    assert all(f in (o, -7) for f, o in zip(filtered.tolist(), out.tolist()))
+    ids = np.array(data.draw(st.lists(st.integers(0, 5), max_size=30)), np.int64)
+    last = np.zeros(len(ids), np.bool_)
+    gated, gate = data.draw(st.booleans()), data.draw(_ANY_INT64)
+    values = np.empty((2, len(ids)), np.int64)
+    _core.grams(ids, last.view(np.uint8), 3, np.array([2, 3], np.int64), (table, table), (NO_FILTER, NO_FILTER),
+                bytes([0, gated]), gate, values)
+    assert values.tolist() == reference_lookup.grams(ids, last, 3, [2, 3], [table, table], [False, gated],
+                                                     gate).tolist()
