@@ -20,6 +20,7 @@ import re
 import numpy as np
 
 from . import _core
+from .decode import HARD
 from .encode import codepoints, from_codepoints
 
 _URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
@@ -48,9 +49,6 @@ PATTERNS: tuple[tuple[str, str, str], ...] = (
 # of Chinese text fail at one set test instead of one per pattern (8x faster).
 _FIRST = "[0-9A-Za-z._%+\\-\u2600-\u27BF\U0001F1E6-\U0001FAFF]"
 _ATOM = re.compile(f"(?={_FIRST})(?:" + "|".join(f"(?:{pattern})" for _, pattern, _ in PATTERNS) + ")")
-
-#: Added to a tag that an atom rules out (as a forbidden dictionary word is).
-HARD = 1e4
 
 # Every character any pattern can match: ASCII but space and control, ’, the
 # emoji ranges, variation selectors, the keycap mark and the zero-width joiner.

@@ -27,26 +27,10 @@ Special multipliers
     overlaps an already accepted one is dropped.  Occurrences of ordinary
     (non-forced) words are never dropped, they only add their multipliers.
 
-File format
------------
-* UTF-8; a leading BOM is accepted, CRLF line ends are accepted.
-* The whitespace around each line is stripped.  Blank lines and lines whose
-  first non-space character is ``#`` are skipped.
-* ``word,multiplier`` -- the line is split on its LAST comma, so a word may
-  contain commas when a multiplier is given (``1,000,5`` is the word
-  ``1,000`` with multiplier 5).  Whitespace around the word and around the
-  multiplier is ignored.  The multiplier is a non-negative finite decimal
-  number (``10``, ``0.1``, ``2e3``), ``0`` (forbid) or ``force``.
-* ``word`` alone (no comma) gets ``DEFAULT_MULTIPLIER`` (10).
-* A word must be non-empty and must not contain whitespace (it could never
-  be a single token).
-* Malformed lines raise :class:`DictError` whose ``str`` is exactly
-  ``FILE:LINE: reason``, e.g. ``add.txt:3: multiplier 'abc' is not a
-  number``.  A missing or unreadable file, or a directory, gives
-  ``FILE: reason``; invalid UTF-8 gives ``FILE:LINE: invalid UTF-8 ...``.
-* Several files may be given: later files override earlier ones; within and
-  across files the last line for a word wins.  :func:`load_dicts` returns how
-  many such duplicates it saw, so the CLI can warn in one line.
+Files
+-----
+The file format, and the one rule for multipliers that files and the API
+share, are :mod:`segcli.dictfile`'s.
 
 Compiled form and cache
 -----------------------
@@ -73,12 +57,8 @@ before it starts.
 
 from __future__ import annotations
 
-import codecs
 import collections
 import itertools
-import math
-import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import NamedTuple
@@ -86,26 +66,20 @@ from typing import NamedTuple
 import ahocorasick
 import numpy as np
 
-from .decode import B, E, M, S
+from .decode import B, E, HARD, M, S
+# The parsing half of the stage: its public calls are named here too.
+from .dictfile import DEFAULT_MULTIPLIER, check_entry, contains_whitespace, load_dicts, parse_dict
 from .encode import codepoints, from_codepoints
 from .errors import DictError
 
 __all__ = [
     "DEFAULT_MULTIPLIER",
-    "HARD",
     "DictError",
     "UserDictionary",
     "check_entry",
     "load_dicts",
     "parse_dict",
 ]
-
-#: Finite stand-in for ``-log(0)``: forbidding adds ``-HARD``; forcing puts
-#: every other tag at least ``HARD`` below the required one.
-HARD = 1e4
-
-#: Multiplier of a line that holds only a word.
-DEFAULT_MULTIPLIER = 10.0
 
 #: Dictionaries with at least this many entries use the on-disk cache.
 CACHE_MIN_ENTRIES = 20_000
@@ -119,200 +93,6 @@ OVERLAY_MAX = 2_000
 #: Below this many words the automaton is built in plain order (see
 #: ``_insertion_order``).
 _ORDER_MIN_WORDS = 5_000
-
-_WHITESPACE = re.compile(r"\s")
-_SPACE_BUT_NEWLINE = re.compile(r"[^\S\n]")
-_LINE_WITHOUT_COMMA = re.compile(r"^[^,\n]+$", re.MULTILINE)
-_TWO_COMMAS = re.compile(r",[^\n]*,")
-
-
-# --------------------------------------------------------------------------
-# Parsing
-# --------------------------------------------------------------------------
-
-
-def _parse_multiplier(raw: str) -> float | str:
-    """Return the multiplier, or an error reason (a str) if invalid."""
-    if raw.lower() == "force":
-        return math.inf
-    try:
-        k = float(raw)
-    except ValueError:
-        return f"multiplier {raw!r} is not a number"
-    if math.isnan(k):
-        return f"multiplier {raw!r} is not a number"
-    if k < 0:
-        return f"multiplier {raw!r} is negative"
-    if math.isinf(k):
-        return f"multiplier {raw!r} is infinite (write 'force' to force a word)"
-    return k
-
-
-def _read_text(path) -> str:
-    name = os.fspath(path)
-    try:
-        if os.path.isdir(name):
-            raise DictError(f"{name}: is a directory")
-        with open(name, "rb") as f:
-            data = f.read()
-    except DictError:
-        raise
-    except OSError as exc:
-        raise DictError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    except (TypeError, ValueError) as exc:  # e.g. an embedded NUL in the name
-        raise DictError(f"{name}: cannot read: {exc}") from None
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise DictError(
-            f"{name}:{line}: invalid UTF-8 (byte 0x{data[exc.start]:02x} at column {col})"
-        ) from None
-
-
-def _parse_lines(text: str, name: str) -> list[tuple[str, float]]:
-    """Line-by-line parser: the reference, and the one that reports errors."""
-    out: list[tuple[str, float]] = []
-    append = out.append
-    ws = _WHITESPACE.search
-    for lineno, line in enumerate(text.split("\n"), 1):
-        line = line.strip()
-        if not line or line[0] == "#":
-            continue
-        word, comma, raw = line.rpartition(",")
-        if comma:
-            word = word.strip()
-            raw = raw.strip()
-            if not raw:
-                raise DictError(f"{name}:{lineno}: missing multiplier after ','")
-            k = _parse_multiplier(raw)
-            if isinstance(k, str):
-                raise DictError(f"{name}:{lineno}: {k}")
-        else:
-            word = raw  # rpartition puts the whole line last when no comma
-            k = DEFAULT_MULTIPLIER
-        if not word:
-            raise DictError(f"{name}:{lineno}: empty word")
-        if ws(word):
-            raise DictError(f"{name}:{lineno}: word {word!r} contains whitespace")
-        append((word, k))
-    return out
-
-
-def _parse_columns(text: str) -> tuple[list[str], list[float] | None] | None:
-    """Bulk parser for valid files: (words, multipliers), the multipliers
-    None when every line holds just a word; ``None`` if anything looks wrong
-    (the line parser then finds the error).  Bulk string operations only: no
-    Python work per line unless lines carry both a multiplier and spaces or
-    comments."""
-    spaced = _SPACE_BUT_NEWLINE.search(text) is not None
-    if not spaced and "#" not in text:
-        # The common shapes of large files, without a list of lines: no
-        # whitespace but "\n" means that split() drops exactly the empty lines.
-        if "," not in text:
-            return text.split(), None
-        if _TWO_COMMAS.search(text) is None and _LINE_WITHOUT_COMMA.search(text) is None:
-            body = text.strip("\n")  # every line is now exactly "word,multiplier"
-            body = ",".join(body.split()) if "\n\n" in body else body.replace("\n", ",")
-            columns = body.split(",")
-            del body
-            words, raws = columns[0::2], columns[1::2]
-            del columns
-            return _with_multipliers(words, raws)
-    lines = text.split("\n")
-    if spaced:  # CRLF, indentation, spaces around commas...: strip every part
-        lines = [line.strip() for line in lines]
-    if "#" in text:
-        lines = [line for line in lines if line and line[0] != "#"]
-    else:
-        lines = list(filter(None, lines))
-    if "," not in text:
-        words = lines
-        if words and _WHITESPACE.search("".join(words)):
-            return None
-        return words, None
-    parts = [line.rpartition(",") for line in lines]
-    del lines
-    if spaced:
-        words = [w.strip() if c else r for w, c, r in parts]
-        raws = [r.strip() if c else None for w, c, r in parts]
-    else:
-        words = [w if c else r for w, c, r in parts]
-        raws = [r if c else None for w, c, r in parts]
-    del parts
-    if words and spaced and _WHITESPACE.search("".join(words)):
-        return None
-    return _with_multipliers(words, raws)
-
-
-def _with_multipliers(words: list[str], raws: list[str | None]) -> tuple[list[str], list[float]] | None:
-    """(words, multipliers) from raw multiplier strings (None: the default);
-    None if a word is empty or a multiplier is invalid."""
-    if words and min(map(len, words)) == 0:
-        return None
-    table: dict[str | None, float] = {}
-    for raw in set(raws):
-        k = DEFAULT_MULTIPLIER if raw is None else _parse_multiplier(raw)
-        if isinstance(k, str):  # an error (also for an empty multiplier)
-            return None
-        table[raw] = k
-    return words, list(map(table.__getitem__, raws))
-
-
-def _pairs(words: list[str], mults: list[float] | None) -> list[tuple[str, float]]:
-    return list(zip(words, mults if mults is not None else [DEFAULT_MULTIPLIER] * len(words)))
-
-
-def _parse_fast(text: str) -> list[tuple[str, float]] | None:
-    """Bulk parser for valid files; ``None`` if anything looks wrong."""
-    columns = _parse_columns(text)
-    return None if columns is None else _pairs(*columns)
-
-
-def _parse_file(path) -> tuple[list[str], list[float] | None]:
-    name = os.fspath(path)
-    text = _read_text(name)
-    columns = _parse_columns(text)
-    if columns is not None:
-        return columns
-    items = _parse_lines(text, name)  # raises with the line number
-    return [w for w, _ in items], [k for _, k in items]
-
-
-def parse_dict(path) -> list[tuple[str, float]]:
-    """Parse one dictionary file into ``[(word, multiplier), ...]`` in file order.
-
-    ``math.inf`` stands for ``force``.  Raises :class:`DictError`.
-    """
-    return _pairs(*_parse_file(path))
-
-
-def load_dicts(paths: Iterable) -> tuple[dict[str, float], int]:
-    """Load and merge dictionary files, later lines overriding earlier ones.
-
-    Returns ``(entries, duplicates)``: ``entries`` maps word -> multiplier
-    (``math.inf`` = force), ``duplicates`` counts lines whose word had
-    already been seen (in the same file or an earlier one).
-    """
-    if isinstance(paths, (str, bytes, os.PathLike)):
-        paths = [paths]
-    merged: dict[str, float] = {}
-    total = 0
-    for path in paths:
-        words, mults = _parse_file(path)
-        total += len(words)
-        if mults is None:
-            if merged:
-                merged.update(dict.fromkeys(words, DEFAULT_MULTIPLIER))
-            else:
-                merged = dict.fromkeys(words, DEFAULT_MULTIPLIER)
-        else:
-            merged.update(zip(words, mults))
-        del words, mults
-    return merged, total - len(merged)
 
 
 # --------------------------------------------------------------------------
@@ -330,47 +110,29 @@ def _log_multipliers(mults: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return logk, force
 
 
-def check_entry(word, k) -> float:
-    """The multiplier of a valid (word, multiplier) pair, as stored: math.inf
-    for 'force' (a string, any case); raises DictError otherwise."""
-    if not isinstance(word, str) or not word:
-        raise DictError(f"invalid dictionary word {word!r}: must be a non-empty string")
-    if _WHITESPACE.search(word):
-        raise DictError(f"dictionary word {word!r} contains whitespace")
-    if isinstance(k, str):
-        parsed = _parse_multiplier(k.strip())  # as in a file: 'force', never 'inf'
-        if isinstance(parsed, str):
-            raise DictError(parsed)
-        return parsed
-    try:
-        k = float(k)
-    except (TypeError, ValueError):
-        raise DictError(f"multiplier {k!r} for {word!r} is not a number") from None
-    if math.isnan(k) or k < 0:
-        raise DictError(f"multiplier {k!r} for {word!r} must be >= 0 or math.inf")
-    return k
-
-
-
 def _validate(entries: Mapping[str, float]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Words, float64 multipliers and int64 lengths of ``entries``; raises
     DictError.  Multipliers may also be given as in a file (``"force"``)."""
     words = list(entries)
     values = list(entries.values())
     n = len(words)
-    try:
-        mults = np.fromiter(values, dtype=np.float64, count=n)
-        lengths = np.fromiter(map(len, words), dtype=np.int64, count=n)
-        ok = (
-            n == 0
-            or (set(map(type, words)) == {str}
-                and lengths.min() > 0
-                and not _WHITESPACE.search("".join(words))
-                and not np.isnan(mults).any()
-                and not (mults < 0).any())
-        )
-    except (TypeError, ValueError):
-        ok = False
+    # Plain floats and ints only: any other value (a string, a bool, a
+    # Decimal) goes through check_entry's rule, which numpy would not apply.
+    ok = set(map(type, values)) <= {float, int}
+    if ok:
+        try:
+            mults = np.fromiter(values, dtype=np.float64, count=n)
+            lengths = np.fromiter(map(len, words), dtype=np.int64, count=n)
+            ok = (
+                n == 0
+                or (set(map(type, words)) == {str}
+                    and lengths.min() > 0
+                    and not contains_whitespace("".join(words))
+                    and not np.isnan(mults).any()
+                    and not (mults < 0).any())
+            )
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond any float
+            ok = False
     if not ok:  # one entry at a time: the first bad one raises, precisely
         mults = np.array([check_entry(w, k) for w, k in zip(words, values)], dtype=np.float64)
         lengths = np.array([len(w) for w in words], dtype=np.int64)

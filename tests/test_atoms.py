@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segcli import _core, atoms
-from segcli.decode import B, E, S, decode_one, word_spans
+from segcli.decode import B, E, HARD, S, decode_one, word_spans
 
 # text, the atoms found in it (those of two or more characters)
 CASES = [
@@ -171,9 +171,9 @@ def _constrain_twin(scores: np.ndarray, starts: np.ndarray, ends: np.ndarray) ->
     offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     positions = np.repeat(starts, lengths) + offsets
     last = offsets == np.repeat(lengths - 1, lengths)
-    scores[positions, S] -= atoms.HARD
-    scores[positions[offsets > 0], B] -= atoms.HARD
-    scores[positions[~last], E] -= atoms.HARD
+    scores[positions, S] -= HARD
+    scores[positions[offsets > 0], B] -= HARD
+    scores[positions[~last], E] -= HARD
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,4 +1,4 @@
-"""Tests for user dictionaries (segcli.dictionary): parsing, scoring, cache."""
+"""Tests for user dictionaries (segcli.dictionary, segcli.dictfile): parsing, scoring, cache."""
 
 import math
 import os
@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference_viterbi import viterbi_reference
 
-from segcli import dictcache, dictionary
+from segcli import dictcache, dictfile, dictionary
+from segcli.decode import HARD
 from segcli.dictionary import (
     DEFAULT_MULTIPLIER,
-    HARD,
     DictError,
     UserDictionary,
     load_dicts,
@@ -404,6 +404,16 @@ def test_dict_error_is_value_error():
     assert issubclass(DictError, ValueError)
 
 
+def bulk_parse(text):
+    """The bulk parser's answer as the line parser's: (word, multiplier)
+    pairs, or None where it gives up (the line parser then reports)."""
+    columns = dictfile._parse_columns(text)
+    if columns is None:
+        return None
+    words, mults = columns
+    return list(zip(words, mults if mults is not None else [DEFAULT_MULTIPLIER] * len(words)))
+
+
 LINE_PARTS = ["a", "微", ",", " ", "#", "\r", "\t", "1", "0", ".", "-", "e", "force", "nan", "\u3000", "inf"]
 
 
@@ -412,10 +422,10 @@ LINE_PARTS = ["a", "微", ",", " ", "#", "\r", "\t", "1", "0", ".", "-", "e", "f
 def test_fast_parser_agrees_with_line_parser(lines):
     text = "\n".join(lines)
     try:
-        want = dictionary._parse_lines(text, "f")
+        want = dictfile._parse_lines(text, "f")
     except DictError:
         want = None
-    got = dictionary._parse_fast(text)
+    got = bulk_parse(text)
     assert got == want
 
 
@@ -608,7 +618,7 @@ def test_large_dictionary_insertion_order_changes_nothing(monkeypatch):
     "#x\n微信号\n",
 ])
 def test_bulk_parser_on_typical_files(content):
-    assert dictionary._parse_fast(content) == dictionary._parse_lines(content, "f")
+    assert bulk_parse(content) == dictfile._parse_lines(content, "f")
 
 
 # --- apply's answer: the accepted forced occurrences ----------------------------------
