@@ -4,11 +4,16 @@ store() wrote for that key must be a miss (rebuilt and replaced)."""
 
 import json
 import os
+import random
+import subprocess
+import sys
+import zlib
 
 import numpy as np
 import pytest
 
 from segcli import model, tablecache
+from segcli.segmenter import Segmenter
 from segcli.encode import KeyIndex, Vocab
 from segcli.errors import CacheError
 
@@ -60,6 +65,21 @@ def the_file(d) -> str:
     files = [f for f in os.listdir(d) if f.endswith(tablecache.SUFFIX)]
     assert len(files) == 1, files
     return os.path.join(d, files[0])
+
+
+def forged(data: bytes) -> bytes:
+    """The file with its checksum recomputed (segcli.cachefile: a CRC-32 at
+    bytes 20-24 of everything else), as a deliberate change would have it."""
+    return data[:20] + zlib.crc32(data[24:], zlib.crc32(data[:20])).to_bytes(4, "little") + data[24:]
+
+
+def first_array(data: bytes) -> int:
+    """The offset of a table file's first array."""
+    n = int.from_bytes(data[16:20], "little")
+    return json.loads(data[24 : 24 + n])["arrays"][0][3]
+
+
+CUT = "扫描二维码，关注微信号。"
 
 
 def test_the_shipped_model_is_cached_and_read_back_alike(cache, stores):
@@ -119,7 +139,7 @@ def test_what_is_no_file_of_ours_is_a_miss(cache, stores, what):
         header = b"[" * 60000 if what == "a deep header" else (
             b'{"key": %s, "arrays": [["x", "<i8", [%d], 64]]}' % (json.dumps(stores[0]).encode(), 2**70))
         with open(path, "wb") as f:
-            f.write(tablecache.MAGIC + len(header).to_bytes(4, "little") + header)
+            f.write(forged(tablecache.MAGIC + len(header).to_bytes(4, "little") + bytes(4) + header))
         os.chmod(path, 0o600)
     again = model.load()  # no error: built as without a cache
     assert not mapped(again.vocab)
@@ -197,3 +217,74 @@ def test_no_home_directory_means_no_cache_in_the_working_directory(tmp_path, mon
     monkeypatch.chdir(tmp_path)
     assert equal(features(model.load().vocab), built_features())
     assert os.listdir(tmp_path) == []
+
+
+def test_a_file_zeroed_from_its_first_array_on_is_a_miss(cache, stores, monkeypatch):
+    """What a crash leaves: size, header, mode and owner intact, the arrays zero."""
+    with monkeypatch.context() as m:
+        m.setattr(tablecache, "MIN_KEYS", 10**9)
+        want = Segmenter().cut(CUT)
+    assert want == ["扫描", "二维码", "，", "关注", "微信号", "。"]
+    model.load()
+    path = the_file(cache)
+    with open(path, "r+b") as f:
+        start = first_array(f.read())
+        size = f.seek(0, os.SEEK_END)
+        f.seek(start)
+        f.write(bytes(size - start))
+    assert os.path.getsize(path) == size
+    assert Segmenter().cut(CUT) == want
+    assert len(stores) == 2  # a miss: built and stored again
+    assert mapped(model.load().vocab) and Segmenter().cut(CUT) == want
+
+
+def test_any_single_byte_changed_is_a_miss(cache):
+    """The checksum covers every byte: the magic, the header and all arrays."""
+    model.load()
+    path = the_file(cache)
+    with open(path, "rb") as f:
+        data = f.read()
+    n = int.from_bytes(data[16:20], "little")
+    key = json.loads(data[24 : 24 + n])["key"]
+    assert tablecache.load(key) is not None
+    rng = random.Random(5)
+    spots = [rng.randrange(len(data)) for _ in range(50)] + [0, 16, 20, 24, len(data) - 1]
+    with open(path, "r+b") as f:
+        for at in spots:
+            f.seek(at)
+            f.write(bytes([data[at] ^ rng.randrange(1, 256)]))
+            f.flush()
+            assert tablecache.load(key) is None, at
+            f.seek(at)
+            f.write(data[at : at + 1])
+            f.flush()
+    assert tablecache.load(key) is not None
+
+
+CHILD = """
+import os, sys
+os.environ["SEG_CACHE_DIR"] = sys.argv[1]
+from segcli.segmenter import Segmenter
+print(" ".join(Segmenter().cut(sys.argv[2])))
+"""
+
+
+def test_a_change_with_its_checksum_recomputed_never_crashes(tmp_path, cache):
+    """A deliberate change can give other ids, never a crash (each run in its own process)."""
+    model.load()
+    path = the_file(cache)
+    with open(path, "rb") as f:
+        data = f.read()
+    start = first_array(data)
+    rng = random.Random(11)
+    for k in range(12):
+        mutated = bytearray(data)
+        at = rng.randrange(24, len(data)) if k % 4 == 0 else rng.randrange(start, len(data))
+        mutated[at] ^= rng.randrange(1, 256)
+        d = tmp_path / f"forged{k}"
+        d.mkdir(mode=0o700)
+        target = d / os.path.basename(path)
+        target.write_bytes(forged(bytes(mutated)))
+        os.chmod(target, 0o600)
+        run = subprocess.run([sys.executable, "-c", CHILD, str(d), TEXT], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, (at, run.returncode, run.stderr[-2000:])
