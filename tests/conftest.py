@@ -65,7 +65,23 @@ def seg_env():
     return env
 
 
-SEG = [sys.executable, "-m", "segcli"]
+if sys.version_info >= (3, 11):
+    SEG = [sys.executable, "-m", "segcli"]
+else:
+    # No PYTHONSAFEPATH before 3.11: `-m` would put the working directory (a
+    # checkout without the compiled extension) first on sys.path.
+    SEG = [sys.executable, "-c", "import runpy, sys; del sys.path[0]; "
+           "runpy.run_module('segcli', run_name='__main__', alter_sys=True)"]
+
+
+def cli_runner():
+    """A CliRunner that keeps stderr apart on every click version."""
+    import click
+    from click.testing import CliRunner
+
+    if tuple(int(part) for part in click.__version__.split(".")[:2]) < (8, 2):
+        return CliRunner(mix_stderr=False)
+    return CliRunner()
 
 
 def run(segmenter, lines, out, delimiter=" ", fmt="text", batch_chars=None):
