@@ -12,15 +12,14 @@ import threading
 import time
 
 import pytest
-from click.testing import CliRunner
-from conftest import DEV_LINES, SEG, dev_text
+from conftest import DEV_LINES, SEG, cli_runner, dev_text
 
 from segcli import __version__
 from segcli.cli import main
 
 
 def seg(*args, input=b""):
-    result = CliRunner().invoke(main, list(args), input=input)
+    result = cli_runner().invoke(main, list(args), input=input)
     # No exception may escape the command (CliRunner would otherwise turn it
     # into exit status 1 without a traceback on stderr).
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exc_info
@@ -386,7 +385,7 @@ def test_eval_scores_a_prediction_file(tmp_path, gold, pred, expected):
     (tmp_path / "gold.txt").write_text(gold, encoding="utf-8")
     (tmp_path / "pred.txt").write_text(pred, encoding="utf-8")
     (tmp_path / "words.txt").write_text("迈向\n充满\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--pred", str(tmp_path / "pred.txt"),
+    result = cli_runner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--pred", str(tmp_path / "pred.txt"),
                                        "--train-words", str(tmp_path / "words.txt"), "--json"])
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)
@@ -398,7 +397,7 @@ def test_eval_scores_a_prediction_file(tmp_path, gold, pred, expected):
 def test_eval_reports_lines_whose_text_differs(tmp_path):
     (tmp_path / "gold.txt").write_text("迈向 充满\n希望 的\n", encoding="utf-8")
     (tmp_path / "pred.txt").write_text("迈向 充满\n失望 的\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--pred", str(tmp_path / "pred.txt"),
+    result = cli_runner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--pred", str(tmp_path / "pred.txt"),
                                        "--json"])
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)
@@ -409,7 +408,7 @@ def test_eval_without_pred_segments_gold_with_seg(tmp_path, segmenter):
     gold = "扫描 二维码 ， 关注 微信号 。\n"
     (tmp_path / "gold.txt").write_text(gold, encoding="utf-8")
     (tmp_path / "d.txt").write_text("".join(f"{w},force\n" for w in gold.split()), encoding="utf-8")
-    result = CliRunner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--dict", str(tmp_path / "d.txt")])
+    result = cli_runner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--dict", str(tmp_path / "d.txt")])
     assert result.exit_code == 0, result.output
     assert "1.0000" in result.output  # forced words make the cut exactly the gold one
 
@@ -417,6 +416,6 @@ def test_eval_without_pred_segments_gold_with_seg(tmp_path, segmenter):
 def test_eval_line_count_mismatch_is_a_data_error(tmp_path):
     (tmp_path / "gold.txt").write_text("迈向\n充满\n", encoding="utf-8")
     (tmp_path / "pred.txt").write_text("迈向\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--pred", str(tmp_path / "pred.txt")])
+    result = cli_runner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--pred", str(tmp_path / "pred.txt")])
     assert result.exit_code == 1
     assert result.stderr.strip() == "seg: error: gold has 2 lines, prediction has 1"

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from conftest import cli_runner
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -42,13 +43,11 @@ README_EXAMPLES = [
 
 @pytest.mark.parametrize("text, args, expected", README_EXAMPLES)
 def test_readme_examples_print_what_they_show(text, args, expected):
-    from click.testing import CliRunner
-
     from segcli.cli import main
 
     root = GOLDEN.parent.parent
     readme = (root / "README.md").read_text(encoding="utf-8") + (root / "dicts" / "README.md").read_text(encoding="utf-8")
     assert expected in readme
     args = [str(root / a) if a.endswith(".txt") else a for a in args]
-    result = CliRunner().invoke(main, args, input=(text + "\n").encode())
+    result = cli_runner().invoke(main, args, input=(text + "\n").encode())
     assert result.exit_code == 0 and result.stdout == expected + "\n"

@@ -4,8 +4,7 @@ import json
 import subprocess
 
 import pytest
-from click.testing import CliRunner
-from conftest import DEV_LINES, SEG
+from conftest import DEV_LINES, SEG, cli_runner
 
 from segcli import Segmenter, model, standards
 from segcli.cli import main
@@ -14,7 +13,7 @@ SHIPPED = model.load()
 
 
 def seg(*args, input=b""):
-    return CliRunner().invoke(main, list(args), input=input)
+    return cli_runner().invoke(main, list(args), input=input)
 
 
 def test_known_standards_have_descriptions():

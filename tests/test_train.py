@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import cli_runner
 
 torch = pytest.importorskip("torch", reason="training tests need torch (pip install .[train])")
 
@@ -332,11 +333,9 @@ def test_standard_dim_0_pools_the_standards(tmp_path, seg_env):
 
 
 def _seg_train(*args):
-    from click.testing import CliRunner
-
     from segcli.cli import main
 
-    return CliRunner().invoke(main, ["train", *args])
+    return cli_runner().invoke(main, ["train", *args])
 
 
 def test_a_missing_corpus_file_is_a_one_line_error(tmp_path):
