@@ -1,5 +1,7 @@
 """Atoms: Latin words, numbers, URLs and the like are never split inside."""
 
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -100,10 +102,20 @@ def test_find_equals_the_expression_over_the_whole_text(text):
     assert list(zip(starts.tolist(), ends.tolist())) == whole
 
 
+def _sre_modules():
+    """The regular-expression parser and its constants (private modules renamed in 3.11)."""
+    if sys.version_info >= (3, 11):
+        from re import _constants, _parser
+    else:
+        import sre_constants as _constants
+        import sre_parse as _parser
+    return _parser, _constants
+
+
 def _consumed_code_points(parsed) -> set[int]:
     """Every code point the parsed expression can consume (lookarounds left out)."""
-    from re import _constants as c
-
+    _, c = _sre_modules()
+    repeats = (c.MAX_REPEAT, c.MIN_REPEAT) + ((c.POSSESSIVE_REPEAT,) if hasattr(c, "POSSESSIVE_REPEAT") else ())
     found: set[int] = set()
     for op, av in parsed:
         if op is c.LITERAL:
@@ -121,7 +133,7 @@ def _consumed_code_points(parsed) -> set[int]:
                 found |= _consumed_code_points(branch)
         elif op is c.SUBPATTERN:
             found |= _consumed_code_points(av[3])
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+        elif op in repeats:
             found |= _consumed_code_points(av[2])
         elif op in (c.ASSERT, c.ASSERT_NOT, c.AT):
             continue
@@ -133,9 +145,8 @@ def _consumed_code_points(parsed) -> set[int]:
 def test_every_character_an_atom_can_hold_is_an_atom_character():
     # find() runs the expression only over runs of these characters: one a
     # pattern can consume but the table lacks would silently lose atoms.
-    from re import _parser
-
-    consumed = _consumed_code_points(_parser.parse(atoms._ATOM.pattern))
+    parser, _ = _sre_modules()
+    consumed = _consumed_code_points(parser.parse(atoms._ATOM.pattern))
     assert consumed and all(atoms._ATOM_CHAR[cp] for cp in consumed)
 
 
