@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
@@ -97,9 +98,9 @@ class Segmenter:
 
     def remove_word(self, word: str) -> bool:
         """Drops a dictionary word, so the model decides alone where it
-        occurs (jieba's del_word). Returns whether the word was there."""
-        if not isinstance(word, str):
-            return False
+        occurs (jieba's del_word). Returns whether the word was there.
+        Raises TypeError for a word that is not a str."""
+        _check_text("remove_word", word)  # bytes would be "not there", though it may be
         key = self.vocab.lookup_form(word)
         with self._dictionary_lock:
             if key not in self._dictionary:
@@ -124,7 +125,10 @@ class Segmenter:
 
     def replace_entries(self, entries: Mapping[str, float | str]) -> None:
         """Makes `entries` (word -> multiplier, a number or "force") the whole
-        dictionary. Raises DictError for an invalid entry."""
+        dictionary. Raises DictError for an invalid entry, TypeError for
+        entries that are not a mapping."""
+        if not isinstance(entries, Mapping):
+            raise TypeError(f"replace_entries() takes a mapping word -> multiplier, not {type(entries).__name__}")
         checked = {word: check_entry(word, k) for word, k in entries.items()}
         dictionary = UserDictionary(self._lookup_entries(checked))
         with self._dictionary_lock:
@@ -137,18 +141,26 @@ class Segmenter:
         return self._dictionary.entries
 
     def cut(self, text: str, mode: str = "default") -> list[str]:
-        """The words of `text` (one line or more; a newline always cuts)."""
+        """The words of `text` (one line or more; a newline always cuts).
+        Raises TypeError for a `text` that is not a str."""
+        _check_text("cut", text)
         if mode == "default":
             return self._words_batch([text])[0]
-        return [text[a:b] for a, b in self.spans(text, mode)]
+        return [text[a:b] for a, b in self._spans_function(mode)([text])[0]]
 
     def tokenize(self, text: str, mode: str = "default") -> Iterator[tuple[str, int, int]]:
-        """(word, start, end) for each word of `text`, like jieba.tokenize."""
-        for a, b in self.spans(text, mode):
+        """(word, start, end) for each word of `text`, like jieba.tokenize.
+        Raises TypeError at once for a `text` that is not a str."""
+        _check_text("tokenize", text)
+        return self._tokens(text, mode)
+
+    def _tokens(self, text: str, mode: str) -> Iterator[tuple[str, int, int]]:
+        for a, b in self._spans_function(mode)([text])[0]:
             yield text[a:b], a, b
 
     def spans(self, text: str, mode: str = "default") -> Spans:
         """(start, end) character offsets of the words of `text`."""
+        _check_text("spans", text)
         return self._spans_function(mode)([text])[0]
 
     def _spans_function(self, mode: str = "default") -> writer.SpansFunction:
@@ -196,8 +208,39 @@ class Segmenter:
         return result
 
     def cut_lines(self, lines: Iterable[str], batch_chars: int = stream.BATCH_CHARS) -> Iterator[list[str]]:
-        """The words of each line, in input order."""
-        for batch in stream.pipe(lines, self._words_batch, threads=self.threads, batch_chars=batch_chars):
+        """The words of each line, in input order. Raises TypeError at once
+        for a str or bytes (one text, not lines) or anything not iterable,
+        and on reaching a line that is not a str."""
+        if isinstance(lines, str):
+            raise TypeError("cut_lines() takes an iterable of lines (str), not a str: "
+                            "wrap it in a list or use str.splitlines()")
+        if isinstance(lines, (bytes, bytearray)):
+            raise TypeError(f"cut_lines() takes an iterable of lines (str), not {type(lines).__name__}: "
+                            "decode it first, e.g. data.decode('utf-8').splitlines()")
+        if isinstance(lines, (list, tuple)):
+            return self._cut_lines_in_memory(lines, batch_chars)
+        try:
+            lines = iter(lines)
+        except TypeError:
+            raise TypeError(f"cut_lines() takes an iterable of lines (str), not {type(lines).__name__}") from None
+        # Each line checked as it is read (on the reader thread, with threads):
+        # a stream stays a stream, and the lines before a bad one come out.
+        return self._cut_lines(map(_checked_line, count(), lines), batch_chars)
+
+    def _cut_lines_in_memory(self, lines: list[str] | tuple[str, ...], batch_chars: int) -> Iterator[list[str]]:
+        # stream.pipe sizes lines held in memory all at once, before the
+        # first batch: a line that is not a str stops it there, and only
+        # then is it looked for.
+        try:
+            yield from self._cut_lines(lines, batch_chars, chars=_line_chars)
+        except _NotALine:
+            index = next(i for i, line in enumerate(lines) if not isinstance(line, str))
+            raise _not_a_line(index, lines[index]) from None
+
+    def _cut_lines(self, lines: Iterable[str], batch_chars: int, chars: Callable[[str], int] = len
+                   ) -> Iterator[list[str]]:
+        for batch in stream.pipe(lines, self._words_batch, threads=self.threads, batch_chars=batch_chars,
+                                 chars=chars):
             for _, words in batch:
                 yield words
 
@@ -324,6 +367,40 @@ class Recipe:
     def __call__(self, output: writer.Format) -> writer.Renderer:
         segmenter = Segmenter(self.model, self.dicts, standard=self.standard, threads=1, device=self.device)
         return renderer(segmenter, output, self.mode)
+
+
+def _check_text(call: str, text) -> None:
+    """Raises TypeError unless `text` is a str: a falsy None, 0 or [] would
+    cut to [] (an empty line), and bytes fail deep inside."""
+    if isinstance(text, str):
+        return
+    if isinstance(text, (bytes, bytearray)):
+        # Not decoded as jieba does: seg's lines are str everywhere, and
+        # guessing an encoding is the caller's call.
+        raise TypeError(f"{call}() takes str, not {type(text).__name__}: decode it first, e.g. text.decode('utf-8')")
+    raise TypeError(f"{call}() takes str, not {type(text).__name__}")
+
+
+def _checked_line(index: int, line):
+    """`line`, the item at `index` of cut_lines' lines, if it is a str."""
+    if isinstance(line, str):
+        return line
+    raise _not_a_line(index, line)
+
+
+def _not_a_line(index: int, line) -> TypeError:
+    advice = ": decode it first (or open the file in text mode)" if isinstance(line, (bytes, bytearray)) else ""
+    return TypeError(f"cut_lines() takes lines (str), but item {index} is {type(line).__name__}{advice}")
+
+
+class _NotALine(TypeError):
+    """A line held in memory that is not a str; cut_lines says which."""
+
+
+def _line_chars(line) -> int:
+    if not isinstance(line, str):
+        raise _NotALine
+    return len(line)
 
 
 def _available_cores() -> int:

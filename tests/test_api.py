@@ -1,9 +1,10 @@
 """The jieba-style API: search mode, tokenize, load_dict, dictionary entries
-as data, and a Segmenter that pickles."""
+as data, a Segmenter that pickles, and calls that refuse what they cannot mean."""
 
 import json
 import pickle
 import subprocess
+from typing import Iterator
 
 import pytest
 
@@ -128,3 +129,101 @@ def test_cli_search_mode_with_jobs_matches_one_process(seg_env, tmp_path):
     two = subprocess.run([*SEG, "--mode", "search", "--jobs", "2", str(path)], capture_output=True, env=seg_env,
                          check=True)
     assert one.stdout == two.stdout and one.stdout.count(b"\n") == len(DEV_LINES) * 3
+
+
+# --- arguments a call cannot mean: a TypeError naming what to pass ------------------
+
+TEXT_CALLS = {
+    "cut": lambda seg, text: seg.cut(text),
+    "cut search": lambda seg, text: seg.cut(text, mode="search"),
+    "tokenize": lambda seg, text: seg.tokenize(text),  # at the call, not once iterated
+    "tokenize search": lambda seg, text: seg.tokenize(text, mode="search"),
+    "spans": lambda seg, text: seg.spans(text),
+    "remove_word": lambda seg, text: seg.remove_word(text),
+}
+# (argument, what the message must say): falsy ones used to cut to [] (an empty line).
+NOT_TEXT = [
+    (None, r"takes str, not NoneType$"),
+    (0, r"takes str, not int$"),
+    (False, r"takes str, not bool$"),
+    ([], r"takes str, not list$"),
+    (["扫描二维码"], r"takes str, not list$"),
+    (3.5, r"takes str, not float$"),
+    ("扫描".encode(), r"takes str, not bytes: decode it first, e\.g\. text\.decode\('utf-8'\)$"),
+    (bytearray("扫描".encode()), r"takes str, not bytearray: decode it first"),
+]
+
+
+@pytest.mark.parametrize("call", list(TEXT_CALLS))
+@pytest.mark.parametrize(("argument", "message"), NOT_TEXT)
+def test_text_calls_refuse_what_is_not_a_str(segmenter, call, argument, message):
+    name = call.split()[0]
+    with pytest.raises(TypeError, match=rf"^{name}\(\) {message}"):
+        TEXT_CALLS[call](segmenter, argument)
+
+
+class Text(str):
+    """A str subclass (numpy.str_, say): still text."""
+
+
+@pytest.mark.parametrize("call", list(TEXT_CALLS))
+def test_text_calls_take_a_str_subclass(segmenter, call):
+    def result(text):
+        answer = TEXT_CALLS[call](segmenter, text)
+        return list(answer) if isinstance(answer, Iterator) else answer
+
+    assert result(Text("扫描二维码，关注微信号。")) == result("扫描二维码，关注微信号。")
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["threads=1", "threads=2"])
+def threaded(request):
+    from segcli import Segmenter
+
+    return Segmenter(threads=request.param)
+
+
+# (lines, what the message must say): a str used to be cut a character a line.
+NOT_LINES = [
+    ("扫描\n关注", r"takes an iterable of lines \(str\), not a str: wrap it in a list or use str\.splitlines\(\)$"),
+    ("扫描".encode(), r"takes an iterable of lines \(str\), not bytes: decode it first"),
+    (bytearray(b"ab"), r"takes an iterable of lines \(str\), not bytearray: decode it first"),
+    (None, r"takes an iterable of lines \(str\), not NoneType$"),
+    (5, r"takes an iterable of lines \(str\), not int$"),
+]
+
+
+@pytest.mark.parametrize(("lines", "message"), NOT_LINES)
+def test_cut_lines_refuses_what_is_not_lines_at_the_call(threaded, lines, message):
+    with pytest.raises(TypeError, match=rf"^cut_lines\(\) {message}"):
+        threaded.cut_lines(lines)  # not iterated: the call itself refuses
+
+
+# (container, lines, the message): the index and type of the first line that is not a str.
+BAD_LINES = [
+    (list, ["扫描", None, "关注"], r"item 1 is NoneType$"),
+    (list, ["", 0], r"item 1 is int$"),  # falsy lines used to pass as empty ones
+    (tuple, ("扫描", "关注", b"x"), r"item 2 is bytes: decode it first \(or open the file in text mode\)$"),
+    (list, [["扫描"]], r"item 0 is list$"),
+    (iter, ["扫描", "关注", False], r"item 2 is bool$"),
+    (iter, ["扫描", bytearray(b"x")], r"item 1 is bytearray: decode it first"),
+    (lambda lines: (line for line in lines), ["扫描"] * 40 + [3.0], r"item 40 is float$"),
+]
+
+
+@pytest.mark.parametrize(("container", "lines", "message"), BAD_LINES)
+def test_cut_lines_names_the_first_line_that_is_not_a_str(threaded, container, lines, message):
+    with pytest.raises(TypeError, match=rf"^cut_lines\(\) takes lines \(str\), but {message}"):
+        list(threaded.cut_lines(container(lines), batch_chars=8))
+
+
+def test_cut_lines_still_takes_lines_from_a_file(threaded, tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("扫描二维码\n\n关注微信号。\n", encoding="utf-8")
+    with open(path, encoding="utf-8") as lines:
+        assert list(threaded.cut_lines(lines)) == [threaded.cut("扫描二维码"), [], threaded.cut("关注微信号。")]
+
+
+@pytest.mark.parametrize("entries", [None, [("二维", 10)], "二维"])
+def test_replace_entries_refuses_what_is_not_a_mapping(fresh, entries):
+    with pytest.raises(TypeError, match=r"^replace_entries\(\) takes a mapping word -> multiplier, not "):
+        fresh.replace_entries(entries)
