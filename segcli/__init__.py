@@ -19,4 +19,25 @@ def __getattr__(name: str):
         from .segmenter import Segmenter
 
         return Segmenter
+    if name == "_core":
+        return _compiled_part()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _compiled_part():
+    # Every `from . import _core` asks the package for the attribute first
+    # (hasattr, in importlib's _handle_fromlist), so the first one lands
+    # here: it imports the extension as usual, or says in words what is
+    # wrong, rather than "cannot import name '_core'" (issue 23.12).
+    import importlib
+    import os
+
+    try:
+        return importlib.import_module(f"{__name__}._core")
+    except ModuleNotFoundError as e:
+        if e.name != f"{__name__}._core":
+            raise
+        raise ImportError(
+            f"segcli's compiled part (segcli._core, built for this Python) is missing from "
+            f"{os.path.dirname(os.path.abspath(__file__))}: if that is a source checkout shadowing the installed "
+            "package, run from another directory, or build it in place with `pip install -e .`") from None

@@ -2,8 +2,12 @@
 as data, a Segmenter that pickles, and calls that refuse what they cannot mean."""
 
 import json
+import os
 import pickle
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -227,3 +231,30 @@ def test_cut_lines_still_takes_lines_from_a_file(threaded, tmp_path):
 def test_replace_entries_refuses_what_is_not_a_mapping(fresh, entries):
     with pytest.raises(TypeError, match=r"^replace_entries\(\) takes a mapping word -> multiplier, not "):
         fresh.replace_entries(entries)
+
+
+# --- a source checkout shadowing the installed package -------------------------------
+
+
+def test_a_checkout_without_the_compiled_part_says_what_to_do(tmp_path):
+    import numpy
+
+    import segcli
+
+    package = tmp_path / "segcli"
+    package.mkdir()
+    for source in Path(segcli.__file__).parent.glob("*.py"):  # the sources a clone has: no _core*.so
+        shutil.copy(source, package)
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONSAFEPATH", "PYTHONPATH")}
+    # -S: no site, so no editable install's finder hands the checkout a _core
+    # from elsewhere; PYTHONPATH has the dependencies (and, in CI, the
+    # installed seg), behind the working directory as `python -c` puts it.
+    env["PYTHONPATH"] = str(Path(numpy.__file__).parent.parent)
+    done = subprocess.run([sys.executable, "-S", "-c", "from segcli import Segmenter"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        f"ImportError: segcli's compiled part (segcli._core, built for this Python) is missing from {package}: "
+        "if that is a source checkout shadowing the installed package, run from another directory, "
+        "or build it in place with `pip install -e .`")
+    assert "cannot import name" not in done.stderr and "During handling" not in done.stderr
