@@ -69,9 +69,18 @@ if sys.version_info >= (3, 11):
     SEG = [sys.executable, "-m", "segcli"]
 else:
     # No PYTHONSAFEPATH before 3.11: `-m` would put the working directory (a
-    # checkout without the compiled extension) first on sys.path.
-    SEG = [sys.executable, "-c", "import runpy, sys; del sys.path[0]; "
-           "runpy.run_module('segcli', run_name='__main__', alter_sys=True)"]
+    # checkout without the compiled extension) first on sys.path; a script
+    # puts its own directory there (tests/, no segcli in it). A path, not
+    # code, so that SEG also stands in shell command lines.
+    SEG = [sys.executable, str(Path(__file__).with_name("seg_main.py"))]
+
+
+def python_c(code: str, *args: str) -> list[str]:
+    """argv for `python -c CODE ARGS` that, run with seg_env, imports the same
+    segcli as these tests, on every Python (see SEG)."""
+    if sys.version_info < (3, 11):
+        code = "import sys; del sys.path[0]\n" + code
+    return [sys.executable, "-c", code, *args]
 
 
 def cli_runner():

@@ -6,11 +6,11 @@ import json
 import os
 import random
 import subprocess
-import sys
 import zlib
 
 import numpy as np
 import pytest
+from conftest import python_c
 
 from segcli import model, tablecache
 from segcli.segmenter import Segmenter
@@ -269,7 +269,7 @@ print(" ".join(Segmenter().cut(sys.argv[2])))
 """
 
 
-def test_a_change_with_its_checksum_recomputed_never_crashes(tmp_path, cache):
+def test_a_change_with_its_checksum_recomputed_never_crashes(tmp_path, cache, seg_env):
     """A deliberate change can give other ids, never a crash (each run in its own process)."""
     model.load()
     path = the_file(cache)
@@ -286,5 +286,5 @@ def test_a_change_with_its_checksum_recomputed_never_crashes(tmp_path, cache):
         target = d / os.path.basename(path)
         target.write_bytes(forged(bytes(mutated)))
         os.chmod(target, 0o600)
-        run = subprocess.run([sys.executable, "-c", CHILD, str(d), TEXT], capture_output=True, text=True, timeout=300)
+        run = subprocess.run(python_c(CHILD, str(d), TEXT), env=seg_env, capture_output=True, text=True, timeout=300)
         assert run.returncode == 0, (at, run.returncode, run.stderr[-2000:])
