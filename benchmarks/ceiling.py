@@ -13,19 +13,11 @@ as the median of the per-round ratios.
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-try:
-    import segcli  # noqa: F401
-except ImportError:  # a source checkout without PYTHONPATH
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import common
+from common import spread
 from segcli import Segmenter, stream
-from segcli.corpus import default_corpus, read_corpus, split
 
 
 def variants(segmenter: Segmenter, lines: list[str]) -> dict:
@@ -55,38 +47,30 @@ def variants(segmenter: Segmenter, lines: list[str]) -> dict:
     }
 
 
-def spread(values: list[float], fmt: str) -> str:
-    return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}–{max(values):{fmt}})"
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.parser(__doc__)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--mb", type=float, default=2.5, help="size of the text in MB of UTF-8")
     args = parser.parse_args()
-    _, dev = split(read_corpus(default_corpus()))
-    lines = ["".join(words) for words in dev]
-    lines = lines * max(1, round(args.mb * 1e6 / len("\n".join(lines).encode())))
+    lines = common.news(args.mb * 1e6)
     chars = sum(map(len, lines))
-    print(f"`python benchmarks/ceiling.py --runs {args.runs}`: {chars:,} characters in {len(lines):,} lines, "
-          f"{args.runs} interleaved rounds; medians (min–max)\n")
-    print("| threads | variant | chars/s | share of the ceiling (per-round ratio) |")
-    print("|--:|---|--:|--:|")
+    rows = []
     for threads in args.threads:
         measured = variants(Segmenter(threads=threads), lines)
         times: dict[str, list[float]] = {name: [] for name in measured}
         for round_ in range(args.runs):
             for name, function in measured.items():
-                start = time.perf_counter()
-                function()
-                times[name].append(time.perf_counter() - start)
-            print(f"{threads} thread(s): round {round_ + 1}/{args.runs} done", file=sys.stderr)
+                times[name] += common.timed(function)[0]
+            common.log(f"{threads} thread(s): round {round_ + 1}/{args.runs} done")
         ceiling = times["ceiling: onnxruntime alone"]
         for name, values in times.items():
             shares = [100 * c / t for c, t in zip(ceiling, values)]
-            print(f"| {threads} | {name} | {spread([chars / t / 1e3 for t in values], ',.0f')}k "
-                  f"| {spread(shares, '.0f')} % |")
+            rows.append([str(threads), name, f"{spread([chars / t / 1e3 for t in values], ',.0f')}k",
+                         f"{spread(shares, '.0f')} %"])
+    print(f"`python benchmarks/ceiling.py --runs {args.runs}`: {chars:,} characters in {len(lines):,} lines, "
+          f"{args.runs} interleaved rounds; medians (min–max)\n")
+    print(common.table(["threads", "variant", "chars/s", "share of the ceiling (per-round ratio)"], rows, "rlrr"))
     return 0
 
 

@@ -1,18 +1,21 @@
 """Draws benchmarks/speed_accuracy.png: F1 on each dev corpus against
 whole-process characters per second, one point per tool.
 
-    python benchmarks/plot.py    # after run.py --out results.md and devsets.py --out devsets.md
+    python benchmarks/plot.py    # after run.py --out benchmarks/results.md and
+                                 # experiments/devsets.py --out benchmarks/experiments/devsets.md
 
-Reads benchmarks/results.json (speed, from run.py) and benchmarks/devsets.json
-(accuracy, from devsets.py); needs matplotlib (the bench or train extra).
+Reads benchmarks/results.json (speed, from run.py) and
+benchmarks/experiments/devsets.json (accuracy, from experiments/devsets.py);
+needs matplotlib (the bench or train extra).
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+import common
+
+PLOT = common.BENCHMARKS / "speed_accuracy.png"
 MARKERS = {"seg": "*", "jieba": "o", "rjieba": "s", "pkuseg": "^", "thulac": "v"}
 
 
@@ -22,8 +25,9 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    speed = json.loads((HERE / "results.json").read_text(encoding="utf-8"))["whole_process"]
-    accuracy = json.loads((HERE / "devsets.json").read_text(encoding="utf-8"))["f1"]
+    common.parser(__doc__).parse_args()
+    speed = json.loads((common.BENCHMARKS / "results.json").read_text(encoding="utf-8"))["whole_process"]
+    accuracy = json.loads((common.EXPERIMENTS / "devsets.json").read_text(encoding="utf-8"))["f1"]
     corpora = list(accuracy)
     fig, axes = plt.subplots(1, len(corpora), figsize=(2.6 * len(corpora), 3.2), sharex=True)
     for ax, name in zip(axes, corpora):
@@ -42,8 +46,8 @@ def main() -> None:
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
-    fig.savefig(HERE / "speed_accuracy.png", dpi=110)
-    print(HERE / "speed_accuracy.png")
+    fig.savefig(PLOT, dpi=110)
+    print(PLOT)
 
 
 if __name__ == "__main__":

@@ -24,25 +24,18 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-try:
-    import segcli
-except ImportError:  # a source checkout without PYTHONPATH
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import segcli
+import common
+from common import log, rate
 from segcli import Segmenter
-from segcli.corpus import default_corpus, read_corpus, split
 from segcli.evaluate import compare
 
 NEWS_BYTES = 5_000_000
-SEG_ROOT = str(Path(segcli.__file__).resolve().parent.parent)  # subprocesses use the same segcli
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SEG_ROOT, os.environ.get("PYTHONPATH")])),
-       "PYTHONIOENCODING": "utf-8"}
+ENV = common.child_env(PYTHONIOENCODING="utf-8")
 PY = sys.executable
 
 PKUSEG_SCRIPT = """import sys, pkuseg
@@ -58,50 +51,20 @@ for line in sys.stdin:
     sys.stdout.write(" ".join(w for w, _ in t.cut(line.rstrip("\\n"))) + "\\n")"""
 
 
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 def seg_command() -> list[str]:
     script = Path(sys.executable).with_name("seg")
     return [str(script)] if script.exists() else [PY, "-m", "segcli"]
 
 
-# --- peers: how to run each one as a process and as a library -------------
+# --- peers: how to run each one as a process (the library call: common.peer_cutter)
 
-def _jieba_cutter():
-    import jieba
-    jieba.setLogLevel(60)
-    jieba.initialize()
-    return lambda lines: [jieba.lcut(line) for line in lines]  # default mode, HMM on
-
-
-def _rjieba_cutter():
-    import rjieba
-    return lambda lines: [rjieba.cut(line) for line in lines]
-
-
-def _pkuseg_cutter():
-    import pkuseg
-    s = pkuseg.pkuseg()
-    return lambda lines: [s.cut(line) for line in lines]
-
-
-def _thulac_cutter():
-    import contextlib
-    import thulac
-    with contextlib.redirect_stdout(sys.stderr):  # it prints "Model loaded succeed"
-        t = thulac.thulac(seg_only=True)
-    return lambda lines: [[w for w, _ in t.cut(line)] for line in lines]
-
-
-# name: (module, package for the version, whole-process command, library cutter factory)
+# name: (module, package for the version, whole-process command)
 PEERS = {
-    "seg": ("segcli", "seg", seg_command(), None),  # in-process: seg_api_and_ceiling
-    "jieba": ("jieba", "jieba", [PY, "-m", "jieba", "-d", " "], _jieba_cutter),
-    "rjieba": ("rjieba", "rjieba", [PY, "-c", RJIEBA_SCRIPT], _rjieba_cutter),
-    "pkuseg": ("pkuseg", "pkuseg", [PY, "-c", PKUSEG_SCRIPT], _pkuseg_cutter),
-    "thulac": ("thulac", "thulac", [PY, "-c", THULAC_SCRIPT], _thulac_cutter),
+    "seg": ("segcli", "seg", seg_command()),  # in-process: seg_api_and_ceiling
+    "jieba": ("jieba", "jieba", [PY, "-m", "jieba", "-d", " "]),
+    "rjieba": ("rjieba", "rjieba", [PY, "-c", RJIEBA_SCRIPT]),
+    "pkuseg": ("pkuseg", "pkuseg", [PY, "-c", PKUSEG_SCRIPT]),
+    "thulac": ("thulac", "thulac", [PY, "-c", THULAC_SCRIPT]),
 }
 
 
@@ -124,25 +87,15 @@ def version(package: str, module: str) -> str:
 
 def make_inputs(tmp: Path, big_bytes: int):
     """Dev split (gold), train words, news5 lines and files news5 / big."""
-    train, dev = split(read_corpus(default_corpus()))
+    train, dev = common.dev_split()
     train_words = {w for line in train for w in line}
-    text = "\n".join("".join(words) for words in dev) + "\n"
-    news = text * max(1, round(NEWS_BYTES / len(text.encode())))
+    lines = common.news(NEWS_BYTES, dev)
+    news = common.text(lines)
     (tmp / "news5").write_text(news, encoding="utf-8")
     with open(tmp / "big", "w", encoding="utf-8") as f:
         for _ in range(max(1, round(big_bytes / len(news.encode())))):
             f.write(news)
-    return dev, train_words, news.splitlines()
-
-
-def jieba_dict(tmp: Path) -> Path:
-    """jieba's bundled dict.txt (`word freq tag`) as a seg dictionary (`word,10`)."""
-    import jieba
-    src = Path(jieba.__file__).parent / "dict.txt"
-    words = [line.split()[0] for line in src.read_text(encoding="utf-8").splitlines() if line.strip()]
-    path = tmp / "jieba_dict.txt"
-    path.write_text("".join(f"{w},10\n" for w in dict.fromkeys(words)), encoding="utf-8")
-    return path
+    return dev, train_words, lines
 
 
 # --- measurements -------------------------------------------------------------
@@ -166,16 +119,7 @@ def run_process(cmd: list[str], stdin: Path | bytes, env=None) -> tuple[float, i
 
 def run_measured(cmd: list[str], stdin: Path | bytes, env=None) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system) and peak RSS (bytes) of one `cmd` process."""
-    full = [PY, "-c", MEASURE, *cmd]
-    kwargs = dict(stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env or ENV)
-    if isinstance(stdin, bytes):
-        p = subprocess.run(full, input=stdin, **kwargs)
-    else:
-        with open(stdin, "rb") as f:
-            p = subprocess.run(full, stdin=f, **kwargs)
-    err = p.stderr.decode(errors="replace")
-    if p.returncode:
-        raise RuntimeError(f"{' '.join(cmd[:3])} failed ({p.returncode}): {err[-500:]}")
+    err = common.run_quiet([PY, "-c", MEASURE, *cmd], stdin, env or ENV, name=" ".join(cmd[:3]))
     seconds, cpu, rss = err.split()[-3:]
     return float(seconds), float(cpu), int(rss)
 
@@ -212,14 +156,10 @@ def seg_startups(runs: int, tmp: Path) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def in_process(factory, lines: list[str], runs: int) -> tuple[float, list[list[str]]]:
-    """Median time of cutting all lines through the library API, construction excluded."""
-    cut = factory()
-    times, out = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = cut(lines)
-        times.append(time.perf_counter() - start)
+def in_process(peer: str, lines: list[str], runs: int) -> tuple[float, list[list[str]]]:
+    """Median time of cutting all lines through the peer's library API, construction excluded."""
+    cut = common.peer_cutter(peer)
+    times, out = common.timed(lambda: [cut(line) for line in lines], runs)
     return statistics.median(times), out
 
 
@@ -240,21 +180,13 @@ def seg_api_and_ceiling(lines: list[str], runs: int) -> tuple[float, float, list
     from concurrent.futures import ThreadPoolExecutor
 
     segmenter = Segmenter()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        out = list(segmenter.cut_lines(lines))
-        times.append(time.perf_counter() - start)
-    median = statistics.median(times)
+    times, out = common.timed(lambda: list(segmenter.cut_lines(lines)), runs)
     recorder = segmenter._scorer.run = RecordingScorer(segmenter._scorer.run)
     list(segmenter.cut_lines(lines))
-    model_times = []
     with ThreadPoolExecutor(segmenter.threads) as pool:
-        for _ in range(runs):
-            start = time.perf_counter()
-            list(pool.map(lambda args: recorder.scorer(*args), recorder.calls))
-            model_times.append(time.perf_counter() - start)
-    return median, statistics.median(model_times), out
+        model_times, _ = common.timed(lambda: list(pool.map(lambda args: recorder.scorer(*args), recorder.calls)),
+                                      runs)
+    return statistics.median(times), statistics.median(model_times), out
 
 
 def construction(dicts, cache_dirs: list[Path]) -> float:
@@ -274,11 +206,7 @@ def machine() -> str:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor() or "?")
     return (f"{os.cpu_count()} cores, {model}; Python {platform.python_version()} "
-            f"({platform.system()} {platform.machine()}); segcli from {SEG_ROOT}")
-
-
-def rate(chars: int, seconds: float) -> str:
-    return f"{chars / seconds / 1e3:,.0f}k"
+            f"({platform.system()} {platform.machine()}); segcli from {common.SEG_ROOT}")
 
 
 def ratio(x: float | None, base: float | None) -> str:
@@ -354,7 +282,7 @@ def main() -> None:
 
     # Installed packages are byte-compiled (pip does it); a source checkout
     # under PYTHONDONTWRITEBYTECODE would compile seg's modules at every start.
-    compileall.compile_dir(str(Path(SEG_ROOT) / "segcli"), quiet=1)
+    compileall.compile_dir(str(common.SEG_ROOT / "segcli"), quiet=1)
     rows, skipped, seg = {}, [], {}
     with tempfile.TemporaryDirectory(prefix="seg-bench-") as tmpdir:
         tmp = Path(tmpdir)
@@ -366,7 +294,7 @@ def main() -> None:
         os.environ["SEG_CACHE_DIR"] = str(tmp / "cache-none")  # keep the user's cache out of it
         ENV["SEG_CACHE_DIR"] = os.environ["SEG_CACHE_DIR"]
 
-        for name, (module, package, cmd, factory) in PEERS.items():
+        for name, (module, package, cmd) in PEERS.items():
             if not installed(module):
                 log(f"{name}: not installed, skipped")
                 skipped.append(name)
@@ -385,7 +313,7 @@ def main() -> None:
             if name == "seg":
                 api, seg["model"], pred = seg_api_and_ceiling(lines, args.runs)
             else:
-                api, pred = in_process(factory, lines, args.runs)
+                api, pred = in_process(name, lines, args.runs)
             rows[name] = dict(version=version(package, module), proc=stats["wall"], proc_min=stats["wall_min"],
                               proc_max=stats["wall_max"], cpu=stats["cpu"], rss=stats["rss"], startup=start,
                               api=api, scores=compare(dev, pred[: len(dev)], train_words))
@@ -399,8 +327,8 @@ def main() -> None:
         seg["big_chars"] = chars * (big.stat().st_size // news5.stat().st_size)  # big is news5 × k
 
         log("seg: dictionary…")
-        dict_path = jieba_dict(tmp)
-        seg["dict_words"] = sum(1 for _ in open(dict_path, encoding="utf-8"))
+        dict_path = tmp / "jieba_dict.txt"
+        seg["dict_words"] = common.jieba_dictionary(dict_path)
         construction((), [tmp / "cache-none"])  # warm the OS file cache
         bare = construction((), [tmp / "cache-none"] * args.runs)
         cold = [tmp / f"cold{i}" for i in range(args.runs)]  # each without the dictionary, with the model's tables

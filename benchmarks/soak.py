@@ -12,9 +12,6 @@ different number of lines than the input.
 
 from __future__ import annotations
 
-import argparse
-import os
-import random
 import subprocess
 import sys
 import tempfile
@@ -22,26 +19,16 @@ import threading
 import time
 from pathlib import Path
 
+import common
+
 
 def dictionary(path: Path) -> str:
-    try:
-        import jieba
-    except ImportError:
-        rng = random.Random(1)
-        words = {"".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(rng.randint(2, 4))) for _ in range(350_000)}
-        path.write_text("".join(f"{w},10\n" for w in sorted(words)), encoding="utf-8")
-        return f"{len(words):,} random Han words"
-    source = Path(jieba.__file__).parent / "dict.txt"
-    words = [line.split()[0] for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
-    path.write_text("".join(f"{w},10\n" for w in words), encoding="utf-8")
-    return f"jieba dict.txt, {len(words):,} words"
-
-
-def text_block() -> bytes:
-    from segcli.corpus import default_corpus, read_corpus, split
-
-    _, dev = split(read_corpus(default_corpus()))
-    return ("\n".join("".join(words) for words in dev) + "\n").encode()
+    """Writes the dictionary to path; what it is, in words."""
+    words = common.jieba_dictionary(path)
+    if words is not None:
+        return f"jieba dict.txt, {words:,} words"
+    common.random_dictionary(path, 350_000, seed=1)
+    return "350,000 random Han words"
 
 
 def rss_kb(pid: int) -> int:
@@ -65,16 +52,16 @@ def children(pid: int) -> list[int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.parser(__doc__)
     parser.add_argument("--megabytes", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         dict_path = Path(tmp) / "dict.txt"
         described = dictionary(dict_path)
-        block = text_block()
+        block = common.text(common.dev_lines()).encode()
         repeats = max(1, args.megabytes * 1_000_000 // len(block))
-        env = dict(os.environ, SEG_CACHE_DIR=str(Path(tmp) / "cache"))
+        env = common.child_env(SEG_CACHE_DIR=str(Path(tmp) / "cache"))
         command = [sys.executable, "-m", "segcli", "--dict", str(dict_path), "--jobs", str(args.jobs)]
         started = time.time()
         proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)

