@@ -6,6 +6,8 @@ The one place (with __main__) that ends the process: its exit policy is exits.py
 from __future__ import annotations
 
 import contextlib
+import functools
+import signal
 import sys
 
 import click
@@ -13,7 +15,7 @@ import click
 from . import __version__, atoms, exits, progress, stream
 from .errors import SegError, UnknownStandardError
 from .reader import check_inputs, read_inputs, stdin
-from .writer import FORMATS, Format, open_output, stdout, write_whole
+from .writer import FORMATS, Format, OutputFile, check_output, stdout, write_whole
 
 EXAMPLES = """\b
 Examples:
@@ -50,6 +52,29 @@ def _quiet_exits():
         sys.exit(1)
     except BrokenPipeError:
         exits.exit_now(0)
+
+
+@contextlib.contextmanager
+def _discarded_on_stop(destination: OutputFile):
+    """A stop signal ends seg at once, running no cleanup (exits.exit_now):
+    while `destination` is being written, the signal handlers remove its
+    unfinished file first."""
+    previous = {}
+    for signum in exits.STOP_SIGNALS:
+        handler = signal.getsignal(signum)
+        if callable(handler):  # not one ignored by whoever started seg (nohup)
+            previous[signum] = handler
+            signal.signal(signum, functools.partial(_discard_then, destination, handler))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _discard_then(destination: OutputFile, handler, signum, frame) -> None:
+    destination.discard()
+    handler(signum, frame)
 
 
 def _segmenter(model, dicts, standard=None, threads: int = 0, quiet: bool = False, device: str = "cpu"):
@@ -156,6 +181,7 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
                 run_parallel(Recipe(model, tuple(dicts), standard, mode, device), lines, out, output_format,
                              jobs=jobs, batch_chars=batch_chars, write=write)
         check_inputs(files)
+        check_output(output, files)
         if output is None:
             stdout()  # closed (`seg >&-`): an error before any input is read
         lines = read_inputs(files)
@@ -168,7 +194,8 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
             if output is None:
                 segment(lines, stdout())
                 return
-            with open_output(output) as out:
+            destination = OutputFile(output)
+            with _discarded_on_stop(destination), destination as out:
                 segment(lines, out)
         finally:
             if bar is not None:  # cleared before any error message, not when the reader thread lets go

@@ -4,14 +4,19 @@ those bytes out whole lines at a time.
 The one home of the output formats: Format (a format and its delimiter) is
 what the CLI hands down, and decides how a batch's words become bytes. A
 long line arrives in pieces (see reader.read_pieces); LineWriter frames the
-pieces' words into one output line.
+pieces' words into one output line. OutputFile is `-o FILE`: a new file
+renamed over FILE at the end, never one of the inputs (check_output).
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
+import re
+import secrets
+import stat
 import sys
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Sequence
@@ -124,11 +129,155 @@ def text_bodies(cps: np.ndarray, tags: np.ndarray, space: np.ndarray, line_start
     return [data[a:b] for a, b in zip(cuts, cuts[1:])]
 
 
-def open_output(name: str) -> BinaryIO:
+class OutputFile:
+    """Where `seg -o NAME` writes, as a context manager whose value is the
+    stream to write. A regular file (or a name not yet there) is written as
+    a new file beside it, renamed over it once everything is in (so a failed
+    or interrupted run leaves NAME as it was, and the new file is removed:
+    discard()); it gets the mode a plain open would give, or the old file's.
+    A device, a FIFO or the name of an open descriptor (/dev/stdout,
+    /dev/fd/3) cannot be replaced by a rename, and holds nothing to lose:
+    it is written directly."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._stream: BinaryIO | None = None
+        self._temporary: str | None = None  # the new file, until it is renamed into place
+        self._target = name
+
+    def __enter__(self) -> BinaryIO:
+        name = self.name
+        existing = _stat_or_none(name)
+        if (existing is not None and not stat.S_ISREG(existing.st_mode)) or _names_a_descriptor(name):
+            self._stream = _open_for_writing(name)
+            return self._stream
+        # Through symbolic links, as open() writes: a link stays a link.
+        self._target = os.path.realpath(name)
+        if existing is not None and not os.access(self._target, os.W_OK):
+            raise InputError(f"{name}: {os.strerror(errno.EACCES)}")  # as open() would say
+        directory, base = os.path.split(self._target)
+        while self._stream is None:
+            # Named before it exists: a stop signal from here on removes it (discard).
+            self._temporary = os.path.join(directory, f".{base[:40]}.seg-{secrets.token_hex(4)}")
+            try:
+                self._stream = open(self._temporary, "xb")  # mode 0o666 less the umask, as open(name, "wb")
+            except FileExistsError:
+                continue
+            except OSError as e:
+                self._temporary = None
+                hint = (" (seg writes a new file beside it, then renames it over the old one)"
+                        if existing is not None and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "")
+                raise InputError(f"{name}: {e.strerror}{hint}") from None
+        self._stream.raw.name = name  # what write errors name
+        if existing is not None:
+            try:
+                _keep_owner_and_mode(self._stream.fileno(), existing)
+            except OSError as e:
+                self.__exit__(OSError, e, None)
+                raise InputError(f"{name}: {e.strerror}") from None
+        return self._stream
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            self.discard()
+            try:
+                self._stream.close()
+            except (AttributeError, OSError):  # never opened; the unwritten rest of a full disk
+                pass
+            return
+        try:
+            if self._temporary is None:
+                self._stream.close()
+                return
+            self._stream.flush()
+            os.fsync(self._stream.fileno())  # the data is on disk before the name points at it
+            self._stream.close()
+            os.replace(self._temporary, self._target)
+        except OSError as e:
+            self.discard()
+            raise InputError(f"cannot write {self.name}: {e.strerror or e}") from None
+        self._temporary = None
+
+    def discard(self) -> None:
+        """Removes the new file, leaving NAME as it was: for a failure, and
+        for a stop signal's handler (which may come at any moment, and twice,
+        so it only unlinks: the stream may be in the middle of a write)."""
+        temporary, self._temporary = self._temporary, None
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:  # not created yet, or already gone
+                pass
+
+
+def check_output(name: str | None, inputs: Sequence[str]) -> None:
+    """Raises InputError when the output (the file `name`, or standard
+    output for None) is the same file as one of `inputs` (standard input
+    for "-" or none): writing it would destroy what is still to be read. The
+    same file, not the same name: hard and symbolic links count. Only a
+    regular file holds data to lose (/dev/tty in and out is fine)."""
+    written = _stat_or_none(name) if name is not None else _stat_stream(sys.stdout)
+    if written is None or not stat.S_ISREG(written.st_mode):
+        return
+    for input_name in inputs or ("-",):
+        read = _stat_stream(sys.stdin) if input_name == "-" else _stat_or_none(input_name)
+        if read is not None and (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
+            shown_output = f"the output {name}" if name is not None else "standard output"
+            shown_input = "standard input" if input_name == "-" else f"the input {input_name}"
+            raise InputError(f"{shown_output} is the same file as {shown_input}: write the output to another file")
+
+
+def _open_for_writing(name: str) -> BinaryIO:
     try:
         return open(name, "wb")
     except OSError as e:
         raise InputError(f"{name}: {e.strerror}") from None
+
+
+def _stat_or_none(name: str) -> os.stat_result | None:
+    """The file's status (through links), None where there is no such file."""
+    try:
+        return os.stat(name)
+    except (OSError, ValueError):  # missing, unreadable directory, a NUL in the name: open() reports it
+        return None
+
+
+def _stat_stream(stream) -> os.stat_result | None:
+    try:
+        return os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):  # closed, or in memory (tests, the API)
+        return None
+
+
+def _names_a_descriptor(name: str) -> bool:
+    """Whether `name` leads, link by link, to /proc/PID/fd/N (as /dev/stdout
+    and /dev/fd/N do on Linux): whatever that descriptor is, a rename would
+    go around it, to the name it was once opened by (if it still has one)."""
+    path = os.path.abspath(name)
+    for _ in range(40):  # as many links as the kernel follows
+        directory = os.path.realpath(os.path.dirname(path))
+        if _DESCRIPTOR_DIRECTORY.fullmatch(directory):
+            return True
+        path = os.path.join(directory, os.path.basename(path))
+        if not os.path.islink(path):
+            return False
+        path = os.path.join(directory, os.readlink(path))
+    return False
+
+
+_DESCRIPTOR_DIRECTORY = re.compile(r"/proc/(self|thread-self|\d+)(/task/\d+)?/fd")
+
+
+def _keep_owner_and_mode(fd: int, old: os.stat_result) -> None:
+    """The replacement keeps the old file's mode, and its owner and group
+    where this process may give them (root; a group it is in)."""
+    new = os.fstat(fd)
+    if (new.st_uid, new.st_gid) != (old.st_uid, old.st_gid):
+        try:
+            os.fchown(fd, old.st_uid, old.st_gid)
+        except OSError:
+            pass
+    os.fchmod(fd, stat.S_IMODE(old.st_mode))  # after chown, which clears set-id bits
 
 
 def stdout() -> BinaryIO:
