@@ -1,22 +1,34 @@
 """`python -m segcli`, and the `seg` command's entry point."""
 
+# First of all, before any other import: from here on a stop signal ends seg
+# at once and quietly, with status 128 + signal, until the command's own policy
+# (exits.exit_on_signals) takes over; nothing has been read or written yet.
+# Without this, a Ctrl-C during the imports below printed a KeyboardInterrupt
+# traceback, and a SIGTERM or SIGHUP killed seg by the signal itself. What
+# comes before is Python's own start-up and the package's __init__ (README,
+# "What seg promises"). `_signal` is the builtin under `signal`, loaded by the
+# interpreter itself: `signal` would import enum first.
+import _signal
 import os
-import signal
-import sys
-
-from .exits import exit_now
 
 
-def _leave(signum, frame):
-    exit_now(128 + signum)
+def _stop_at_once(signum, frame):
+    os._exit(128 + signum)
+
+
+# SIGTERM last: once it is caught, all three are (tests/test_stop_signals.py).
+for _name in ("SIGINT", "SIGHUP", "SIGTERM"):
+    _signum = getattr(_signal, _name, None)  # Windows has no SIGHUP
+    # One that whoever started seg ignores (nohup, `&` in a script) stays ignored.
+    if _signum is not None and _signal.getsignal(_signum) != _signal.SIG_IGN:
+        _signal.signal(_signum, _stop_at_once)
+
+import sys  # noqa: E402 (after the handlers, as every other import)
+
+from .exits import exit_now  # noqa: E402
 
 
 def main() -> None:
-    # Until the command takes over (exits.exit_on_signals), Ctrl-C or SIGTERM
-    # ends seg at once and quietly: nothing has been read or written yet, and
-    # a KeyboardInterrupt inside an import would print a traceback.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _leave)
     if sys.stderr is None:
         # Started with stderr closed (`seg 2>&-`): messages go nowhere, not to
         # stdout (where click falls back to) and not into whatever file would

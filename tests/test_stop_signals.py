@@ -1,28 +1,39 @@
-"""Ctrl-C and SIGTERM at random moments of a `seg --jobs N` run.
+"""Stop signals (SIGINT, SIGTERM, SIGHUP) at any moment of a `seg` run, from
+its first statement to well into a `seg --jobs N` run.
 
 Each run must end with status 128 + signal, print no traceback, leave no
 worker process behind and write only whole lines. Its input never ends (the
 test feeds the lines round and round until seg is gone), so however fast seg
-gets it is always still running when the signal comes. CI runs a few runs;
-the full campaign (200 runs) is
+gets it is always still running when the signal comes. At the start, a
+signal sent as seg imports each of its modules in turn must end it the same
+way. CI runs a few runs; the full campaigns (300 runs into the work, 600
+into the first 150 ms) are
 
-    pytest -m stress tests/test_stop_signals.py
+    pytest -m stress -rP tests/test_stop_signals.py
+
+the start-up one printing how many of its signals came during Python's own
+start-up, before seg's first statement, and what those did.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
+import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from conftest import SEG, dev_text
 
 LINES = [dev_text(120)[: 60 + k % 60] for k in range(30000)]
+STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+SIGNAL_NAMES = [signum.name for signum in STOP_SIGNALS]
 
 
 DATA = ("\n".join(LINES) + "\n").encode()
@@ -42,9 +53,30 @@ def feed_forever(proc: subprocess.Popen) -> threading.Thread:
     return feeder
 
 
+def _read_in_threads(proc: subprocess.Popen) -> tuple[list[bytes], list[bytes], list[threading.Thread]]:
+    """Reads the process's stdout and stderr to their ends, each in a thread
+    of its own; each list holds its stream's bytes once its thread is done."""
+    out: list[bytes] = []
+    err: list[bytes] = []
+    readers = [threading.Thread(target=lambda s=s, b=b: b.append(s.read())) for s, b in
+               ((proc.stdout, out), (proc.stderr, err))]
+    for reader in readers:
+        reader.start()
+    return out, err, readers
+
+
+def _write_and_close(stream, data: bytes) -> None:
+    try:
+        stream.write(data)
+        stream.close()
+    except (BrokenPipeError, OSError, ValueError):  # seg has ended
+        pass
+
+
 def _catches_sigterm(pid: int) -> bool:
     """Whether the process has installed its own SIGTERM handler (SigCgt in
-    /proc): from then on seg, not Python's start-up, answers signals."""
+    /proc), the last of seg's stop handlers (segcli/__main__.py): from then
+    on seg, not Python's start-up, answers signals."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
@@ -100,11 +132,7 @@ def interrupted_run(seg_env, jobs: int, signum: int, delay: float) -> None:
     proc = subprocess.Popen(SEG + ["--jobs", str(jobs)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=seg_env, start_new_session=True)
     feed_forever(proc)
-    out, err = [], []
-    readers = [threading.Thread(target=lambda s=s, b=b: b.append(s.read())) for s, b in
-               ((proc.stdout, out), (proc.stderr, err))]
-    for reader in readers:
-        reader.start()
+    out, err, readers = _read_in_threads(proc)
     try:
         deadline = time.monotonic() + 60
         while not _catches_sigterm(proc.pid) and proc.poll() is None:
@@ -145,7 +173,7 @@ def interrupted_run(seg_env, jobs: int, signum: int, delay: float) -> None:
 
 
 @pytest.mark.parametrize("jobs", [2, 3])
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("signum", STOP_SIGNALS, ids=SIGNAL_NAMES)
 def test_stop_signal_while_running(seg_env, jobs, signum):
     rng = random.Random(f"{jobs}-{signum}")
     for _ in range(2):
@@ -155,7 +183,7 @@ def test_stop_signal_while_running(seg_env, jobs, signum):
 @pytest.mark.stress
 @pytest.mark.parametrize("run", range(50))
 @pytest.mark.parametrize("jobs", [2, 3])
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", STOP_SIGNALS, ids=SIGNAL_NAMES)
 def test_stop_signal_stress(seg_env, jobs, signum, run):
     # Moments from the handlers' installation to well into the output:
     # model loading, workers starting, chunks being fed, results collected.
@@ -211,23 +239,166 @@ def test_workers_of_a_killed_seg_end_quietly(seg_env):
         proc.stderr.close()
 
 
-@pytest.mark.parametrize("args", [[], ["--jobs", "2"]])
-def test_sighup_ignored_at_start_stays_ignored(seg_env, args):
-    """As under nohup: seg neither dies of a SIGHUP nor stops its work."""
-    text = "".join(line + "\n" for line in LINES[:3000])
+@pytest.mark.parametrize("signum, args", [
+    pytest.param(signal.SIGHUP, [], id="SIGHUP"),  # nohup
+    pytest.param(signal.SIGHUP, ["--jobs", "2"], id="SIGHUP --jobs 2"),
+    pytest.param(signal.SIGINT, [], id="SIGINT"),  # `seg ... &` in a script
+    pytest.param(signal.SIGTERM, [], id="SIGTERM"),
+])
+def test_a_stop_signal_ignored_at_start_stays_ignored(seg_env, signum, args):
+    """The signal, sent again and again from seg's start to its end, neither
+    kills seg nor stops its work."""
+    text = "".join(line + "\n" for line in LINES[:600])
     proc = subprocess.Popen(SEG + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=seg_env, preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+                            env=seg_env, preexec_fn=lambda: signal.signal(signum, signal.SIG_IGN))
+    out, err, readers = _read_in_threads(proc)
+    feeder = threading.Thread(target=_write_and_close, args=(proc.stdin, text.encode()), daemon=True)
+    feeder.start()
     try:
-        proc.stdin.write(text[: len(text) // 2].encode())
-        proc.stdin.flush()
-        deadline = time.monotonic() + 60
-        while not _catches_sigterm(proc.pid):
-            assert time.monotonic() < deadline and proc.poll() is None, "seg never installed its signal handlers"
+        deadline = time.monotonic() + 120
+        while _alive(proc.pid):  # never reaped meanwhile, so the pid cannot be another process's
+            assert time.monotonic() < deadline, "seg did not finish"
+            os.kill(proc.pid, signum)
             time.sleep(0.005)
-        proc.send_signal(signal.SIGHUP)
-        out, err = proc.communicate(text[len(text) // 2:].encode(), timeout=120)
-        assert (proc.returncode, err) == (0, b"")
-        assert [line.replace(" ", "") for line in out.decode().splitlines()] == LINES[:3000]
+        assert proc.wait() == 0
+        for thread in (feeder, *readers):
+            thread.join(timeout=60)
+        assert err[0] == b""
+        assert [line.replace(" ", "") for line in out[0].decode().splitlines()] == LINES[:600]
     finally:
         proc.kill()
         proc.wait()
+
+
+# --- the start ------------------------------------------------------------------------
+
+# What pip's `seg` script and `python -m segcli` run, after a hook that makes
+# the process send itself `signum` as it first looks for `trigger`: one moment
+# of seg's start hit exactly, whatever the machine's speed.
+SIGNAL_AT_IMPORT = """\
+import os, sys
+
+signum, trigger = int(sys.argv[1]), sys.argv[2]
+del sys.argv[1:]
+
+
+class SignalAtImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == trigger:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signum)
+        return None  # the import goes on as usual
+
+
+sys.meta_path.insert(0, SignalAtImport())
+"""
+ENTRIES = {
+    "seg": "from segcli.__main__ import main\nsys.exit(main())",
+    "python -m segcli": "import runpy\nrunpy.run_module('segcli', run_name='__main__', alter_sys=True)",
+}
+
+
+@pytest.mark.parametrize("signum", STOP_SIGNALS, ids=SIGNAL_NAMES)
+@pytest.mark.parametrize("entry, trigger", [
+    ("seg", "segcli.exits"),  # the first import after the stop handlers, seg's first statements
+    ("python -m segcli", "segcli.exits"),
+    ("seg", "click"),  # the command line (SIGHUP killed seg until the command's own policy was in place)
+    ("seg", "numpy"),  # the model's libraries: numpy before that policy, onnxruntime after
+    ("seg", "onnxruntime"),
+])
+def test_a_stop_signal_during_seg_s_imports_ends_it_quietly(seg_env, tmp_path, entry, trigger, signum):
+    proc = subprocess.run([sys.executable, "-c", SIGNAL_AT_IMPORT + ENTRIES[entry], str(signum), trigger],
+                          input=(LINES[0] + "\n").encode(), capture_output=True, env=seg_env, cwd=tmp_path,
+                          timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr.decode()) == (128 + signum, b"", "")
+
+
+STARTS = 100  # runs of the start-up campaign, for each command and signal
+
+
+def _console_script() -> list[str]:
+    """The `seg` command pip wrote beside this Python: what a user runs."""
+    script = Path(sys.executable).with_name("seg")
+    if not script.exists():
+        pytest.skip(f"no {script}: segcli is not installed in this Python's environment")
+    return [str(script)]
+
+
+_SEG_FRAME = re.compile(rb'File "[^"]*[/\\]segcli[/\\]([^"/\\]+)", line (\d+)')
+
+
+def _handlers_line() -> int:
+    """The line of segcli/__main__.py that installs the stop handlers."""
+    import segcli
+
+    source = Path(segcli.__file__).with_name("__main__.py").read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(source, 1) if "_signal.signal(" in line)
+
+
+def _outcome(signum: int, status: int, out: bytes, err: bytes) -> str:
+    """What a run stopped by `signum` did, in words; "clean" is what seg promises."""
+    if status == 128 + signum and err == b"" and (out == b"" or out.endswith(b"\n")):
+        return "clean"
+    if status == -signum and err == b"" and out == b"":
+        return "killed by the signal"
+    if signum == signal.SIGINT and err.endswith(b"\nKeyboardInterrupt\n") and out == b"":
+        if status == 1 and b"Fatal Python error: init_import_site" in err:
+            return "Python's 'Fatal Python error: init_import_site'"
+        frames = _SEG_FRAME.findall(err)  # outermost first
+        if status == -signum and err.startswith(b"Traceback"):
+            if not frames:
+                return "a KeyboardInterrupt traceback before seg's code"
+            name, line = frames[-1][0].decode(), int(frames[-1][1])
+            if name == "__init__.py" or (name == "__main__.py" and line <= _handlers_line()):
+                return f"a KeyboardInterrupt traceback in segcli/{name}, before the stop handlers"
+            return f"a KeyboardInterrupt traceback in seg's code, segcli/{name} line {line}"
+    return f"status {status}, stdout {out[-100:]!r}, stderr {err[-300:]!r}"
+
+
+# What a signal may do before seg's stop handlers: meet Python's own start-up
+# (before its SIGINT handler, in site, in pip's script or runpy), the package's
+# __init__ (which Python runs before __main__) or __main__'s lines before them.
+BEFORE_SEG = {"clean", "killed by the signal", "Python's 'Fatal Python error: init_import_site'",
+              "a KeyboardInterrupt traceback before seg's code",
+              "a KeyboardInterrupt traceback in segcli/__init__.py, before the stop handlers",
+              "a KeyboardInterrupt traceback in segcli/__main__.py, before the stop handlers"}
+
+
+def stopped_at_start(command: list[str], seg_env, signum: int, delay: float) -> tuple[str, bool]:
+    """Starts `command` on one line (stdin left open: it waits for more), sends
+    it `signum` `delay` seconds later; returns what the run did and whether
+    seg's handlers were in place before the signal went."""
+    started = time.monotonic()
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=seg_env)
+    try:
+        proc.stdin.write((LINES[0] + "\n").encode())
+        proc.stdin.flush()
+        time.sleep(max(0.0, started + delay - time.monotonic()))
+        handled = _catches_sigterm(proc.pid)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    return _outcome(signum, proc.returncode, out, err), handled
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("signum", STOP_SIGNALS, ids=SIGNAL_NAMES)
+@pytest.mark.parametrize("entry", ["seg", "python -m segcli"])
+def test_stop_signal_at_start_stress(seg_env, entry, signum):
+    # Moments in the first 150 ms, Python's start-up included: once seg's
+    # handlers are in place every run must be clean; before, the signal meets
+    # Python (BEFORE_SEG), and the tally says how often.
+    command = _console_script() if entry == "seg" else SEG
+    rng = random.Random(f"start-{entry}-{signum}")
+    tally: Counter = Counter()
+    for _ in range(STARTS):
+        delay = rng.uniform(0, 0.150)
+        outcome, handled = stopped_at_start(command, seg_env, signum, delay)
+        context = f"{entry}, signal {signum} after {delay * 1000:.0f} ms: {outcome}"
+        assert (outcome == "clean") if handled else (outcome in BEFORE_SEG), context
+        tally["after seg's handlers" if handled else f"before them: {outcome}"] += 1
+    print(f"{entry}, {signal.Signals(signum).name}, {STARTS} runs in the first 150 ms:",
+          "; ".join(f"{count} {what}" for what, count in sorted(tally.items())))
