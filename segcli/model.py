@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import tablecache
+from . import files, tablecache
 from .encode import KeyIndex, Vocab
 from .errors import InputError, ModelError, UnknownStandardError
 from .standards import DEFAULT_STANDARD, STANDARD_NAME, describe
@@ -158,18 +158,23 @@ def _reading(path: Path):
     except UnicodeDecodeError as e:
         raise _damaged(path, f"invalid UTF-8 at byte {e.start}") from None
     except OSError as e:
-        raise _damaged(path, e.strerror or str(e)) from None
+        raise _damaged(path, files.reason(e)) from None
     except _READ_ERRORS as e:
         raise _damaged(path, (str(e).strip().splitlines() or [type(e).__name__])[0]) from None
 
 
+#: How a model file that cannot be read, or holds what it must not, is reported.
+_CANNOT_LOAD = "cannot load model: {name}: {reason}"
+
+
 def _damaged(path: Path, reason: str) -> ModelError:
-    return ModelError(f"cannot load model: {path}: {reason}")
+    return ModelError(_CANNOT_LOAD.format(name=path, reason=reason))
 
 
 def _read_json(path: Path):
+    text = files.read_text(path, ModelError, _CANNOT_LOAD)
     with _reading(path):
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(text)
 
 
 _KEY_GROUPS = ("order", "words", "lexicon")  # ngrams.npz: order_N (n-gram keys), words_N, lexicon_N (word keys)
@@ -273,8 +278,7 @@ def load(directory: str | Path | None = None) -> Model:
     if not isinstance(chars, dict) or not isinstance(chars.get("chars"), str):
         raise _damaged(path, "no chars string")
     path = directory / NGRAMS_FILE
-    with _reading(path):
-        archive = path.open("rb")
+    archive = files.open_binary(path, ModelError, _CANNOT_LOAD)
     # One open file for the directory and the arrays: the cache key and
     # what is read are of the same file, even if it is replaced meanwhile.
     with archive:

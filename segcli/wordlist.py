@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable
 from typing import Union
 
+from . import files
 from .errors import InputError
 
 PathOrLines = Union[str, bytes, "os.PathLike[str]", Iterable[str]]
@@ -22,14 +23,7 @@ _BOM = "\ufeff"
 def _lines(path_or_lines: PathOrLines) -> Iterable[str]:
     """Lines of a UTF-8 file (BOM dropped, split on "\\n" only) or of an iterable."""
     if isinstance(path_or_lines, (str, bytes, os.PathLike)):
-        name = os.fsdecode(path_or_lines)
-        try:
-            with open(path_or_lines, "rb") as f:
-                text = f.read().decode("utf-8")  # read_segmented drops a BOM, from files and iterables alike
-        except OSError as e:
-            raise InputError(f"{name}: {e.strerror or e}") from None
-        except UnicodeDecodeError as e:
-            raise InputError(f"{name}: invalid UTF-8 at byte {e.start}") from None
+        text = files.read_text(path_or_lines, InputError)  # read_segmented drops a BOM, from files and iterables alike
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()  # the final newline terminates, it does not start, a line
