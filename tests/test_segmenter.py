@@ -3,12 +3,11 @@
 import io
 import math
 import subprocess
-import sys
 import threading
 
 import numpy as np
 import pytest
-from conftest import DEV_LINES, ROOT, dev_text, run
+from conftest import DEV_LINES, ROOT, dev_text, python_c, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -289,7 +288,7 @@ def test_import_does_not_load_torch(seg_env):
             "segcli.Segmenter().cut('扫描二维码')\n"
             "assert 'torch' not in sys.modules, 'torch imported'\n"
             "print('ok')")
-    proc = subprocess.run([sys.executable, "-c", code], env=seg_env, cwd=ROOT,
+    proc = subprocess.run(python_c(code), env=seg_env, cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
