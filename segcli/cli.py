@@ -14,7 +14,8 @@ import click
 
 from . import __version__, atoms, exits, progress, stream
 from .errors import SegError, UnknownStandardError
-from .reader import check_inputs, read_inputs, stdin
+from .encoding import encoded_output
+from .reader import ForeignInput, check_encoding, check_inputs, read_inputs, stdin
 from .writer import FORMATS, Format, OutputFile, check_output, stdout, write_whole
 
 EXAMPLES = """\b
@@ -93,6 +94,10 @@ def _progress():
     return None
 
 
+def _warn_foreign(warning: ForeignInput) -> None:
+    click.echo(f"seg: warning: {warning}", err=True)
+
+
 def _warn_duplicates(count: int) -> None:
     if count:
         click.echo(f"seg: warning: {count} duplicate dictionary words (the last one wins)", err=True)
@@ -143,7 +148,10 @@ def main():
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes, each with its own copy of the model (output is the same for any; "
                    "one process already keeps every core busy).")
-def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standard, batch_chars, jobs):
+@click.option("--encoding", default="utf-8", show_default=True, metavar="NAME",
+              help="Encoding of the input and the output (e.g. gbk, gb18030, utf-16); bytes that are not "
+                   "NAME pass through as they are.")
+def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standard, batch_chars, jobs, encoding):
     """Segment FILES (default: standard input) into words, one output line per input line.
 
     A progress bar is drawn on stderr when it is a terminal and the input
@@ -152,6 +160,7 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
         _list_standards(model)
         return
     with _quiet_exits():
+        encoding = check_encoding(encoding)
         interactive = batch_chars is None and (not files or "-" in files) and stdin().isatty()
         if interactive:
             batch_chars, jobs = 1, 1  # answer each typed line at once
@@ -184,7 +193,7 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
         check_output(output, files)
         if output is None:
             stdout()  # closed (`seg >&-`): an error before any input is read
-        lines = read_inputs(files)
+        lines = read_inputs(files, encoding, warn=_warn_foreign)
         total = None if interactive else progress.wanted(files, quiet, stdout_is_terminal=output is None
                                                          and sys.stdout is not None and sys.stdout.isatty())
         bar = progress.Bar(total, sys.stderr) if total else None
@@ -192,11 +201,13 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
             lines = progress.track(lines, bar)
         try:
             if output is None:
-                segment(lines, stdout())
+                with encoded_output(stdout(), encoding, delimiter) as out:
+                    segment(lines, out)
                 return
             destination = OutputFile(output)
-            with _discarded_on_stop(destination), destination as out:
-                segment(lines, out)
+            with _discarded_on_stop(destination), destination as out, \
+                    encoded_output(out, encoding, delimiter) as encoded:
+                segment(lines, encoded)
         finally:
             if bar is not None:  # cleared before any error message, not when the reader thread lets go
                 bar.close()
