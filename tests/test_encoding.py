@@ -3,8 +3,10 @@ warning for an input that looks like one: every byte kept, whatever it is."""
 
 import io
 import re
+import subprocess
 
 import pytest
+from conftest import SEG
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +17,7 @@ from segcli.errors import InputError
 from segcli.reader import ForeignInput, check_encoding, looks_foreign, read_inputs, read_pieces
 
 TEXT = "扫描二维码，关注微信号。\n2024年GDP增长5.2%，约41.8万亿元。\r\n价格是1,000元"
-LINES = ["扫描二维码，关注微信号。", "2024年GDP增长5.2%，约41.8万亿元。", "价格是1,000元"]
+TRADITIONAL = "掃描二維碼，關注微信號。\n2024年增長5.2%，約41.8萬億元。\r\n價格是1,000元"  # for Big5
 
 
 def as_is(pieces):
@@ -85,7 +87,7 @@ def test_read_inputs_warns_once_a_file_and_only_for_a_foreign_one(tmp_path):
 @pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "big5"])
 @pytest.mark.parametrize("piece_bytes", [8, 1 << 18])
 def test_other_encodings_are_read_as_text_and_written_back_byte_for_byte(encoding, piece_bytes):
-    text = "掃描二維碼，關注微信號。\n2024年增長5.2%，約41.8萬億元。\r\n價格是1,000元" if encoding == "big5" else TEXT
+    text = TRADITIONAL if encoding == "big5" else TEXT
     data = text.encode(encoding)
     lines = ["".join(p.text for p in line) for line in _lines(read_pieces(io.BytesIO(data), piece_bytes,
                                                                           encoding=encoding))]
@@ -209,3 +211,99 @@ def test_utf8_output_is_the_stream_itself():
     out = io.BytesIO()
     with encoded_output(out, "UTF8") as encoded:
         assert encoded is out
+
+
+# --- the command ---------------------------------------------------------------------
+
+def seg(seg_env, *args, input=b""):
+    return subprocess.run(SEG + list(args), input=input, env=seg_env, capture_output=True, timeout=120)
+
+
+def _nonspace(data: bytes) -> bytes:
+    return re.sub(rb"\s", b"", data)
+
+
+@pytest.fixture(scope="module")
+def cut_in_utf8(tmp_path_factory, seg_env):
+    """seg's output for TEXT (and its Big5 twin) in UTF-8, by format."""
+    path = tmp_path_factory.mktemp("utf8") / "text.txt"
+    cuts = {}
+    for name, text in (("simplified", TEXT), ("traditional", TRADITIONAL)):
+        path.write_text(text, encoding="utf-8", newline="")
+        for fmt in ("text", "jsonl"):
+            proc = seg(seg_env, "--format", fmt, str(path))
+            assert (proc.returncode, proc.stderr) == (0, b"")
+            cuts[name, fmt] = proc.stdout.decode()
+    return cuts
+
+
+def test_foreign_files_are_passed_through_with_one_warning_each(tmp_path, seg_env):
+    files = {"a.txt": TEXT.encode("gbk"), "b.txt": TEXT.encode(), "c.txt": (TEXT * 3).encode("gbk"),
+             "d.txt": TEXT.encode("utf-16"), "e.txt": TEXT.encode() + b"\xff\n"}  # e: one stray byte in UTF-8
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    proc = seg(seg_env, *(str(tmp_path / name) for name in files))
+    assert proc.returncode == 0
+    assert proc.stderr.decode().splitlines() == [
+        f"seg: warning: {tmp_path / 'a.txt'} does not look like UTF-8 (it may be GBK): what is not UTF-8 in it is "
+        "passed through uncut; try --encoding gbk",
+        f"seg: warning: {tmp_path / 'c.txt'} does not look like UTF-8 (it may be GBK): what is not UTF-8 in it is "
+        "passed through uncut; try --encoding gbk",
+        f"seg: warning: {tmp_path / 'd.txt'} does not look like UTF-8 (it may be UTF-16): what is not UTF-8 in it "
+        "is passed through uncut; try --encoding utf-16",
+    ]
+    assert _nonspace(proc.stdout) == _nonspace(b"".join(data + b"\n" for data in files.values()))
+
+
+def test_foreign_standard_input_is_named_so(seg_env):
+    proc = seg(seg_env, input=TEXT.encode("gbk"))
+    assert proc.returncode == 0
+    assert proc.stderr.decode() == ("seg: warning: standard input does not look like UTF-8 (it may be GBK): what "
+                                    "is not UTF-8 in it is passed through uncut; try --encoding gbk\n")
+    assert _nonspace(proc.stdout) == _nonspace(TEXT.encode("gbk"))
+
+
+@pytest.mark.parametrize(("encoding", "text"), [("gbk", "simplified"), ("GB18030", "simplified"),
+                                                ("utf-16", "simplified"), ("utf-16-be", "simplified"),
+                                                ("big5", "traditional")])
+@pytest.mark.parametrize("fmt", ["text", "jsonl"])
+def test_encoding_cuts_as_utf8_is_cut_and_writes_in_the_encoding(tmp_path, seg_env, cut_in_utf8, encoding, text,
+                                                                 fmt):
+    path = tmp_path / "in.txt"
+    path.write_bytes((TEXT if text == "simplified" else TRADITIONAL).encode(encoding))
+    proc = seg(seg_env, "--encoding", encoding, "--format", fmt, str(path))
+    assert (proc.returncode, proc.stderr) == (0, b"")
+    assert proc.stdout.decode(encoding) == cut_in_utf8[text, fmt]
+
+
+@pytest.mark.parametrize("args", [["-o", "{out}"], ["--jobs", "2"], ["--batch-chars", "3"]])
+def test_encoding_with_output_file_and_jobs(tmp_path, seg_env, cut_in_utf8, args):
+    path, out = tmp_path / "in.txt", tmp_path / "out.txt"
+    path.write_bytes(TEXT.encode("gbk"))
+    proc = seg(seg_env, "--encoding", "gbk", *(arg.format(out=out) for arg in args), str(path))
+    assert (proc.returncode, proc.stderr) == (0, b"")
+    written = out.read_bytes() if "-o" in args else proc.stdout
+    assert written.decode("gbk") == cut_in_utf8["simplified", "text"]
+
+
+@pytest.mark.parametrize(("args", "data", "message"), [
+    (["--encoding", "nope"], b"", "unknown encoding: nope"),
+    (["--encoding", "base64"], b"", "unknown encoding: base64"),
+    (["--encoding", "hz"], b"", "unsupported encoding: hz (seg reads encodings in which ASCII is always ASCII, "
+                                "and UTF-16 and UTF-32)"),
+    (["--encoding", "gbk", "-d", "😀"], b"", "the delimiter '😀' cannot be written in gbk ('😀' is not in it)"),
+    (["--encoding", "utf-16-le"], "好\n".encode("utf-16-le") + b"\x00\xd8a\x00",
+     "standard input: line 2: not utf-16-le (illegal UTF-16 surrogate: bytes 00 d8), and seg cannot keep these "
+     "bytes"),
+])
+def test_encoding_errors_are_one_line(seg_env, args, data, message):
+    proc = seg(seg_env, *args, input=data)
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == f"seg: error: {message}\n"
+
+
+def test_named_utf8_is_the_plain_path(seg_env):
+    data = TEXT.encode() + b"\xff\xfe\n"
+    plain, named = seg(seg_env, input=data), seg(seg_env, "--encoding", "UTF8", input=data)
+    assert (named.returncode, named.stderr, named.stdout) == (0, b"", plain.stdout)
+    assert _nonspace(plain.stdout) == _nonspace(data)
