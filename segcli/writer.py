@@ -4,7 +4,7 @@ those bytes out whole lines at a time.
 The one home of the output formats: Format (a format and its delimiter) is
 what the CLI hands down, and decides how a batch's words become bytes. A
 long line arrives in pieces (see reader.read_pieces); LineWriter frames the
-pieces' words into one output line. OutputFile is `-o FILE`: a new file
+pieces' words into one output line, written as they come. OutputFile is `-o FILE`: a new file
 renamed over FILE at the end, never one of the inputs (check_output).
 """
 
@@ -314,8 +314,13 @@ def write_whole(out: BinaryIO, data: bytes) -> None:
 
 
 class LineWriter:
-    """Frames the bodies of consecutive pieces into whole output lines: a
-    batch can end inside a long line, whose rest waits for the next batch."""
+    """Frames the bodies of consecutive pieces into output lines and hands
+    each piece's bytes on as they come (ready()): a line longer than a piece
+    (see reader.read_pieces) is never held whole, so memory stays bounded
+    whatever the line length. A line of one piece (any line up to
+    reader.PIECE_BYTES) comes out whole from one call; a longer one piece by
+    piece, so a stop signal between two of its pieces ends the output inside
+    it (see exits.deferring_stops)."""
 
     def __init__(self, fmt: str, delimiter: str):
         self._head, _, separator, self._tail = _STYLES[fmt]
@@ -323,7 +328,6 @@ class LineWriter:
         self._open = False
         self._has_words = False
         self._parts: list[bytes] = []
-        self._whole = 0  # how many of _parts make up whole lines
 
     def add(self, piece: Piece, piece_body: bytes) -> None:
         """Adds the body of the next piece (see body())."""
@@ -338,11 +342,12 @@ class LineWriter:
         if piece.ends_line:
             self._parts.append(self._tail)
             self._open = False
-            self._whole = len(self._parts)
 
-    def whole_lines(self) -> bytes:
-        """The lines completed since the last call, as bytes to write."""
-        data = b"".join(self._parts[: self._whole])
-        del self._parts[: self._whole]
-        self._whole = 0
+    def ready(self) -> bytes:
+        """The bytes of the pieces added since the last call, to write: the
+        lines they complete, and of a line still open what is known of it."""
+        data = b"".join(self._parts)
+        self._parts.clear()
         return data
+
+    whole_lines = ready  # the name stream.run and workers.run_parallel call
