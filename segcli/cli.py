@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from . import __version__, atoms, exits, progress, stream
+from . import __version__, atoms, exits, progress, standards, stream
 from .errors import SegError, UnknownStandardError
 from .encoding import encoded_output
 from .reader import ForeignInput, check_encoding, check_inputs, read_inputs, stdin
@@ -78,6 +78,19 @@ def _discard_then(destination: OutputFile, handler, signum, frame) -> None:
     handler(signum, frame)
 
 
+def _canonical_standard(ctx, param, value):
+    return None if value is None else standards.canonical(value)
+
+
+def _warn_if_unsegmented(name: str, lines) -> None:
+    from .evaluate import UNSEGMENTED_WORD_LENGTH, mean_word_length
+
+    length = mean_word_length(lines)
+    if length >= UNSEGMENTED_WORD_LENGTH:
+        click.echo(f"seg: warning: {name}: words average {length:.0f} characters: is it segmented (words "
+                   "separated by spaces)?", err=True)
+
+
 def _segmenter(model, dicts, standard=None, threads: int = 0, quiet: bool = False, device: str = "cpu"):
     from .segmenter import Segmenter
 
@@ -104,7 +117,9 @@ def _warn_duplicates(count: int) -> None:
 
 
 class _DefaultToCut(click.Group):
-    """`seg [OPTIONS] [FILES]` means `seg cut …`; `seg eval` and `seg train` are subcommands."""
+    """`seg [OPTIONS] [FILES]` means `seg cut …`; `seg eval` and `seg train`
+    are subcommands. `seg --help` shows cut's options first, as the main
+    command's, then the commands."""
 
     def parse_args(self, ctx, args):
         if args and args[0] in ("--help", "-h", "--version"):
@@ -113,14 +128,29 @@ class _DefaultToCut(click.Group):
             args = ["cut", *args]
         return super().parse_args(ctx, args)
 
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage(ctx.command_path, "[OPTIONS] [FILES]...")
+        formatter.write_usage(ctx.command_path, "COMMAND [ARGS]...", prefix="   or: ")
+
+    def format_options(self, ctx, formatter):
+        cut_command = self.commands["cut"]
+        cut_context = click.Context(cut_command, info_name="cut", parent=ctx)
+        help_names = set(ctx.help_option_names)
+        records = [param.get_help_record(cut_context) for param in cut_command.get_params(cut_context)
+                   if isinstance(param, click.Option) and not help_names & set(param.opts)]  # -h: the group's
+        records += [param.get_help_record(ctx) for param in self.get_params(ctx)]
+        with formatter.section("Options"):
+            formatter.write_dl([record for record in records if record is not None])
+        self.format_commands(ctx, formatter)
+
 
 @click.group(cls=_DefaultToCut, epilog=EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="seg")
 def main():
     """Chinese word segmentation: reads lines, writes them cut into words.
 
-    `seg [cut] [OPTIONS] [FILES]...` segments FILES (or standard input);
-    `seg cut --help` lists its options.
+    `seg [OPTIONS] [FILES]...` (or `seg cut …`) segments FILES (default:
+    standard input) with the options below; the commands do the rest.
     """
     exits.exit_on_signals()
 
@@ -142,8 +172,9 @@ def main():
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
               help="cuda: onnxruntime's CUDA provider (onnxruntime-gpu); an error where it is missing.")
 @click.option("--model", type=click.Path(file_okay=False), help="Model directory (default: the shipped model).")
-@click.option("-s", "--standard", metavar="NAME",
-              help="Segmentation standard to cut by (default: the model's first, pku); `--standard list` lists them.")
+@click.option("-s", "--standard", metavar="NAME", callback=_canonical_standard,
+              help="Segmentation standard to cut by, in any case (default: the model's first, pku); "
+                   "`--standard list` lists them.")
 @click.option("--batch-chars", type=click.IntRange(min=1), help="Characters per batch (output is the same for any).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes, each with its own copy of the model (output is the same for any; "
@@ -220,7 +251,8 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
               help="Training word list for OOV figures (default: the model's).")
 @click.option("--dict", "dicts", multiple=True, type=click.Path(), metavar="FILE", help="User dictionary.")
 @click.option("--model", type=click.Path(file_okay=False), help="Model directory.")
-@click.option("-s", "--standard", metavar="NAME", help="Segmentation standard (default: the model's first, pku).")
+@click.option("-s", "--standard", metavar="NAME", callback=_canonical_standard,
+              help="Segmentation standard (default: the model's first, pku).")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 def eval_command(gold, pred, train_words, dicts, model, standard, as_json):
     """Score segmentation against GOLD (one sentence per line, words separated by spaces)."""
@@ -231,7 +263,10 @@ def eval_command(gold, pred, train_words, dicts, model, standard, as_json):
 
     with _quiet_exits():
         gold_lines = read_segmented(gold)
+        _warn_if_unsegmented(gold, gold_lines)
         pred_lines = read_segmented(pred) if pred else None
+        if pred_lines is not None:
+            _warn_if_unsegmented(pred, pred_lines)
         words = read_word_list(train_words) if train_words else None
         if pred_lines is None:
             segmenter = _segmenter(model, dicts, standard)

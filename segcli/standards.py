@@ -27,3 +27,9 @@ STANDARD_NAME = re.compile(r"[a-z0-9_]+")
 def describe(standard: str) -> str:
     """The description of a known standard, "" for any other."""
     return STANDARDS.get(standard, "")
+
+
+def canonical(name: str) -> str:
+    """A standard's name as models and messages write it: names are matched
+    whatever the case of their ASCII letters (PKU is pku)."""
+    return name.lower() if name.isascii() else name

@@ -152,6 +152,17 @@ def test_help_lists_options():
         assert option in text
 
 
+def test_seg_help_shows_the_cutting_options_first_then_the_commands():
+    text = seg("--help").stdout
+    assert re.match(r"Usage: (\S+) \[OPTIONS\] \[FILES\]\.\.\.\n   or: \1 COMMAND \[ARGS\]\.\.\.\n", text), text
+    options, commands = text.split("\nCommands:\n")
+    listed = re.findall(r"^  (-\w, )?(--[\w-]+)", options, flags=re.MULTILINE)
+    cut_options = [o for _, o in re.findall(r"^  (-\w, )?(--[\w-]+)", seg("cut", "--help").stdout, re.MULTILINE)]
+    assert [o for _, o in listed] == [*cut_options[:-1], "--version", "--help"]  # cut's own --help is the group's
+    assert "--output" in cut_options and "--standard" in cut_options
+    assert re.findall(r"^  (\w+) ", commands, flags=re.MULTILINE)[:4] == ["cut", "eval", "standards", "train"]
+
+
 def test_version():
     result = seg("--version")
     assert result.exit_code == 0
@@ -402,6 +413,40 @@ def test_eval_reports_lines_whose_text_differs(tmp_path):
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)
     assert scores["mismatched_lines"] == [2] and scores["f1"] == 1.0
+
+
+@pytest.mark.parametrize("mismatched, expected", [
+    ("迈向 充满\n失望 的\n", "not scored (the text differs between gold and prediction): line 2"),
+    ("迈 充满\n失望 的\n", "not scored (the text differs between gold and prediction): lines 1, 2"),
+])
+def test_eval_names_the_lines_whose_text_differs(tmp_path, mismatched, expected):
+    (tmp_path / "gold.txt").write_text("迈向 充满\n希望 的\n", encoding="utf-8")
+    (tmp_path / "pred.txt").write_text(mismatched, encoding="utf-8")
+    result = cli_runner().invoke(main, ["eval", str(tmp_path / "gold.txt"), "--pred", str(tmp_path / "pred.txt")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip("\n").splitlines()[-1] == expected
+
+
+@pytest.mark.parametrize("gold, pred, warned", [
+    ("迈向充满希望的新世纪\n中共中央总书记国家主席江泽民\n", None, ["gold.txt"]),
+    ("迈向充满希望的新世纪\n", "迈向充满希望的新世纪\n", ["gold.txt", "pred.txt"]),
+    ("迈向 充满 希望 的 新 世纪\n", "迈向充满希望的新世纪\n", ["pred.txt"]),
+    ("迈向 充满 希望 的 新 世纪\n", "迈向 充满希望 的 新世纪\n", []),
+    ("迈向 充满 希望 的 新 世纪\n", None, []),
+    ("好\n你好\n", "好\n你好\n", []),  # one word a line, but words of everyday length
+])
+def test_eval_warns_once_about_a_file_without_word_separators(tmp_path, gold, pred, warned):
+    (tmp_path / "gold.txt").write_text(gold, encoding="utf-8")
+    args = ["eval", str(tmp_path / "gold.txt")]
+    if pred is not None:
+        (tmp_path / "pred.txt").write_text(pred, encoding="utf-8")
+        args += ["--pred", str(tmp_path / "pred.txt")]
+    result = cli_runner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    expected = [f"seg: warning: {tmp_path / name}: words average" for name in warned]
+    assert [line[: len(e)] for line, e in zip(result.stderr.splitlines(), expected)] == expected
+    assert len(result.stderr.splitlines()) == len(warned)
+    assert "is it segmented (words separated by spaces)?" in result.stderr or not warned
 
 
 def test_eval_without_pred_segments_gold_with_seg(tmp_path, segmenter):

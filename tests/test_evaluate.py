@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segcli.evaluate import Scores, compare, format_report, read_segmented, read_word_list
+from segcli.evaluate import Scores, compare, format_report, mean_word_length, read_segmented, read_word_list
 
 # ---------------------------------------------------------------------------
 # Hand-worked examples.
@@ -291,18 +291,28 @@ def test_format_report_with_vocab_and_mismatches():
     text = format_report(s)
     assert "OOV rate" in text and "0.3000" in text
     assert "OOV recall" in text and "IV recall" in text and "0.7143" in text
-    assert text.splitlines()[-1].endswith(": 2")
+    assert text.splitlines()[-1] == "not scored (the text differs between gold and prediction): line 2"
 
 
 def test_format_report_truncates_mismatch_list():
     n = 25
     s = compare([["a"]] * n, [["b"]] * n)
     last = format_report(s).splitlines()[-1]
-    assert last.endswith(", 20 \u2026 and 5 more")
+    assert last.endswith(": lines 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20 \u2026 and 5 more")
     assert ", 21" not in last
     s = compare([["a"]] * 20, [["b"]] * 20)
     last = format_report(s).splitlines()[-1]
     assert last.endswith(", 19, 20") and "more" not in last
+
+
+@pytest.mark.parametrize("lines, expected", [
+    ([], 0.0),
+    ([["迈向", "充满", "希望"], ["的", "新", "世纪"]], 10 / 6),
+    ([["迈向充满希望的新世纪"]], 10.0),  # not segmented: a line is one "word"
+    ([[" 迈向 ", "", "  "], ["好"]], 3 / 2),  # whitespace is no character, an empty token no word
+])
+def test_mean_word_length(lines, expected):
+    assert mean_word_length(lines) == pytest.approx(expected)
 
 
 # ---------------------------------------------------------------------------

@@ -49,6 +49,32 @@ def test_cli_api_and_jobs_agree_for_each_standard(standard, seg_env):
         [line.split() for line in expected.splitlines()]
 
 
+@pytest.mark.parametrize("name, expected", [
+    ("pku", "pku"), ("PKU", "pku"), ("Ctb", "ctb"), ("WEIBO", "weibo"), ("list", "list"), ("NOPE", "nope"),
+    ("ＰＫＵ", "ＰＫＵ"), ("p\u212au", "p\u212au"),  # only ASCII letters fold: not full-width ones, not KELVIN SIGN
+])
+def test_canonical_names_fold_ascii_case(name, expected):
+    assert standards.canonical(name) == expected
+
+
+def test_standard_names_are_accepted_in_any_case(tmp_path, seg_env):
+    text = "\n".join(DEV_LINES) + "\n"
+    for upper in ("PKU", "Ctb"):
+        expected = seg("--standard", upper.lower(), input=text.encode()).stdout
+        assert seg("--standard", upper, input=text.encode()).stdout == expected
+    assert seg("--standard", "LIST").stdout == seg("standards").stdout
+    jobs = subprocess.run(SEG + ["-s", "CTB", "--jobs", "2"], input=text.encode(), env=seg_env, capture_output=True,
+                          timeout=120)
+    assert (jobs.returncode, jobs.stderr) == (0, b"")
+    assert jobs.stdout.decode() == seg("--standard", "ctb", input=text.encode()).stdout
+    gold = tmp_path / "gold.txt"
+    gold.write_text("".join(" ".join(w) + "\n" for w in Segmenter(standard="ctb").cut_lines(DEV_LINES)),
+                    encoding="utf-8")
+    result = seg("eval", str(gold), "--standard", "CTB", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["f1"] == 1.0
+
+
 def test_default_standard_is_pku():
     assert Segmenter().standard == "pku"
     assert Segmenter().cut(DEV_LINES[1]) == Segmenter(standard="pku").cut(DEV_LINES[1])
