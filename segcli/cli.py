@@ -221,7 +221,7 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
                 run_parallel(Recipe(model, tuple(dicts), standard, mode, device), lines, out, output_format,
                              jobs=jobs, batch_chars=batch_chars, write=write)
         check_inputs(files)
-        check_output(output, files)
+        check_output(output, files, dicts)
         if output is None:
             stdout()  # closed (`seg >&-`): an error before any input is read
         lines = read_inputs(files, encoding, warn=_warn_foreign)

@@ -148,6 +148,9 @@ class OutputFile:
     def __enter__(self) -> BinaryIO:
         name = self.name
         existing = _stat_or_none(name)
+        if not os.path.basename(name):  # "" or "dir/": no file to put in place; open() says why
+            self._stream = _open_for_writing(name)  # (it raises)
+            return self._stream
         if (existing is not None and not stat.S_ISREG(existing.st_mode)) or _names_a_descriptor(name):
             self._stream = _open_for_writing(name)
             return self._stream
@@ -210,20 +213,23 @@ class OutputFile:
                 pass
 
 
-def check_output(name: str | None, inputs: Sequence[str]) -> None:
+def check_output(name: str | None, inputs: Sequence[str], dictionaries: Sequence[str] = ()) -> None:
     """Raises InputError when the output (the file `name`, or standard
     output for None) is the same file as one of `inputs` (standard input
-    for "-" or none): writing it would destroy what is still to be read. The
-    same file, not the same name: hard and symbolic links count. Only a
-    regular file holds data to lose (/dev/tty in and out is fine)."""
+    for "-" or none) or of the `dictionaries`: writing it would destroy what
+    is still to be read. The same file, not the same name: hard and symbolic
+    links count. Only a regular file holds data to lose (/dev/tty in and out
+    is fine)."""
     written = _stat_or_none(name) if name is not None else _stat_stream(sys.stdout)
     if written is None or not stat.S_ISREG(written.st_mode):
         return
-    for input_name in inputs or ("-",):
-        read = _stat_stream(sys.stdin) if input_name == "-" else _stat_or_none(input_name)
-        if read is not None and (read.st_dev, read.st_ino) == (written.st_dev, written.st_ino):
+    read = [(input_name, "standard input" if input_name == "-" else f"the input {input_name}")
+            for input_name in inputs or ("-",)]
+    read += [(dictionary, f"the dictionary {dictionary}") for dictionary in dictionaries]
+    for read_name, shown_input in read:
+        info = _stat_stream(sys.stdin) if read_name == "-" else _stat_or_none(read_name)
+        if info is not None and (info.st_dev, info.st_ino) == (written.st_dev, written.st_ino):
             shown_output = f"the output {name}" if name is not None else "standard output"
-            shown_input = "standard input" if input_name == "-" else f"the input {input_name}"
             raise InputError(f"{shown_output} is the same file as {shown_input}: write the output to another file")
 
 

@@ -46,6 +46,7 @@ SAME_FILE = {
     "standard output": (["f.txt"], None, "f.txt"),  # `seg f.txt >> f.txt` would grow it for ever
     "standard output and input": ([], "f.txt", "hard.txt"),
     "-o /dev/stdout": (["f.txt", "-o", "/dev/stdout"], None, "f.txt"),
+    "a dictionary": (["--dict", "link.txt", "other.txt", "-o", "hard.txt"], None, None),
 }
 
 
@@ -92,6 +93,20 @@ def test_outputs_that_are_no_input_are_written(files, seg_env, args, stdin_name)
     else:
         proc = run_seg(args, seg_env, files, input=b"")
     assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+
+
+@pytest.mark.parametrize("name, message", [
+    ("", ": No such file or directory"),
+    ("somedir/", "somedir/: Is a directory"),
+    ("somedir", "somedir: Is a directory"),
+    ("missing/", "missing/: Is a directory"),
+    ("missing/out.txt", "missing/out.txt: No such file or directory"),
+])
+def test_an_output_name_that_open_refuses_is_refused_as_before(tmp_path, seg_env, name, message):
+    (tmp_path / "somedir").mkdir()
+    proc = run_seg(["-o", name], seg_env, tmp_path, input=TEXT)
+    assert (proc.returncode, proc.stderr.decode()) == (1, f"seg: error: {message}\n")
+    assert os.listdir(tmp_path) == ["somedir"] and os.listdir(tmp_path / "somedir") == []
 
 
 # --- a new file, renamed into place ----------------------------------------------
