@@ -32,7 +32,10 @@ def exit_on_signals() -> None:
     """Makes SIGINT, SIGTERM and SIGHUP end the process with status 128 +
     signal, after the lines being written by a deferring_stops() write (never
     a traceback, never half a line); one that whoever started the process
-    ignores (nohup) stays ignored. For the main thread of the command."""
+    ignores (nohup) stays ignored. For the main thread of the command.
+
+    It takes over from segcli/__main__.py's first statements, whose handlers
+    for the same signals end the process at once while nothing is written."""
     for signum in STOP_SIGNALS:
         if signal.getsignal(signum) != signal.SIG_IGN:  # ignored by whoever started seg (nohup, `&`): left so
             signal.signal(signum, _on_stop_signal)

@@ -336,39 +336,39 @@ def _handlers_line() -> int:
 
 
 def _outcome(signum: int, status: int, out: bytes, err: bytes) -> str:
-    """What a run stopped by `signum` did, in words; "clean" is what seg promises."""
+    """What a run stopped by `signum` did, in words: "clean" is what seg
+    promises. A KeyboardInterrupt is placed by its innermost frame in seg's
+    code; Python's own start-up has many ways to report one (a fatal error in
+    init_import_site or init_sys_streams; site's 'Error processing line' of a
+    .pth file; 'Exception ignored in' a callback, 'Failed checking if argv[0]
+    is an import path entry', where the signal is lost and the run goes on),
+    told apart by their first line."""
     if status == 128 + signum and err == b"" and (out == b"" or out.endswith(b"\n")):
         return "clean"
     if status == -signum and err == b"" and out == b"":
         return "killed by the signal"
-    if signum == signal.SIGINT and err.startswith(b"Error processing line ") and b"Remainder of file ignored" in err:
-        # A KeyboardInterrupt inside a .pth file's import line, wrapped (as
-        # in __set_name__) into an error that site reports and goes on after.
-        return "Python's site: 'Error processing line' of a .pth file, the signal lost"
-    if signum == signal.SIGINT and err.endswith(b"\nKeyboardInterrupt\n") and out == b"":
-        fatal = re.match(rb"Fatal Python error: (\w+)", err)
-        if status == 1 and fatal:
-            return f"Python's 'Fatal Python error: {fatal.group(1).decode()}'"  # init_sys_streams, init_import_site
+    if signum == signal.SIGINT and b"KeyboardInterrupt" in err:
         frames = _SEG_FRAME.findall(err)  # outermost first
-        if status == -signum and err.startswith(b"Traceback"):
-            if not frames:
-                return "a KeyboardInterrupt traceback before seg's code"
+        if not frames:
+            where = "in Python's start-up"
+        else:
             name, line = frames[-1][0].decode(), int(frames[-1][1])
-            if name == "__init__.py" or (name == "__main__.py" and line <= _handlers_line()):
-                return f"a KeyboardInterrupt traceback in segcli/{name}, before the stop handlers"
-            return f"a KeyboardInterrupt traceback in seg's code, segcli/{name} line {line}"
+            if not (name == "__init__.py" or (name == "__main__.py" and line <= _handlers_line())):
+                return f"a KeyboardInterrupt in seg's code, segcli/{name} line {line}: stderr {err[-300:]!r}"
+            where = f"in segcli/{name}, before the stop handlers"  # __init__ runs before __main__
+        first_line = re.sub(r" at 0x[0-9a-f]+", "", err.split(b"\n", 1)[0].decode())
+        return f"a KeyboardInterrupt {where}: status {status}, {first_line!r}"
     return f"status {status}, stdout {out[-100:]!r}, stderr {err[-300:]!r}"
 
 
 def _before_seg(outcome: str) -> bool:
-    """Whether a signal that came before seg's stop handlers did what Python's
-    own start-up (before its SIGINT handler, in site, in pip's script or runpy),
-    the package's __init__ (which Python runs before __main__) or __main__'s
-    lines before the handlers do."""
-    return outcome.startswith("Python's ") or outcome in {
-        "clean", "killed by the signal", "a KeyboardInterrupt traceback before seg's code",
-        "a KeyboardInterrupt traceback in segcli/__init__.py, before the stop handlers",
-        "a KeyboardInterrupt traceback in segcli/__main__.py, before the stop handlers"}
+    """Whether it is what a signal that came before seg's stop handlers may do:
+    what Python does (killed by it before Python's SIGINT handler, whatever
+    Python's start-up makes of a KeyboardInterrupt), seg's handlers just in
+    time, or a KeyboardInterrupt in the package's __init__ or in __main__'s
+    lines before the handlers."""
+    return outcome in ("clean", "killed by the signal") or outcome.startswith(
+        ("a KeyboardInterrupt in Python's start-up", "a KeyboardInterrupt in segcli/"))
 
 
 def stopped_at_start(command: list[str], seg_env, signum: int, delay: float) -> tuple[str, bool]:
