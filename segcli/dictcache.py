@@ -1,8 +1,8 @@
 """On-disk cache of compiled user-dictionary automata, in a format that cannot run code.
 
-Compiling the Aho-Corasick automaton of a large dictionary takes seconds (a
-million words: about 20 s, nearly all of it inside pyahocorasick), so
-:mod:`segcli.dictionary` keeps compiled automata here, keyed by
+Compiling the Aho-Corasick automaton of a large dictionary takes seconds
+(see :mod:`segcli.trie`), so :mod:`segcli.dictionary` keeps compiled
+automata here, keyed by
 :func:`cache_key` (sha256 of the words, this format's version, the
 pyahocorasick version and the platform).
 
@@ -14,9 +14,9 @@ holds only bytes and integers, framed as :mod:`segcli.cachefile` frames both
 caches (a 16-byte ``MAGIC`` carrying the format version, a JSON header, raw
 arrays and a CRC-32 over all of it): the header has the key, the
 automaton's kind, store, key type, word count and longest word; the arrays
-are the trie's nodes, one entry per node (its output, fail link, number of
-children and end-of-word flag) and one per edge (its letter and child), the
-node numbers pyahocorasick's own ``__reduce__`` gives them.
+are the trie's nodes as :mod:`segcli.trie` holds them, one entry per node
+(its output, fail link, number of children and end-of-word flag) and one
+per edge (its letter and child), numbered as pyahocorasick's raw nodes are.
 
 Why every node is checked
 -------------------------
@@ -51,7 +51,6 @@ recently used ones go first.
 
 from __future__ import annotations
 
-import array
 import functools
 import hashlib
 import os
@@ -64,7 +63,7 @@ from collections.abc import Sequence
 import ahocorasick
 import numpy as np
 
-from . import cachefile
+from . import cachefile, trie
 from .cachedir import cache_dir, open_dir, prune, write_file
 
 __all__ = ["CACHE_MAX_FILES", "MAGIC", "SUFFIX", "cache_dir", "cache_key", "load", "path_of", "store"]
@@ -83,25 +82,6 @@ _CACHE_NAME = re.compile(_KEY.pattern + re.escape(SUFFIX))
 #: Files of the pickle-based format (read by nothing now) and its temporary
 #: files, removed when storing.
 _LEGACY_NAME = re.compile(r"[0-9a-f]{64}\.pkl|\.tmp-\w{8}\.pkl")
-
-# pyahocorasick's raw node (Automaton_pickle.c, trienode.h; x86-64 and the
-# like, UCS-4 letters): a chunk is a node count (Py_ssize_t) and then per
-# node its output (8 bytes), fail link (8), number of children (4),
-# end-of-word flag (1), 3 bytes of padding and then per child its letter (4)
-# and node number (8). Counted here in 4-byte words.
-_COUNT = struct.Struct("=q")
-_NODE_WORDS, _PAIR_WORDS = 6, 3
-_LAYOUT_OK = (struct.calcsize("P") == 8 and sys.byteorder == "little" and sys.maxunicode > 0xFFFF
-              and bool(ahocorasick.unicode))
-_COLUMNS = {"output": "<u8", "fail": "<u8", "children": "<u4", "eow": "|u1", "letter": "<u4", "child": "<u8"}
-
-# pyahocorasick's constructor, when it rebuilds an automaton of ints from raw
-# nodes, releases a reference to None that it does not own (and only gives one
-# back, by accident, when the automaton is freed); before Python 3.12 None is not
-# immortal, and a few thousand such automata alive at once abort the
-# interpreter.  Each load pays that reference back here.
-_NONE_DEBT: list[None] | None = [] if sys.version_info < (3, 12) else None
-
 
 @functools.lru_cache(maxsize=1)
 def _build_tag() -> bytes:
@@ -152,7 +132,7 @@ def load(key: str, words_count: int, ids: np.ndarray | None = None,
     only a safe file in a safe directory (see the module's doc).  Raises
     CacheError for an unsafe $SEG_CACHE_DIR."""
     _check_key(key)
-    if not _LAYOUT_OK:  # pragma: no cover - another layout of raw nodes than the one checked here
+    if not trie.LAYOUT_OK:  # pragma: no cover - another layout of raw nodes than the one checked here
         return None
     dfd = open_dir(create=False)
     if dfd is None:
@@ -164,19 +144,16 @@ def load(key: str, words_count: int, ids: np.ndarray | None = None,
     if read is None:
         return None
     header, columns = read
+    del read
     try:
-        args = _checked(header, columns, key, words_count, ids, lengths)
+        count, longest = _checked(header, columns, key, words_count, ids, lengths)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError):
         return None
-    chunk = _chunk(columns)
-    del columns, read
     try:
-        automaton = ahocorasick.Automaton([chunk], *args, None)
+        automaton = trie.automaton(trie.Nodes(columns, count, longest))
     except (ValueError, TypeError, MemoryError):  # pragma: no cover - all it checks was checked
         return None
-    if _NONE_DEBT is not None:
-        _NONE_DEBT.append(None)
-    del chunk
+    del columns
     if (automaton.kind != ahocorasick.AHOCORASICK or automaton.store != ahocorasick.STORE_INTS
             or len(automaton) != words_count):
         return None  # pragma: no cover - the header was checked
@@ -184,12 +161,12 @@ def load(key: str, words_count: int, ids: np.ndarray | None = None,
 
 
 def _checked(header: dict, columns: dict[str, np.ndarray], key: str, words_count: int,
-             ids: np.ndarray | None, lengths: np.ndarray | None) -> tuple[int, ...]:
-    """The constructor's arguments from a file's header, once its nodes are
-    checked to be what pyahocorasick can take (see the module's doc);
-    ValueError (or the like) if not."""
-    if header.get("key") != key or sorted(columns) != sorted(_COLUMNS) or any(
-            columns[name].dtype.str != dtype or columns[name].ndim != 1 for name, dtype in _COLUMNS.items()):
+             ids: np.ndarray | None, lengths: np.ndarray | None) -> tuple[int, int]:
+    """The word count and longest word's length from a file's header, once
+    its nodes are checked to be what pyahocorasick can take (see the module's
+    doc); ValueError (or the like) if not."""
+    if header.get("key") != key or sorted(columns) != sorted(trie.COLUMNS) or any(
+            columns[name].dtype.str != dtype or columns[name].ndim != 1 for name, dtype in trie.COLUMNS.items()):
         raise ValueError("another key or layout")
     kind, store, key_type, count, longest = (header[k] for k in ("kind", "store", "key_type", "words", "longest"))
     if not all(type(x) is int for x in (kind, store, key_type, count, longest)):
@@ -197,7 +174,7 @@ def _checked(header: dict, columns: dict[str, np.ndarray], key: str, words_count
     if (kind != ahocorasick.AHOCORASICK or store != ahocorasick.STORE_INTS or key_type != ahocorasick.KEY_STRING
             or count != words_count or not 0 < count < 2**31 or not 0 < longest < 2**31):
         raise ValueError("bad header")
-    output, fail, children, eow, letter, child = (columns[name] for name in _COLUMNS)
+    output, fail, children, eow, letter, child = (columns[name] for name in trie.COLUMNS)
     n = len(children)
     # One tree: every node but the root (node 1) is the child of exactly one
     # edge, so there are n - 1 edges, each to a node in 2..n, each node once.
@@ -244,29 +221,7 @@ def _checked(header: dict, columns: dict[str, np.ndarray], key: str, words_count
         if not np.array_equal(values[order], ids) or not np.array_equal(
                 depth[words + 1][order], np.asarray(lengths)[ids]):
             raise ValueError("other words")
-    return kind, store, key_type, count, longest
-
-
-def _chunk(columns: dict[str, np.ndarray]) -> bytes:
-    """The nodes as the one chunk of raw bytes pyahocorasick reads."""
-    children = columns["children"].astype(np.int64)
-    n, pairs = len(children), len(columns["child"])
-    size = _NODE_WORDS * n + _PAIR_WORDS * pairs
-    raw = np.zeros(2 + size, dtype="<u4")
-    raw[:2] = np.array([n], dtype="<i8").view("<u4")
-    words = raw[2:]
-    at = np.cumsum(_NODE_WORDS + _PAIR_WORDS * children) - (_NODE_WORDS + _PAIR_WORDS * children)
-    for column, where in (("output", 0), ("fail", 2)):
-        halves = columns[column].view("<u4")
-        words[at + where], words[at + where + 1] = halves[0::2], halves[1::2]
-    words[at + 4] = columns["children"]
-    words[at + 5] = columns["eow"]
-    first = np.cumsum(children) - children
-    pair_at = np.repeat(at + _NODE_WORDS - _PAIR_WORDS * first, children) + _PAIR_WORDS * np.arange(pairs)
-    words[pair_at] = columns["letter"]
-    halves = columns["child"].view("<u4")
-    words[pair_at + 1], words[pair_at + 2] = halves[0::2], halves[1::2]
-    return raw.tobytes()
+    return count, longest
 
 
 # --------------------------------------------------------------------------
@@ -274,21 +229,23 @@ def _chunk(columns: dict[str, np.ndarray]) -> bytes:
 # --------------------------------------------------------------------------
 
 
-def store(key: str, automaton: ahocorasick.Automaton) -> bool:
+def store(key: str, automaton: ahocorasick.Automaton, nodes: trie.Nodes | None = None) -> bool:
     """Cache ``automaton`` (of ints, made into an Aho-Corasick automaton)
     under ``key``: atomically, mode 0600, in a 0700 directory; prunes old
-    files.  Returns whether it was stored; failures are not errors.  Raises
-    CacheError for an unsafe $SEG_CACHE_DIR."""
+    files. ``nodes``, when at hand, are its nodes (see segcli.trie): taking
+    them from the automaton costs a pass over every node. Returns whether it
+    was stored; failures are not errors. Raises CacheError for an unsafe
+    $SEG_CACHE_DIR."""
     if automaton.kind != ahocorasick.AHOCORASICK or automaton.store != ahocorasick.STORE_INTS:
         raise ValueError("only an Aho-Corasick automaton of ints can be cached")
     _check_key(key)
-    if not _LAYOUT_OK:  # pragma: no cover
+    if not trie.LAYOUT_OK:  # pragma: no cover
         return False
     dfd = open_dir(create=True)
     if dfd is None:
         return False
     try:
-        if not _write(dfd, key, automaton):
+        if not _write(dfd, key, nodes if nodes is not None else trie.of_automaton(automaton)):
             return False
         prune(dfd, key + SUFFIX, _CACHE_NAME, CACHE_MAX_FILES, also=_LEGACY_NAME)
         return True
@@ -296,40 +253,8 @@ def store(key: str, automaton: ahocorasick.Automaton) -> bool:
         os.close(dfd)
 
 
-def _write(dfd: int, key: str, automaton: ahocorasick.Automaton) -> bool:
-    _, (chunks, kind, store_, key_type, count, longest, values) = automaton.__reduce__()
-    if values is not None:  # pragma: no cover - STORE_INTS never has values
-        return False
-    columns = _columns(chunks)
-    del chunks
-    pieces = cachefile.pack(MAGIC, {"key": key, "kind": kind, "store": store_, "key_type": key_type,
-                                    "words": count, "longest": longest}, columns)
-    del columns
+def _write(dfd: int, key: str, nodes: trie.Nodes) -> bool:
+    pieces = cachefile.pack(MAGIC, {"key": key, "kind": ahocorasick.AHOCORASICK, "store": ahocorasick.STORE_INTS,
+                                    "key_type": ahocorasick.KEY_STRING, "words": nodes.words,
+                                    "longest": nodes.longest}, nodes.columns)
     return pieces is not None and write_file(dfd, key + SUFFIX, pieces)
-
-
-def _columns(chunks: list[bytes]) -> dict[str, np.ndarray]:
-    """The nodes of pyahocorasick's raw chunks as arrays (its padding, bytes
-    of whatever memory it had, left out)."""
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in _COLUMNS}
-    for chunk in chunks:
-        (count,) = _COUNT.unpack_from(chunk)
-        words = memoryview(chunk)[_COUNT.size : _COUNT.size + (len(chunk) - _COUNT.size) // 4 * 4].cast("I")
-        starts = array.array("q")
-        at = 0
-        for _ in range(count):  # nodes are of varying size: found one after the other
-            starts.append(at)
-            at += _NODE_WORDS + _PAIR_WORDS * words[at + 4]
-        raw = np.frombuffer(words, dtype="<u4")
-        at_ = np.frombuffer(starts, dtype=np.int64)
-        children = raw[at_ + 4]
-        parts["output"].append(raw[at_] | raw[at_ + 1].astype(np.uint64) << np.uint64(32))
-        parts["fail"].append(raw[at_ + 2] | raw[at_ + 3].astype(np.uint64) << np.uint64(32))
-        parts["children"].append(children)
-        parts["eow"].append((raw[at_ + 5] & 0xFF).astype(np.uint8))
-        first = np.cumsum(children, dtype=np.int64) - children
-        pair_at = (np.repeat(at_ + _NODE_WORDS - _PAIR_WORDS * first, children)
-                   + _PAIR_WORDS * np.arange(int(children.sum(dtype=np.int64))))
-        parts["letter"].append(raw[pair_at])
-        parts["child"].append(raw[pair_at + 1] | raw[pair_at + 2].astype(np.uint64) << np.uint64(32))
-    return {name: np.concatenate(p).astype(_COLUMNS[name]) for name, p in parts.items()}

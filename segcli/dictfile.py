@@ -49,6 +49,7 @@ from .errors import DictError
 __all__ = [
     "DEFAULT_MULTIPLIER",
     "MAX_LINE_BYTES",
+    "MAX_WORD_LENGTH",
     "check_entry",
     "contains_whitespace",
     "load_dicts",
@@ -63,6 +64,11 @@ DEFAULT_MULTIPLIER = 10.0
 #: one token of a line of text), short enough that a file that is not a
 #: dictionary is refused before it is read into memory.
 MAX_LINE_BYTES = 4096
+
+#: The longest word a dictionary may hold, in characters: no line of a file
+#: holds more, and pyahocorasick frees its trie recursively (the trie of one
+#: word of a million characters crashed it).
+MAX_WORD_LENGTH = MAX_LINE_BYTES
 
 #: Files are read this many bytes at a time (cut at the last line end).
 _PIECE_BYTES = 1 << 22
@@ -138,6 +144,8 @@ def check_entry(word, k) -> float:
         raise DictError(f"invalid dictionary word {word!r}: must be a non-empty string")
     if contains_whitespace(word):
         raise DictError(f"dictionary word {word!r} contains whitespace")
+    if len(word) > MAX_WORD_LENGTH:
+        raise DictError(f"dictionary word {_short_repr(word)} is longer than {MAX_WORD_LENGTH} characters")
     if isinstance(k, str):
         return parse_multiplier(k)
     if isinstance(k, bool):

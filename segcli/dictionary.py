@@ -45,10 +45,12 @@ go to a small overlay automaton, recompiled in full past ``OVERLAY_MAX`` new
 words.  ``apply`` walks the text once per automaton and then works on numpy
 arrays only (no Python loop per character; a loop over forced matches only).
 
-Building the automaton for a large dictionary takes noticeable time (about
-0.5 s for jieba's 349k words, 20 s for a million random words of 2-6 Han
-characters, nearly all of it inside pyahocorasick), so automata of dictionaries
-of ``CACHE_MIN_ENTRIES`` words or more are kept in a per-user on-disk cache,
+Building the automaton of a large dictionary takes noticeable time, so from
+``NUMPY_MIN_WORDS`` words on it is built with numpy (:mod:`segcli.trie`: a
+stop signal is acted on within a fraction of a second, where
+pyahocorasick's own build held it for tens of seconds), and automata of
+dictionaries of ``CACHE_MIN_ENTRIES`` words or more are kept in a per-user
+on-disk cache,
 :mod:`segcli.dictcache`: a format that cannot run code (no pickle), read only
 from files and a directory that only the user can write.  ``progress``, when
 given, hears about a cold compile of ``PROGRESS_MIN_WORDS`` words or more
@@ -66,9 +68,10 @@ from typing import NamedTuple
 import ahocorasick
 import numpy as np
 
+from . import trie
 from .decode import B, E, HARD, M, S
 # The parsing half of the stage: its public calls are named here too.
-from .dictfile import DEFAULT_MULTIPLIER, check_entry, contains_whitespace, load_dicts, parse_dict
+from .dictfile import DEFAULT_MULTIPLIER, MAX_WORD_LENGTH, check_entry, contains_whitespace, load_dicts, parse_dict
 from .encode import codepoints, from_codepoints
 from .errors import DictError
 
@@ -90,9 +93,17 @@ PROGRESS_MIN_WORDS = 200_000
 #: ``updated`` recompiles everything once this many new words are pending.
 OVERLAY_MAX = 2_000
 
-#: Below this many words the automaton is built in plain order (see
+#: From this many words on, automata are built with numpy (segcli.trie);
+#: below, pyahocorasick's own build is quicker, and over in milliseconds.
+NUMPY_MIN_WORDS = 5_000
+
+#: Below this many words pyahocorasick's build adds them in plain order (see
 #: ``_insertion_order``).
 _ORDER_MIN_WORDS = 5_000
+
+#: pyahocorasick's build adds words this many at a time: a stop signal is
+#: acted on between two batches.
+_ADD_BATCH = 20_000
 
 
 # --------------------------------------------------------------------------
@@ -127,6 +138,7 @@ def _validate(entries: Mapping[str, float]) -> tuple[list[str], np.ndarray, np.n
                 n == 0
                 or (set(map(type, words)) == {str}
                     and lengths.min() > 0
+                    and lengths.max() <= MAX_WORD_LENGTH
                     and not contains_whitespace("".join(words))
                     and not np.isnan(mults).any()
                     and not (mults < 0).any())
@@ -170,15 +182,22 @@ def _insertion_order(words: list[str], ids: np.ndarray, lengths: np.ndarray) -> 
     return np.concatenate([ids[leaders], ids[rest]])
 
 
-def _build_automaton(words: list[str], ids: np.ndarray, lengths: np.ndarray) -> ahocorasick.Automaton:
-    """An Aho-Corasick automaton of words[i] -> i for i in ids."""
+def _build_automaton(words: list[str], ids: np.ndarray,
+                     lengths: np.ndarray) -> tuple[ahocorasick.Automaton, trie.Nodes | None]:
+    """An Aho-Corasick automaton of words[i] -> i for i in ids, and its nodes
+    as arrays when it was built from them (what the cache stores)."""
+    if trie.LAYOUT_OK and len(ids) >= NUMPY_MIN_WORDS:
+        nodes = trie.build(words, ids, lengths)
+        return trie.automaton(nodes), nodes
     automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
     order = _insertion_order(words, ids, lengths).tolist()
-    # One add_word call per word, driven from C (no bytecode per word).
-    collections.deque(map(automaton.add_word, map(words.__getitem__, order), order), maxlen=0)
+    for at in range(0, len(order), _ADD_BATCH):
+        batch = order[at : at + _ADD_BATCH]
+        # One add_word call per word, driven from C (no bytecode per word).
+        collections.deque(map(automaton.add_word, map(words.__getitem__, batch), batch), maxlen=0)
     del order
     automaton.make_automaton()
-    return automaton
+    return automaton, None
 
 
 class _Compiled(NamedTuple):
@@ -232,9 +251,9 @@ def _base_automaton(words: list[str], ids: np.ndarray, lengths: np.ndarray, use_
     if progress is not None and len(ids) >= PROGRESS_MIN_WORDS:
         later = " (cached for next time)" if key is not None else ""
         progress(f"compiling a dictionary of {size:,} words{later}…")
-    automaton = _build_automaton(words, ids, lengths)
+    automaton, nodes = _build_automaton(words, ids, lengths)
     if key is not None:
-        dictcache.store(key, automaton)
+        dictcache.store(key, automaton, nodes)
     return automaton
 
 

@@ -2,11 +2,17 @@
 
 import math
 import os
+import pty
+import select
+import signal
+import subprocess
+import time
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from conftest import SEG
 from reference_viterbi import viterbi_reference
 
 from segcli import dictcache, dictfile, dictionary
@@ -283,10 +289,20 @@ def test_updated_equals_fresh_build(base, steps, text):
     np.testing.assert_array_equal(_applied(d, text), _applied(UserDictionary(merged), text))
 
 
-@pytest.mark.parametrize("entries", [{"": 1}, {"a b": 1}, {"a": -1}, {"a": math.nan}, {"a": "x"}, {3: 1}])
+@pytest.mark.parametrize("entries", [{"": 1}, {"a b": 1}, {"a": -1}, {"a": math.nan}, {"a": "x"}, {3: 1},
+                                     {"a" * (dictfile.MAX_WORD_LENGTH + 1): 2.0}])
 def test_bad_entries_raise(entries):
     with pytest.raises(DictError):
         UserDictionary(entries)
+
+
+def test_a_word_longer_than_any_line_of_a_file_is_refused_not_a_crash():
+    # pyahocorasick frees its trie recursively: a word of a million characters crashed it.
+    longest = "微" * dictfile.MAX_WORD_LENGTH
+    assert len(UserDictionary({longest: 2.0}, use_cache=False)) == 1
+    with pytest.raises(DictError) as info:
+        UserDictionary({"微" * 10**6: 2.0}, use_cache=False)
+    assert str(info.value) == f"dictionary word '{'微' * 36}... is longer than {dictfile.MAX_WORD_LENGTH} characters"
 
 
 
@@ -596,14 +612,52 @@ def test_string_multipliers_as_in_a_file():
     assert dict(d.entries) == {"微信号": 10.0, "号": FORCE, "信号": 0.0}
 
 
-def test_large_dictionary_insertion_order_changes_nothing(monkeypatch):
+def test_large_dictionary_build_changes_nothing(monkeypatch):
+    """numpy's build (segcli.trie), pyahocorasick's in its insertion order
+    and pyahocorasick's in plain order: the same scores."""
     rng = np.random.default_rng(3)
     words = {"".join(map(chr, rng.integers(0x4E00, 0x4E30, rng.integers(1, 6)))): float(k)
              for k in rng.choice([0.0, 0.5, 2.0, 10.0, FORCE], 30_000)}
     text = "".join(map(chr, rng.integers(0x4E00, 0x4E30, 3_000)))
-    ordered = _applied(UserDictionary(words, use_cache=False), text)
+    with_numpy = _applied(UserDictionary(words, use_cache=False), text)
+    monkeypatch.setattr(dictionary, "NUMPY_MIN_WORDS", 10**9)
+    np.testing.assert_array_equal(with_numpy, _applied(UserDictionary(words, use_cache=False), text))
     monkeypatch.setattr(dictionary, "_ORDER_MIN_WORDS", 10**9)
-    np.testing.assert_array_equal(ordered, _applied(UserDictionary(words, use_cache=False), text))
+    np.testing.assert_array_equal(with_numpy, _applied(UserDictionary(words, use_cache=False), text))
+
+
+@pytest.mark.corpus
+def test_a_stop_signal_ends_a_cold_compile_of_two_million_words_at_once(tmp_path, seg_env):
+    """Outside CI (2 million words, ~1.5 GB): Ctrl-C right after seg says it
+    is compiling, and moments into it, ends seg within seconds. While
+    pyahocorasick built the automaton it waited 34 s (3 s in) and 56 s (30 s
+    in) on this project's 2 shared cores; numpy's build takes ~10 s there,
+    and its longest stretch without a chance to act on a signal is
+    pyahocorasick's constructor taking the nodes (0.5-2 s)."""
+    rng = np.random.default_rng(11)
+    lengths = rng.integers(2, 7, 2_000_000)
+    points = rng.integers(0x4E00, 0x9FA6, (len(lengths), 7)).astype("<u4")
+    points[np.arange(len(lengths)), lengths] = ord("\n")
+    text = points[np.arange(7) <= lengths[:, None]].tobytes().decode("utf-32-le")
+    words = tmp_path / "words.txt"
+    words.write_text(text, encoding="utf-8")
+    (tmp_path / "in.txt").write_text("扫描二维码\n", encoding="utf-8")
+    for delay in (0.0, 0.5, 1.5):
+        env = dict(seg_env, SEG_CACHE_DIR=str(tmp_path / f"cache-{delay}"))  # empty: a cold compile
+        controller, terminal = pty.openpty()  # a terminal for stderr: seg says when it starts compiling
+        proc = subprocess.Popen([*SEG, "--dict", str(words), str(tmp_path / "in.txt")], env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal)
+        os.close(terminal)
+        said = b""
+        while b"compiling a dictionary" not in said:
+            assert select.select([controller], [], [], 300)[0], said
+            said += os.read(controller, 4096)
+        time.sleep(delay)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=120) == 130
+        assert time.monotonic() - sent < 3.0
+        os.close(controller)
 
 
 # --- the bulk parser on typical large files ------------------------------------------
