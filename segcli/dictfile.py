@@ -113,7 +113,7 @@ def _multiplier(raw: str) -> float | str:
     if math.isinf(k):
         return f"multiplier {raw!r} is too large"
     if k == 0 and nonzero:
-        return f"multiplier {raw!r} is too small to be told from 0 (write 0 to forbid a word)"
+        return f"multiplier {raw!r} is too small to be told from 0 (write 0 to forbid the word)"
     return k + 0.0  # "-0" is 0, not -0.0
 
 
@@ -136,10 +136,13 @@ def _short_repr(value: object) -> str:
 
 def check_entry(word, k) -> float:
     """The multiplier of a valid (word, multiplier) pair, as stored: math.inf
-    for 'force'; raises DictError otherwise.  A string multiplier is parsed
-    as in a file (:func:`parse_multiplier`: 'force', never 'inf'); a number
-    must be >= 0 and finite, or exactly ``math.inf`` (force), and must not be
-    rounded to 0 as a float; a bool is not a number."""
+    for 'force'; raises DictError otherwise, whatever is wrong (a bool, None
+    or a list too: DictError, not TypeError, so that one ``except`` catches
+    every bad entry).  A string multiplier is parsed as in a file
+    (:func:`parse_multiplier`: 'force', never 'inf'); a number must be >= 0
+    and finite, or exactly ``math.inf`` (force), and must not be rounded to 0
+    as a float (``10**-400``, a Decimal; a float literal ``1e-400`` is 0.0
+    before seg sees it, so it forbids); a bool is not a number."""
     if not isinstance(word, str) or not word:
         raise DictError(f"invalid dictionary word {word!r}: must be a non-empty string")
     if contains_whitespace(word):
@@ -148,7 +151,7 @@ def check_entry(word, k) -> float:
         raise DictError(f"dictionary word {_short_repr(word)} is longer than {MAX_WORD_LENGTH} characters")
     if isinstance(k, str):
         return parse_multiplier(k)
-    if isinstance(k, bool):
+    if isinstance(k, (bool, np.bool_)):  # True is not a multiplier of 1
         raise DictError(f"multiplier {k!r} for {word!r} is not a number")
     try:
         value = float(k)

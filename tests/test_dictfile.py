@@ -134,3 +134,99 @@ def test_the_longest_line_allowed_and_the_longest_word(tmp_path, monkeypatch, pi
     path = tmp_path / "d.txt"
     path.write_text(f"\ufeff微信\r\n{longest}\n号码,3", encoding="utf-8")
     assert load_dicts([path]) == ({"微信": 10.0, "x" * (MAX_LINE_BYTES - 2): 2.0, "号码": 3.0}, 0)
+
+
+# --- multipliers: one rule for files and the API ----------------------------------
+
+INF = float("inf")
+
+# A multiplier as written in a file line or given to add_word as a string:
+# its value, or why it is refused (the same words for both).
+SPELLED = {
+    "10": 10.0, "0.1": 0.1, "2e3": 2000.0, "+5": 5.0, ".5": 0.5, "5.": 5.0, "2E-3": 0.002,
+    " 5 ": 5.0,  # whitespace around it is not part of it
+    "0": 0.0, "-0": 0.0, "0e5": 0.0, "0.000": 0.0,  # forbid
+    "force": INF, "FORCE": INF, "Force": INF,
+    "1_000": "multiplier '1_000' is not a number",
+    "１０": "multiplier '１０' is not a number",  # full-width digits
+    "١٠": "multiplier '١٠' is not a number",  # Arabic-Indic digits
+    "٣.٥": "multiplier '٣.٥' is not a number",
+    "0x10": "multiplier '0x10' is not a number",
+    "1e": "multiplier '1e' is not a number",
+    "nan": "multiplier 'nan' is not a number",
+    "inf": "multiplier 'inf' is infinite (write 'force' to force a word)",
+    "Infinity": "multiplier 'Infinity' is infinite (write 'force' to force a word)",
+    "-1": "multiplier '-1' is negative",
+    "-1e-400": "multiplier '-1e-400' is negative",
+    "1e400": "multiplier '1e400' is too large",
+    "1e-400": "multiplier '1e-400' is too small to be told from 0 (write 0 to forbid the word)",
+    "0.1e-323": "multiplier '0.1e-323' is too small to be told from 0 (write 0 to forbid the word)",
+}
+
+
+@pytest.fixture(scope="module")
+def segmenter():
+    from segcli import Segmenter
+
+    return Segmenter()
+
+
+def added(segmenter, word, multiplier):
+    """What add_word stores for `multiplier`, or the DictError it raises."""
+    try:
+        segmenter.add_word(word, multiplier)
+    except DictError as e:
+        return str(e)
+    try:
+        return segmenter.entries[word]
+    finally:
+        segmenter.remove_word(word)
+
+
+@pytest.mark.parametrize("spelling", SPELLED)
+def test_a_spelled_multiplier_means_the_same_in_a_file_and_to_add_word(tmp_path, monkeypatch, segmenter, spelling):
+    want = SPELLED[spelling]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "F").write_text(f"微信,{spelling}\n", encoding="utf-8")
+    try:
+        in_file = load_dicts(["F"])[0]["微信"]
+    except DictError as e:
+        in_file = str(e)
+    assert in_file == (want if isinstance(want, float) else f"F:1: {want}")
+    assert added(segmenter, "微信", spelling) == want
+    assert added(segmenter, "微信", spelling) == want
+
+
+NUMBERS = [
+    (10, 10.0), (0.5, 0.5), (5e-324, 5e-324), (10**300, 1e300),
+    (0, 0.0), (0.0, 0.0), (-0.0, 0.0),  # forbid
+    (1e-400, 0.0),  # a float literal that Python has already made 0.0: forbid
+    (INF, INF),  # force
+    (10**400, "multiplier 1000000000000000000000000000000000000... for '微信' is too large"),
+    (-1, "multiplier -1 for '微信' must be >= 0 or math.inf"),
+    (-INF, "multiplier -inf for '微信' must be >= 0 or math.inf"),
+    (float("nan"), "multiplier nan for '微信' must be >= 0 or math.inf"),
+    (True, "multiplier True for '微信' is not a number"),  # not 1
+    (False, "multiplier False for '微信' is not a number"),  # not 0
+    (None, "multiplier None for '微信' is not a number"),
+    ([2], "multiplier [2] for '微信' is not a number"),
+]
+
+
+@pytest.mark.parametrize(("number", "want"), NUMBERS, ids=[repr(n)[:20] for n, _ in NUMBERS])
+def test_a_number_given_to_add_word(segmenter, number, want):
+    assert added(segmenter, "微信", number) == want
+
+
+def test_numbers_of_other_types_follow_the_same_rule(segmenter):
+    from decimal import Decimal
+    from fractions import Fraction
+
+    import numpy as np
+
+    assert added(segmenter, "微信", Fraction(1, 4)) == 0.25
+    assert added(segmenter, "微信", np.float32(2)) == 2.0
+    assert added(segmenter, "微信", Decimal("1e400")) == "multiplier Decimal('1E+400') for '微信' is too large"
+    assert added(segmenter, "微信", Decimal("1e-400")) == (
+        "multiplier Decimal('1E-400') for '微信' is too small to be told from 0 (write 0 to forbid the word)")
+    assert added(segmenter, "微信", np.True_) == f"multiplier {np.True_!r} for '微信' is not a number"
