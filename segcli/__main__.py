@@ -34,7 +34,10 @@ def main() -> None:
         # stdout (where click falls back to) and not into whatever file would
         # be opened next as descriptor 2.
         sys.stderr = open(os.devnull, "w")
-    from .cli import main as command
+    try:
+        from .cli import main as command
+    except ImportError as e:  # a checkout without its compiled part, say: one line, not a traceback
+        _fail(f"seg: error: {e}")
 
     try:
         command(prog_name="seg")

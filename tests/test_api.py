@@ -236,7 +236,7 @@ def test_replace_entries_refuses_what_is_not_a_mapping(fresh, entries):
 # --- a source checkout shadowing the installed package -------------------------------
 
 
-def test_a_checkout_without_the_compiled_part_says_what_to_do(tmp_path):
+def _run_in_a_checkout_without_the_compiled_part(tmp_path, *args):
     import numpy
 
     import segcli
@@ -248,13 +248,23 @@ def test_a_checkout_without_the_compiled_part_says_what_to_do(tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONSAFEPATH", "PYTHONPATH")}
     # -S: no site, so no editable install's finder hands the checkout a _core
     # from elsewhere; PYTHONPATH has the dependencies (and, in CI, the
-    # installed seg), behind the working directory as `python -c` puts it.
+    # installed seg), behind the working directory as `python -c` and `-m` put it.
     env["PYTHONPATH"] = str(Path(numpy.__file__).parent.parent)
-    done = subprocess.run([sys.executable, "-S", "-c", "from segcli import Segmenter"], cwd=tmp_path, env=env,
+    done = subprocess.run([sys.executable, "-S", *args], cwd=tmp_path, env=env, input="你好\n",
                           capture_output=True, text=True)
+    message = (f"segcli's compiled part (segcli._core, built for this Python) is missing from {package}: "
+               "if that is a source checkout shadowing the installed package, run from another directory, "
+               "or build it in place with `pip install -e .`")
+    return done, message
+
+
+def test_a_checkout_without_the_compiled_part_says_what_to_do(tmp_path):
+    done, message = _run_in_a_checkout_without_the_compiled_part(tmp_path, "-c", "from segcli import Segmenter")
     assert done.returncode == 1
-    assert done.stderr.splitlines()[-1] == (
-        f"ImportError: segcli's compiled part (segcli._core, built for this Python) is missing from {package}: "
-        "if that is a source checkout shadowing the installed package, run from another directory, "
-        "or build it in place with `pip install -e .`")
+    assert done.stderr.splitlines()[-1] == f"ImportError: {message}"
     assert "cannot import name" not in done.stderr and "During handling" not in done.stderr
+
+
+def test_seg_in_a_checkout_without_the_compiled_part_is_one_line(tmp_path):
+    done, message = _run_in_a_checkout_without_the_compiled_part(tmp_path, "-m", "segcli")
+    assert (done.returncode, done.stdout, done.stderr.splitlines()) == (1, "", [f"seg: error: {message}"])
