@@ -229,7 +229,7 @@ def cut_in_utf8(tmp_path_factory, seg_env):
     path = tmp_path_factory.mktemp("utf8") / "text.txt"
     cuts = {}
     for name, text in (("simplified", TEXT), ("traditional", TRADITIONAL)):
-        path.write_text(text, encoding="utf-8", newline="")
+        path.write_bytes(text.encode("utf-8"))  # as written: no newline translation
         for fmt in ("text", "jsonl"):
             proc = seg(seg_env, "--format", fmt, str(path))
             assert (proc.returncode, proc.stderr) == (0, b"")

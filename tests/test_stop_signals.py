@@ -307,7 +307,7 @@ ENTRIES = {
     ("seg", "onnxruntime"),
 ])
 def test_a_stop_signal_during_seg_s_imports_ends_it_quietly(seg_env, tmp_path, entry, trigger, signum):
-    proc = subprocess.run([sys.executable, "-c", SIGNAL_AT_IMPORT + ENTRIES[entry], str(signum), trigger],
+    proc = subprocess.run([sys.executable, "-c", SIGNAL_AT_IMPORT + ENTRIES[entry], str(int(signum)), trigger],
                           input=(LINES[0] + "\n").encode(), capture_output=True, env=seg_env, cwd=tmp_path,
                           timeout=120)
     assert (proc.returncode, proc.stdout, proc.stderr.decode()) == (128 + signum, b"", "")

@@ -6,13 +6,12 @@ import ast
 import io
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from conftest import DEV_LINES, run
+from conftest import DEV_LINES, python_c, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -148,7 +147,7 @@ except KeyboardInterrupt:
     ("policy", 130, "written "),  # the command's: the lines go out whole, then the process ends
 ])
 def test_a_stop_during_a_write_ends_the_process_only_under_the_commands_policy(seg_env, policy, status, stderr):
-    proc = subprocess.run([sys.executable, "-c", STOP_DURING_A_WRITE, policy], env=seg_env, capture_output=True,
+    proc = subprocess.run(python_c(STOP_DURING_A_WRITE, policy), env=seg_env, capture_output=True,
                           timeout=60)
     assert (proc.returncode, proc.stderr.decode()) == (status, stderr)
 
@@ -157,7 +156,7 @@ def test_exit_now_kills_the_workers_it_knows_of(seg_env):
     code = ("import subprocess, sys; from segcli import exits; "
             "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
             "exits.live_workers.add(p); print(p.pid, flush=True); exits.exit_now(3)")
-    proc = subprocess.run([sys.executable, "-c", code], env=seg_env, capture_output=True, timeout=60)
+    proc = subprocess.run(python_c(code), env=seg_env, capture_output=True, timeout=60)
     assert proc.returncode == 3
     pid = int(proc.stdout)
     with pytest.raises(ProcessLookupError):
