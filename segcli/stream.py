@@ -207,7 +207,7 @@ def run(render: Renderer, lines: Iterable[str | Piece], out: BinaryIO, output: F
                       chars=piece_chars):
         for piece, piece_body in batch:
             writer.add(piece, piece_body)
-        write(out, writer.whole_lines())
+        write(out, writer.ready())
 
 
 def piece_chars(piece: Piece) -> int:

@@ -45,7 +45,7 @@ def run_parallel(factory: RendererFactory, lines: Iterable[str | Piece], out: Bi
             chunk, worker = pending.popleft()
             for piece, piece_body in zip(chunk, worker.result()):
                 writer.add(piece, piece_body)
-            write(out, writer.whole_lines())
+            write(out, writer.ready())
 
         chunks = batched(map(as_piece, lines), chunk_chars, size=lambda piece: len(piece.text) + 1)
         for number, chunk in enumerate(chunks):

@@ -356,4 +356,3 @@ class LineWriter:
         self._parts.clear()
         return data
 
-    whole_lines = ready  # the name stream.run and workers.run_parallel call
