@@ -14,6 +14,7 @@ import re
 import sys
 from typing import BinaryIO, Callable, Iterator, NamedTuple, Sequence
 
+from . import files
 from .errors import InputError
 
 ENCODING_ERRORS = "surrogateescape"
@@ -303,7 +304,7 @@ def check_inputs(names: Sequence[str]) -> None:
     missing one is reported before any output ("-" is standard input)."""
     for name in names:
         if name != "-":
-            _open(name).close()
+            files.open_binary(name, InputError).close()
 
 
 class ForeignInput(NamedTuple):
@@ -330,7 +331,7 @@ def read_inputs(names: Sequence[str], encoding: str = "utf-8",
     for name in names or ("-",):
         where = "standard input" if name == "-" else name
         with contextlib.ExitStack() as closing:
-            stream = stdin() if name == "-" else closing.enter_context(_open(name))
+            stream = stdin() if name == "-" else closing.enter_context(files.open_binary(name, InputError))
             try:
                 if warn is not None and encoding == "utf-8":
                     guess = looks_foreign(_first_bytes(stream))
@@ -338,7 +339,7 @@ def read_inputs(names: Sequence[str], encoding: str = "utf-8",
                         warn(ForeignInput(where, guess))
                 yield from read_pieces(stream, encoding=encoding)
             except OSError as e:
-                raise InputError(f"{where}: {e.strerror}") from None
+                raise InputError(files.describe(where, e)) from None
             except InputError as e:  # from decoding: say where
                 raise InputError(f"{where}: {e}") from None
 
@@ -379,10 +380,3 @@ def stdin() -> BinaryIO:
     if sys.stdin is None:  # started with stdin closed (`seg <&-`)
         raise InputError("standard input is closed")
     return sys.stdin.buffer
-
-
-def _open(name: str) -> BinaryIO:
-    try:
-        return open(name, "rb")
-    except OSError as e:
-        raise InputError(f"{name}: {e.strerror}") from None

@@ -23,7 +23,7 @@ from typing import BinaryIO, Callable, Sequence
 
 import numpy as np
 
-from . import _core
+from . import _core, files
 from .decode import Spans
 from .errors import InputError
 from .reader import ENCODING_ERRORS, Piece
@@ -149,10 +149,10 @@ class OutputFile:
         name = self.name
         existing = _stat_or_none(name)
         if not os.path.basename(name):  # "" or "dir/": no file to put in place; open() says why
-            self._stream = _open_for_writing(name)  # (it raises)
+            self._stream = files.open_for_writing(name, InputError)  # (it raises)
             return self._stream
         if (existing is not None and not stat.S_ISREG(existing.st_mode)) or _names_a_descriptor(name):
-            self._stream = _open_for_writing(name)
+            self._stream = files.open_for_writing(name, InputError)
             return self._stream
         # Through symbolic links, as open() writes: a link stays a link.
         self._target = os.path.realpath(name)
@@ -170,14 +170,14 @@ class OutputFile:
                 self._temporary = None
                 hint = (" (seg writes a new file beside it, then renames it over the old one)"
                         if existing is not None and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "")
-                raise InputError(f"{name}: {e.strerror}{hint}") from None
+                raise InputError(files.describe(name, e) + hint) from None
         self._stream.raw.name = name  # what write errors name
         if existing is not None:
             try:
                 _keep_owner_and_mode(self._stream.fileno(), existing)
             except OSError as e:
                 self.__exit__(OSError, e, None)
-                raise InputError(f"{name}: {e.strerror}") from None
+                raise InputError(files.describe(name, e)) from None
         return self._stream
 
     def __exit__(self, kind, value, traceback) -> None:
@@ -198,7 +198,7 @@ class OutputFile:
             os.replace(self._temporary, self._target)
         except OSError as e:
             self.discard()
-            raise InputError(f"cannot write {self.name}: {e.strerror or e}") from None
+            raise InputError(files.describe(self.name, e, "cannot write {name}: {reason}")) from None
         self._temporary = None
 
     def discard(self) -> None:
@@ -231,13 +231,6 @@ def check_output(name: str | None, inputs: Sequence[str], dictionaries: Sequence
         if info is not None and (info.st_dev, info.st_ino) == (written.st_dev, written.st_ino):
             shown_output = f"the output {name}" if name is not None else "standard output"
             raise InputError(f"{shown_output} is the same file as {shown_input}: write the output to another file")
-
-
-def _open_for_writing(name: str) -> BinaryIO:
-    try:
-        return open(name, "wb")
-    except OSError as e:
-        raise InputError(f"{name}: {e.strerror}") from None
 
 
 def _stat_or_none(name: str) -> os.stat_result | None:
@@ -316,7 +309,7 @@ def write_whole(out: BinaryIO, data: bytes) -> None:
     except OSError as e:  # a full disk, a lost network file system
         name = getattr(out, "name", None)
         where = {"<stdout>": "standard output"}.get(name, name) if isinstance(name, str) else "the output"
-        raise InputError(f"cannot write {where}: {e.strerror or e}") from e
+        raise InputError(files.describe(where, e, "cannot write {name}: {reason}")) from e
 
 
 class LineWriter:
