@@ -98,12 +98,9 @@ OVERLAY_MAX = 2_000
 NUMPY_MIN_WORDS = 5_000
 
 #: Below this many words pyahocorasick's build adds them in plain order (see
-#: ``_insertion_order``).
-_ORDER_MIN_WORDS = 5_000
-
-#: pyahocorasick's build adds words this many at a time: a stop signal is
-#: acted on between two batches.
-_ADD_BATCH = 20_000
+#: ``_insertion_order``); from it on, only where segcli.trie cannot build
+#: (``trie.LAYOUT_OK`` false) does pyahocorasick build such a dictionary.
+_ORDER_MIN_WORDS = NUMPY_MIN_WORDS
 
 
 # --------------------------------------------------------------------------
@@ -191,10 +188,8 @@ def _build_automaton(words: list[str], ids: np.ndarray,
         return trie.automaton(nodes), nodes
     automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
     order = _insertion_order(words, ids, lengths).tolist()
-    for at in range(0, len(order), _ADD_BATCH):
-        batch = order[at : at + _ADD_BATCH]
-        # One add_word call per word, driven from C (no bytecode per word).
-        collections.deque(map(automaton.add_word, map(words.__getitem__, batch), batch), maxlen=0)
+    # One add_word call per word, driven from C (no bytecode per word).
+    collections.deque(map(automaton.add_word, map(words.__getitem__, order), order), maxlen=0)
     del order
     automaton.make_automaton()
     return automaton, None

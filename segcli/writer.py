@@ -148,10 +148,10 @@ class OutputFile:
     def __enter__(self) -> BinaryIO:
         name = self.name
         existing = _stat_or_none(name)
-        if not os.path.basename(name):  # "" or "dir/": no file to put in place; open() says why
-            self._stream = files.open_for_writing(name, InputError)  # (it raises)
-            return self._stream
-        if (existing is not None and not stat.S_ISREG(existing.st_mode)) or _names_a_descriptor(name):
+        # Written directly: "" or "dir/" (no file to put in place: open() says
+        # why), and what a rename cannot replace.
+        if (not os.path.basename(name) or (existing is not None and not stat.S_ISREG(existing.st_mode))
+                or _names_a_descriptor(name)):
             self._stream = files.open_for_writing(name, InputError)
             return self._stream
         # Through symbolic links, as open() writes: a link stays a link.
