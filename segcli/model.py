@@ -3,6 +3,9 @@
 A model directory holds
 
 * ``model.onnx``: the tagger, per-character log-probabilities of s b m e;
+  with a part-of-speech head, also of each tag (output ``pos``, computed
+  only when the bool input ``with_pos`` is true; ``metadata["pos"]["tags"]``
+  names its columns, see training/posgraph.py);
 * ``vocab.json`` and ``ngrams.npz``: the inputs' vocabulary (``encode.Vocab``);
 * ``transitions.json``: the 4 x 4 tag transition scores for decoding, one
   matrix per annotation standard: ``{"pku": [[…], …], "weibo": …}`` (format 1:
@@ -47,6 +50,8 @@ TRAIN_WORDS_FILE = "train_words.txt"
 METADATA_FILE = "metadata.json"
 PLOT_FILE = "training.png"
 LOOKUP_FILE = "lookup.npy"
+POS_OUTPUT = "pos"  # the ONNX output of a tagging head: (batch, length, tags) log-probabilities
+WITH_POS_INPUT = "with_pos"  # and its bool input: compute the head (else pos is empty)
 FORMAT = 2  # metadata["format"] of the models save() writes: the version of this layout
 FORMATS = (1, 2)  # the versions load() reads
 
@@ -108,6 +113,14 @@ class Model:
         if self.format == 1:
             return dev
         return dev.get(self.standards[index])
+
+    @property
+    def pos_tags(self) -> tuple[str, ...] | None:
+        """The part-of-speech tags of the graph's "pos" output, in its column
+        order (metadata["pos"]["tags"]: PKU's tag set, whichever standard
+        cuts); None for a model without a tagging head."""
+        pos = self.metadata.get("pos")
+        return tuple(pos["tags"]) if isinstance(pos, dict) else None
 
     @property
     def onnx_path(self) -> Path:
@@ -237,6 +250,17 @@ def architecture(recorded: Mapping, *, window: int = 0) -> dict:
     return result
 
 
+def _check_pos(path: Path, pos) -> None:
+    """A damaged-file ModelError unless metadata["pos"] is absent or names
+    its tags: distinct non-empty strings (the graph's "pos" columns)."""
+    if pos is None:
+        return
+    tags = pos.get("tags") if isinstance(pos, dict) else None
+    if (not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t for t in tags)
+            or len(set(tags)) != len(tags)):
+        raise _damaged(path, 'expected "pos": {"tags": [...distinct tag names...], ...}')
+
+
 def _check_architecture(architecture) -> None:
     """ValueError unless Model.context, .gap and .window can compute from ``architecture``."""
     try:
@@ -263,6 +287,7 @@ def load(directory: str | Path | None = None) -> Model:
         _check_architecture(metadata.get("architecture"))
     except ValueError as e:
         raise _damaged(path, str(e)) from None
+    _check_pos(path, metadata.get("pos"))
     if fmt == 1:
         standards = (DEFAULT_STANDARD,)
         descriptions = {DEFAULT_STANDARD: describe(DEFAULT_STANDARD)}
