@@ -28,6 +28,7 @@ Examples:
   seg --format jsonl < input.txt
   seg --mode search < input.txt     also the known words inside long words (for search indexes)
   seg --standard ctb < input.txt    cut as the Penn Chinese Treebank does
+  seg --pos < input.txt             each word with its part of speech: 希望/n
   seg standards                     list the segmentation standards
   seg eval gold.txt                 score the model on segmented text
   seg train --out models/           retrain the model (pip install .[train])
@@ -165,6 +166,11 @@ def main():
 @click.option("-d", "--delimiter", default=" ", show_default=True, help="Text between words.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="jsonl: tokens with character offsets, one JSON object per line.")
+@click.option("--pos", is_flag=True,
+              help="Each word with its part-of-speech tag (PKU's: n, v, nr, m, w...): word/tag; jsonl: a "
+                   "\"pos\" field.")
+@click.option("--pos-delimiter", default="/", show_default=True, metavar="TEXT",
+              help="Text between a word and its tag with --pos (e.g. _ for word_tag).")
 @click.option("--mode", type=click.Choice(["default", "search"]), default="default", show_default=True,
               help="search: before each long word, the known words inside it (tokens overlap, as in "
                    "jieba's cut_for_search).")
@@ -182,7 +188,8 @@ def main():
 @click.option("--encoding", default="utf-8", show_default=True, metavar="NAME",
               help="Encoding of the input and the output (e.g. gbk, gb18030, utf-16); bytes that are not "
                    "NAME pass through as they are.")
-def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standard, batch_chars, jobs, encoding):
+def cut(files, output, dicts, delimiter, fmt, pos, pos_delimiter, mode, quiet, device, model, standard, batch_chars,
+        jobs, encoding):
     """Segment FILES (default: standard input) into words, one output line per input line.
 
     A progress bar is drawn on stderr when it is a terminal and the input
@@ -195,7 +202,8 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
         interactive = batch_chars is None and (not files or "-" in files) and stdin().isatty()
         if interactive:
             batch_chars, jobs = 1, 1  # answer each typed line at once
-        output_format = Format(fmt, delimiter)
+        output_format = Format(fmt, delimiter, pos, pos_delimiter)
+        written_delimiters = delimiter + pos_delimiter if pos else delimiter  # each must be in the encoding
         # A stop signal waits for the lines being written (exit_on_signals).
         write = exits.deferring_stops(write_whole)
         if jobs == 1:
@@ -203,10 +211,11 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
 
             segmenter = _segmenter(model, dicts, standard, threads=1 if interactive else 0, quiet=quiet,
                                    device=device)
+            render = renderer(segmenter, output_format, mode)  # raises for --pos without a tagging head
 
             def segment(lines, out):
-                stream.run(renderer(segmenter, output_format, mode), lines, out, output_format,
-                           threads=segmenter.threads, batch_chars=batch_chars, write=write)
+                stream.run(render, lines, out, output_format, threads=segmenter.threads, batch_chars=batch_chars,
+                           write=write)
         else:
             from .dictionary import load_dicts
             from .segmenter import Recipe
@@ -215,6 +224,8 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
             # Checked once here, so errors and duplicates are reported once, as
             # without --jobs; the workers compile the dictionaries themselves.
             _check_standard(model, standard)
+            if pos:
+                _check_tagging_head(model)
             _warn_duplicates(load_dicts(list(dicts))[1])
 
             def segment(lines, out):
@@ -232,12 +243,12 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
             lines = progress.track(lines, bar)
         try:
             if output is None:
-                with encoded_output(stdout(), encoding, delimiter) as out:
+                with encoded_output(stdout(), encoding, written_delimiters) as out:
                     segment(lines, out)
                 return
             destination = OutputFile(output)
             with _discarded_on_stop(destination), destination as out, \
-                    encoded_output(out, encoding, delimiter) as encoded:
+                    encoded_output(out, encoding, written_delimiters) as encoded:
                 segment(lines, encoded)
         finally:
             if bar is not None:  # cleared before any error message, not when the reader thread lets go
@@ -254,28 +265,56 @@ def cut(files, output, dicts, delimiter, fmt, mode, quiet, device, model, standa
 @click.option("-s", "--standard", metavar="NAME", callback=_canonical_standard,
               help="Segmentation standard (default: the model's first, pku).")
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
-def eval_command(gold, pred, train_words, dicts, model, standard, as_json):
-    """Score segmentation against GOLD (one sentence per line, words separated by spaces)."""
+@click.option("--pos-delimiter", default="/", show_default=True, metavar="TEXT",
+              help="Text between a word and its tag in tagged GOLD (and --pred) files.")
+def eval_command(gold, pred, train_words, dicts, model, standard, as_json, pos_delimiter):
+    """Score segmentation against GOLD (one sentence per line, words separated by spaces).
+
+    Where every word of GOLD is tagged (word/tag, as seg --pos writes), the
+    tags are scored too: joint F1 (word and tag both right) and the tag
+    accuracy of the words cut right."""
     import json
 
     from . import model as models
-    from .evaluate import compare, format_report, read_segmented, read_word_list
+    from .evaluate import compare, format_report, read_segmented, read_word_list, split_tags
 
     with _quiet_exits():
         gold_lines = read_segmented(gold)
+        gold_tagged = split_tags(gold_lines, pos_delimiter)
+        gold_tags = None
+        if gold_tagged is not None:
+            gold_lines, gold_tags = gold_tagged
         _warn_if_unsegmented(gold, gold_lines)
         pred_lines = read_segmented(pred) if pred else None
+        pred_tags = None
         if pred_lines is not None:
+            pred_tagged = split_tags(pred_lines, pos_delimiter) if gold_tags is not None else None
+            if pred_tagged is not None:
+                pred_lines, pred_tags = pred_tagged
+            elif gold_tags is not None:
+                _warn_tags_not_scored(f"{pred} has no tags")
             _warn_if_unsegmented(pred, pred_lines)
         words = read_word_list(train_words) if train_words else None
         if pred_lines is None:
             segmenter = _segmenter(model, dicts, standard)
-            pred_lines = list(segmenter.cut_lines("".join(line) for line in gold_lines))
+            texts = ("".join(line) for line in gold_lines)
+            if gold_tags is not None and segmenter.pos_tags is not None:
+                pred_lines, pred_tags = [], []
+                for pairs in segmenter.tag_lines(texts):
+                    pred_lines.append([word for word, _ in pairs])
+                    pred_tags.append([tag for _, tag in pairs])
+            else:
+                if gold_tags is not None:
+                    _warn_tags_not_scored("the model has no part-of-speech head")
+                pred_lines = list(segmenter.cut_lines(texts))
         if words is None:  # OOV against the standard's own training words
             loaded = models.load(model)
             words = loaded.train_words(standard or loaded.default_standard)
         try:
-            scores = compare(gold_lines, pred_lines, words)
+            if pred_tags is None:
+                scores = compare(gold_lines, pred_lines, words)
+            else:
+                scores = compare(gold_lines, pred_lines, words, gold_tags=gold_tags, pred_tags=pred_tags)
         except ValueError as e:
             raise SegError(str(e)) from None
         click.echo(json.dumps(scores.to_dict(), indent=2) if as_json else format_report(scores))
@@ -288,6 +327,20 @@ def _check_standard(model, standard) -> str:
     loaded = models.load(model)
     loaded.standard_id(standard)  # raises for an unknown one
     return standard or loaded.default_standard
+
+
+def _warn_tags_not_scored(reason: str) -> None:
+    click.echo(f"seg: warning: the gold has tags, but {reason}: only the segmentation is scored", err=True)
+
+
+def _check_tagging_head(model) -> None:
+    """NoTaggingHead (a ModelError) for a model without a part-of-speech head."""
+    from . import model as models
+    from .pos import no_head
+
+    loaded = models.load(model)
+    if not loaded.pos_tags:
+        raise no_head(loaded.directory)
 
 
 def _list_standards(model) -> None:

@@ -14,6 +14,14 @@ With a training word list we also report
 * OOV recall = correctly segmented gold OOV words / gold OOV words
 * IV recall  = correctly segmented gold in-vocabulary words / gold IV words
 
+With part-of-speech tags on both sides (``gold_tags``, ``pred_tags``: a tag
+per word; ``split_tags`` reads ``word/tag`` tokens) we also report
+
+* joint precision, recall and F1: a word counts when its boundaries and its
+  tag are both right;
+* tag accuracy = words with both right / correctly segmented words (how well
+  the words that were cut right are tagged).
+
 Any ratio whose denominator is zero is reported as 0.0.
 
 Lines whose characters differ between gold and prediction (once whitespace is
@@ -31,6 +39,7 @@ is usable from the CLI and from training code alike; the readers are
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass
@@ -46,6 +55,7 @@ __all__ = [
     "read_word_list",
     "format_report",
     "mean_word_length",
+    "split_tags",
 ]
 
 _MAX_LISTED_MISMATCHES = 20
@@ -68,12 +78,47 @@ class Scores:
     oov_recall: float | None = None
     iv_recall: float | None = None
     mismatched_lines: tuple[int, ...] = ()
+    # With tags on both sides (else None): words right in span and tag, and the ratios.
+    pos_correct: int | None = None
+    pos_precision: float | None = None
+    pos_recall: float | None = None
+    pos_f1: float | None = None
+    tag_accuracy: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (``mismatched_lines`` becomes a list)."""
+        """A JSON-serialisable dict (``mismatched_lines`` becomes a list);
+        the tag fields only where tags were scored."""
         d = asdict(self)
         d["mismatched_lines"] = list(self.mismatched_lines)
+        if self.pos_correct is None:
+            for name in _TAG_FIELDS:
+                del d[name]
         return d
+
+
+_TAG_FIELDS = ("pos_correct", "pos_precision", "pos_recall", "pos_f1", "tag_accuracy")
+#: A part-of-speech tag as tagged text writes it: PKU's n, Ng, vn; jieba's
+#: eng; CTB's NN; Universal POS's PROPN.
+_TAG = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def split_tags(lines: Iterable[Sequence[str]], delimiter: str = "/") -> tuple[list[list[str]], list[list[str]]] | None:
+    """(words, tags) of lines of ``word/tag`` tokens (``delimiter`` between
+    the two, the last one in the token); None unless every token is one
+    (untagged text: no token is), or there is no token at all."""
+    words: list[list[str]] = []
+    tags: list[list[str]] = []
+    for line in lines:
+        line_words, line_tags = [], []
+        for token in line:
+            word, found, tag = token.rpartition(delimiter)
+            if not found or not word or not _TAG.fullmatch(tag):
+                return None
+            line_words.append(word)
+            line_tags.append(tag)
+        words.append(line_words)
+        tags.append(line_tags)
+    return (words, tags) if any(words) else None
 
 
 def _ratio(num: int, den: int) -> float:
@@ -96,6 +141,21 @@ def _clean(words: Sequence[str], which: str, lineno: int) -> tuple[list[str], st
     return cleaned, "".join(cleaned)
 
 
+def _clean_tagged(words: Sequence[str], tags: Sequence[str], which: str, lineno: int
+                  ) -> tuple[list[str], str, list[str]]:
+    """_clean of a line of words with a tag each; the tags of the words kept."""
+    if isinstance(tags, (str, bytes)):
+        raise TypeError(f"{which} tags of line {lineno} are a {type(tags).__name__}, expected a sequence of tags")
+    words, tags = list(words), list(tags)
+    if len(words) != len(tags):
+        raise ValueError(f"{which} line {lineno} has {len(words)} words but {len(tags)} tags")
+    cleaned, text = _clean(words, which, lineno)
+    if len(cleaned) == len(words):
+        return cleaned, text, tags
+    pairs = [("".join(w.split()), t) for w, t in zip(words, tags)]
+    return cleaned, text, [t for w, t in pairs if w]
+
+
 def _spans(words: list[str]) -> list[tuple[int, int]]:
     ends = list(accumulate(len(w) for w in words))
     return list(zip([0] + ends[:-1], ends))
@@ -109,13 +169,25 @@ def compare(
     gold: Iterable[Sequence[str]],
     pred: Iterable[Sequence[str]],
     train_words: Collection[str] | None = None,
+    *,
+    gold_tags: Iterable[Sequence[str]] | None = None,
+    pred_tags: Iterable[Sequence[str]] | None = None,
 ) -> Scores:
     """The word-level scores of predicted segmentation ``pred`` against ``gold``, line by line.
 
     Each line is a sequence of words. ``train_words``, when given, enables the
-    OOV rate, OOV recall and IV recall figures. Raises ``ValueError`` when the
-    two inputs have different numbers of lines.
+    OOV rate, OOV recall and IV recall figures; ``gold_tags`` and
+    ``pred_tags`` (both, a tag per word, lines as the words' lines) the
+    joint and tag accuracy figures. Raises ``ValueError`` when the two
+    inputs have different numbers of lines, or a line's tags do not match
+    its words.
     """
+    if (gold_tags is None) != (pred_tags is None):
+        raise ValueError("tags are scored with both gold_tags and pred_tags, not one")
+    tagged = gold_tags is not None
+    gold_tag_it = iter(gold_tags) if gold_tags is not None else None
+    pred_tag_it = iter(pred_tags) if pred_tags is not None else None
+    n_tagged_correct = 0
     vocab: AbstractSet[str] | None
     if train_words is None:
         vocab = None
@@ -145,11 +217,17 @@ def compare(
             raise ValueError(f"gold has {ng} lines, prediction has {np_}")
         lineno += 1
 
-        gw, g_text = _clean(g, "gold", lineno)  # type: ignore[arg-type]
-        pw, p_text = _clean(p, "prediction", lineno)  # type: ignore[arg-type]
+        if tagged:
+            gw, g_text, gt = _clean_tagged(g, next(gold_tag_it, ()), "gold", lineno)  # type: ignore[arg-type]
+            pw, p_text, pt = _clean_tagged(p, next(pred_tag_it, ()), "prediction", lineno)  # type: ignore[arg-type]
+        else:
+            gw, g_text = _clean(g, "gold", lineno)  # type: ignore[arg-type]
+            pw, p_text = _clean(p, "prediction", lineno)  # type: ignore[arg-type]
         if g_text != p_text:
             mismatched.append(lineno)
             continue
+        if tagged:
+            n_tagged_correct += len(set(zip(_spans(pw), pt)).intersection(zip(_spans(gw), gt)))
 
         g_spans = _spans(gw)
         p_spans = set(_spans(pw))
@@ -175,6 +253,14 @@ def compare(
         oov_recall = _ratio(n_oov_correct, n_oov)
         iv_recall = _ratio(n_correct - n_oov_correct, n_gold - n_oov)
 
+    tag_scores: dict[str, Any] = {}
+    if tagged:
+        pos_precision = _ratio(n_tagged_correct, n_pred)
+        pos_recall = _ratio(n_tagged_correct, n_gold)
+        tag_scores = dict(pos_correct=n_tagged_correct, pos_precision=pos_precision, pos_recall=pos_recall,
+                          pos_f1=_ratio(2 * pos_precision * pos_recall, pos_precision + pos_recall),
+                          tag_accuracy=_ratio(n_tagged_correct, n_correct))
+
     return Scores(
         gold_words=n_gold,
         pred_words=n_pred,
@@ -186,6 +272,7 @@ def compare(
         oov_recall=oov_recall,
         iv_recall=iv_recall,
         mismatched_lines=tuple(mismatched),
+        **tag_scores,
     )
 
 
@@ -218,6 +305,14 @@ def format_report(scores: Scores) -> str:
     ):
         if value is not None:
             rows.append((label, f"{value:.4f}"))
+    if scores.pos_correct is not None:
+        rows += [
+            ("correct with tag", str(scores.pos_correct)),
+            ("joint precision", f"{scores.pos_precision:.4f}"),
+            ("joint recall", f"{scores.pos_recall:.4f}"),
+            ("joint F1", f"{scores.pos_f1:.4f}"),
+            ("tag accuracy", f"{scores.tag_accuracy:.4f}"),
+        ]
     rows.append(("mismatched lines", str(len(scores.mismatched_lines))))
 
     label_w = max(len(label) for label, _ in rows)

@@ -7,6 +7,7 @@ beyond that is module-level here: renderer() for `seg` and Recipe for its
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from dataclasses import dataclass
@@ -148,11 +149,48 @@ class Segmenter:
             return self._words_batch([text])[0]
         return [text[a:b] for a, b in self._spans_function(mode)([text])[0]]
 
-    def tokenize(self, text: str, mode: str = "default") -> Iterator[tuple[str, int, int]]:
-        """(word, start, end) for each word of `text`, like jieba.tokenize.
-        Raises TypeError at once for a `text` that is not a str."""
+    def tokenize(self, text: str, mode: str = "default", pos: bool = False) -> Iterator[tuple]:
+        """(word, start, end) for each word of `text`, like jieba.tokenize;
+        with `pos`, (word, start, end, tag). Raises TypeError at once for a
+        `text` that is not a str, and with `pos` NoTaggingHead (a
+        ModelError) for a model without a tagging head."""
         _check_text("tokenize", text)
+        if pos:
+            self._pos_tag_names()
+            return self._tagged_tokens(text, mode)
         return self._tokens(text, mode)
+
+    def _tagged_tokens(self, text: str, mode: str) -> Iterator[tuple[str, int, int, str]]:
+        spans, tags = self._tagged_spans_function(mode)([text])[0]
+        for (a, b), tag in zip(spans, tags):
+            yield text[a:b], a, b, tag
+
+    def tag(self, text: str, mode: str = "default") -> list[tuple[str, str]]:
+        """[(word, part-of-speech tag), …] of `text`, as pkuseg's cut with
+        postag=True: PKU's tags (n, v, nr, m, w…; README "Part-of-speech
+        tags"), whichever standard cuts. Raises TypeError for a `text` that
+        is not a str, NoTaggingHead (a ModelError) for a model without a
+        tagging head."""
+        _check_text("tag", text)
+        self._pos_tag_names()
+        if mode == "default":
+            return list(zip(*self._tagged_words_batch([text])[0]))
+        spans, tags = self._tagged_spans_function(mode)([text])[0]
+        return [(text[a:b], tag) for (a, b), tag in zip(spans, tags)]
+
+    @property
+    def pos_tags(self) -> tuple[str, ...] | None:
+        """The part-of-speech tags this model gives, None without a tagging head."""
+        tags = getattr(self._model, "pos_tags", None)
+        return tuple(tags) if tags else None
+
+    def _pos_tag_names(self) -> tuple[str, ...]:
+        tags = self.pos_tags
+        if tags is None:
+            from .pos import no_head
+
+            raise no_head(self._model.directory)
+        return tags
 
     def _tokens(self, text: str, mode: str) -> Iterator[tuple[str, int, int]]:
         for a, b in self._spans_function(mode)([text])[0]:
@@ -177,9 +215,12 @@ class Segmenter:
         then for one of more than three its known three-character ones, each
         in text order (jieba's cut_for_search). Known: a training word of the
         standard, or a dictionary word with a multiplier above 0."""
+        return self._with_search_words(lines, self._spans_batch(lines))
+
+    def _with_search_words(self, lines: Sequence[str], spans_of_lines: list[Spans]) -> list[Spans]:
         known = self._search_words()
         result = []
-        for line, spans in zip(lines, self._spans_batch(lines)):
+        for line, spans in zip(lines, spans_of_lines):
             folded = self.vocab.lookup_form(line)
             expanded: Spans = []
             for a, b in spans:
@@ -211,35 +252,54 @@ class Segmenter:
         """The words of each line, in input order. Raises TypeError at once
         for a str or bytes (one text, not lines) or anything not iterable,
         and on reaching a line that is not a str."""
+        return self._lines_through(self._words_batch, "cut_lines", lines, batch_chars)
+
+    def tag_lines(self, lines: Iterable[str], batch_chars: int = stream.BATCH_CHARS
+                  ) -> Iterator[list[tuple[str, str]]]:
+        """cut_lines with tags: [(word, part-of-speech tag), …] of each line,
+        in input order. Raises NoTaggingHead (a ModelError) at once for a
+        model without a tagging head, TypeError as cut_lines does."""
+        self._pos_tag_names()
+        return self._lines_through(self._tagged_pairs_batch, "tag_lines", lines, batch_chars)
+
+    def _tagged_pairs_batch(self, lines: Sequence[str]) -> list[list[tuple[str, str]]]:
+        return [list(zip(words, tags)) for words, tags in self._tagged_words_batch(lines)]
+
+    def _lines_through(self, batch_function: Callable[[Sequence[str]], list], call: str, lines: Iterable[str],
+                       batch_chars: int) -> Iterator:
+        """batch_function's result for each line, in input order; `call` is
+        the public method's name, for its TypeErrors."""
         if isinstance(lines, str):
-            raise TypeError("cut_lines() takes an iterable of lines (str), not a str: "
+            raise TypeError(f"{call}() takes an iterable of lines (str), not a str: "
                             "wrap it in a list or use str.splitlines()")
         if isinstance(lines, (bytes, bytearray)):
-            raise TypeError(f"cut_lines() takes an iterable of lines (str), not {type(lines).__name__}: "
+            raise TypeError(f"{call}() takes an iterable of lines (str), not {type(lines).__name__}: "
                             "decode it first, e.g. data.decode('utf-8').splitlines()")
         if isinstance(lines, (list, tuple)):
-            return self._cut_lines_in_memory(lines, batch_chars)
+            return self._cut_lines_in_memory(lines, batch_chars, batch_function, call)
         try:
             lines = iter(lines)
         except TypeError:
-            raise TypeError(f"cut_lines() takes an iterable of lines (str), not {type(lines).__name__}") from None
+            raise TypeError(f"{call}() takes an iterable of lines (str), not {type(lines).__name__}") from None
         # Each line checked as it is read (on the reader thread, with threads):
         # a stream stays a stream, and the lines before a bad one come out.
-        return self._cut_lines(map(_checked_line, count(), lines), batch_chars)
+        return self._cut_lines(map(functools.partial(_checked_line, call), count(), lines), batch_chars,
+                               batch_function)
 
-    def _cut_lines_in_memory(self, lines: list[str] | tuple[str, ...], batch_chars: int) -> Iterator[list[str]]:
+    def _cut_lines_in_memory(self, lines: list[str] | tuple[str, ...], batch_chars: int,
+                             batch_function: Callable[[Sequence[str]], list], call: str) -> Iterator:
         # stream.pipe sizes lines held in memory all at once, before the
         # first batch: a line that is not a str stops it there, and only
         # then is it looked for.
         try:
-            yield from self._cut_lines(lines, batch_chars, chars=_line_chars)
+            yield from self._cut_lines(lines, batch_chars, batch_function, chars=_line_chars)
         except _NotALine:
             index = next(i for i, line in enumerate(lines) if not isinstance(line, str))
-            raise _not_a_line(index, lines[index]) from None
+            raise _not_a_line(call, index, lines[index]) from None
 
-    def _cut_lines(self, lines: Iterable[str], batch_chars: int, chars: Callable[[str], int] = len
-                   ) -> Iterator[list[str]]:
-        for batch in stream.pipe(lines, self._words_batch, threads=self.threads, batch_chars=batch_chars,
+    def _cut_lines(self, lines: Iterable[str], batch_chars: int, batch_function: Callable[[Sequence[str]], list],
+                   chars: Callable[[str], int] = len) -> Iterator:
+        for batch in stream.pipe(lines, batch_function, threads=self.threads, batch_chars=batch_chars,
                                  chars=chars):
             for _, words in batch:
                 yield words
@@ -279,12 +339,18 @@ class Segmenter:
             return [[] for _ in lines]
         return self._spans(lines, self._tag(lines))
 
-    def _tag(self, lines: Sequence[str]) -> _Tagged:
+    def _tag(self, lines: Sequence[str], pos: bool = False) -> _Tagged:
+        """The batch decoded; with `pos`, also the tagging head's rows."""
         batch = self._encode(lines)
         cps, space = batch.cps, batch.space
         scores = np.zeros((len(cps), 4), dtype=np.float32)
-        kept_scores = np.ascontiguousarray(
-            self._scorer.score(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends), dtype=np.float32)
+        if pos:
+            kept_scores, pos_rows = self._scorer.score(batch.char_ids, batch.features, batch.seq_starts,
+                                                       batch.seq_ends, pos=True)
+        else:
+            kept_scores, pos_rows = self._scorer.score(batch.char_ids, batch.features, batch.seq_starts,
+                                                       batch.seq_ends), None
+        kept_scores = np.ascontiguousarray(kept_scores, dtype=np.float32)
         # Each row as one 16-byte item: numpy scatters those ~7x faster than rows of four floats.
         scores.view("V16")[:, 0][batch.kept] = kept_scores.view("V16")[:, 0]
         forced_starts, forced_ends = self._dictionary.apply_codepoints(batch.folded, scores)
@@ -296,7 +362,49 @@ class Segmenter:
         seg_starts = np.flatnonzero(boundary == -1)
         seg_ends = np.flatnonzero(boundary == 1)
         tags = decode(scores, seg_starts, seg_ends, self._transitions)
-        return _Tagged(cps, space, tags, batch.line_starts, batch.line_ends)
+        return _Tagged(cps, space, tags, batch.line_starts, batch.line_ends, pos_rows, batch.kept, batch.folded)
+
+    # -- part-of-speech tags (pos.py decides each word's) ------------------------
+
+    def _tagged_spans_function(self, mode: str = "default") -> writer.TaggedSpansFunction:
+        """The batch function (lines -> (spans, tags) of each) of a mode."""
+        if mode == "default":
+            return self._tagged_spans_batch
+        if mode == "search":
+            return self._tagged_search_spans_batch
+        raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
+
+    def _tagged_words_batch(self, lines: Sequence[str]) -> list[tuple[list[str], list[str]]]:
+        """(words, their tags) of each line of one batch."""
+        if not any(lines):
+            return [([], []) for _ in lines]
+        tagged = self._tag(lines, pos=True)
+        words = line_words(lines, tagged.tags, tagged.space, tagged.line_starts, tagged.line_ends)
+        tags = self._word_tags(tagged, *word_bounds(tagged.tags, inside=~tagged.space))
+        return _split_like(words, tags)
+
+    def _tagged_spans_batch(self, lines: Sequence[str]) -> list[tuple[Spans, list[str]]]:
+        if not any(lines):
+            return [([], []) for _ in lines]
+        tagged = self._tag(lines, pos=True)
+        spans = self._spans(lines, tagged)
+        return _split_like(spans, self._word_tags(tagged, *word_bounds(tagged.tags, inside=~tagged.space)))
+
+    def _tagged_search_spans_batch(self, lines: Sequence[str]) -> list[tuple[Spans, list[str]]]:
+        if not any(lines):
+            return [([], []) for _ in lines]
+        tagged = self._tag(lines, pos=True)
+        spans = self._with_search_words(lines, self._spans(lines, tagged))
+        flat = np.array([span for line_spans in spans for span in line_spans], dtype=np.int64).reshape(-1, 2)
+        at = np.repeat(tagged.line_starts, [len(line_spans) for line_spans in spans])
+        return _split_like(spans, self._word_tags(tagged, flat[:, 0] + at, flat[:, 1] + at))
+
+    def _word_tags(self, tagged: _Tagged, starts: np.ndarray, ends: np.ndarray) -> list[str]:
+        """The tags of the words [starts[k], ends[k]) of a batch tagged with pos."""
+        from . import pos
+
+        return pos.span_tags(tagged.pos, tagged.kept, tagged.folded, starts, ends, self._pos_tag_names(),
+                             pos.dictionary_tags(self._dictionary))
 
     @staticmethod
     def _spans(lines: Sequence[str], tagged: _Tagged) -> list[Spans]:
@@ -338,6 +446,9 @@ class _Tagged(NamedTuple):
     line_ends: np.ndarray
 
 
+    pos: np.ndarray | None = None  # with pos: the tagging head's rows of the kept positions
+    kept: np.ndarray | None = None  # the positions that are not whitespace
+    folded: np.ndarray | None = None  # the code points' lookup form
 def _restore(model: str | None, standard: str, threads: int, entries: dict[str, float],
              device: str = "cpu") -> Segmenter:
     segmenter = Segmenter(model, standard=standard, threads=threads, device=device)
@@ -349,7 +460,12 @@ def _restore(model: str | None, standard: str, threads: int, entries: dict[str, 
 def renderer(segmenter: Segmenter, output: writer.Format = writer.Format(), mode: str = "default") -> writer.Renderer:
     """The writer.Renderer of a Segmenter's mode: pieces of lines to output
     bodies. The default mode's words are its decoded tags', which plain text
-    renders in one C call; search mode's are not (they overlap)."""
+    renders in one C call; search mode's are not (they overlap). With
+    output.pos, NoTaggingHead at once for a model without a tagging head."""
+    if output.pos:
+        segmenter._pos_tag_names()
+        return output.tagged_renderer(segmenter._tagged_spans_function(mode),
+                                      segmenter._tagged_words_batch if mode == "default" else None)
     return output.renderer(segmenter._spans_function(mode), segmenter._tag if mode == "default" else None)
 
 
@@ -381,16 +497,26 @@ def _check_text(call: str, text) -> None:
     raise TypeError(f"{call}() takes str, not {type(text).__name__}")
 
 
-def _checked_line(index: int, line):
-    """`line`, the item at `index` of cut_lines' lines, if it is a str."""
+def _checked_line(call: str, index: int, line):
+    """`line`, the item at `index` of the lines given to `call`, if it is a str."""
     if isinstance(line, str):
         return line
-    raise _not_a_line(index, line)
+    raise _not_a_line(call, index, line)
 
 
-def _not_a_line(index: int, line) -> TypeError:
+def _not_a_line(call: str, index: int, line) -> TypeError:
     advice = ": decode it first (or open the file in text mode)" if isinstance(line, (bytes, bytearray)) else ""
-    return TypeError(f"cut_lines() takes lines (str), but item {index} is {type(line).__name__}{advice}")
+    return TypeError(f"{call}() takes lines (str), but item {index} is {type(line).__name__}{advice}")
+
+
+def _split_like(groups: list[list], flat: list) -> list[tuple[list, list]]:
+    """(group, its items of flat) for each group: flat holds one item for each
+    member of the groups, in order."""
+    result, at = [], 0
+    for group in groups:
+        result.append((group, flat[at : at + len(group)]))
+        at += len(group)
+    return result
 
 
 class _NotALine(TypeError):

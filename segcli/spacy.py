@@ -8,6 +8,10 @@ with nothing imported by hand::
 
 ``nlp.to_disk`` saves the dictionary in force (entries added at run time
 included) as data, not as file paths, and ``spacy.load`` restores it.
+
+With a model that has a tagging head (the shipped one does), each token's
+``tag_`` is its PKU part-of-speech tag and ``pos_`` its Universal POS, by
+the table in segcli/pos.py (whitespace tokens: ``_SP`` and ``SPACE``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Union
 from .segmenter import Segmenter
 
 _DICTIONARY_FILE = "dictionary.json"
+_SPACE_TAG, _SPACE_POS = "_SP", "SPACE"  # what spaCy's own pipelines give whitespace tokens
 
 
 def create_tokenizer(standard: Optional[str] = None, dicts: List[str] = [],  # noqa: B006 (spaCy configs pass lists)
@@ -44,8 +49,18 @@ class SegTokenizer:
         from spacy.tokens import Doc
         from spacy.util import get_words_and_spaces
 
-        words, spaces = get_words_and_spaces(self.segmenter.cut(text), text)
-        return Doc(self.vocab, words=words, spaces=spaces)
+        if self.segmenter.pos_tags is None:
+            words, spaces = get_words_and_spaces(self.segmenter.cut(text), text)
+            return Doc(self.vocab, words=words, spaces=spaces)
+        from .pos import universal
+
+        tagged = self.segmenter.tag(text)
+        words, spaces = get_words_and_spaces([word for word, _ in tagged], text)
+        # The whitespace tokens spaCy puts between words have no tag of seg's.
+        word_tags = iter(tag for _, tag in tagged)
+        tags = [_SPACE_TAG if word.isspace() else next(word_tags) for word in words]
+        pos = [_SPACE_POS if word.isspace() else universal(tag, word) for word, tag in zip(words, tags)]
+        return Doc(self.vocab, words=words, spaces=spaces, tags=tags, pos=pos)
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000):
         for text in texts:

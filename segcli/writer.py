@@ -33,6 +33,8 @@ FORMATS = ("text", "jsonl")
 Renderer = Callable[[list[Piece]], list[bytes]]
 #: Lines → the spans of each line's words.
 SpansFunction = Callable[[Sequence[str]], list[Spans]]
+#: Lines → the spans of each line's words and their part-of-speech tags.
+TaggedSpansFunction = Callable[[Sequence[str]], list[tuple[Spans, list[str]]]]
 
 
 def _text_body(text: str, spans: Spans, start: int, delimiter: str) -> bytes:
@@ -47,6 +49,22 @@ def _jsonl_body(text: str, spans: Spans, start: int, delimiter: str) -> bytes:
         json.dumps({"word": text[a:b], "start": start + a, "end": start + b}, ensure_ascii=False) for a, b in spans
     ).encode("utf-8", "backslashreplace")
 
+
+def _tagged_text_body(text: str, spans: Spans, tags: list[str], start: int, delimiter: str,
+                      pos_delimiter: str) -> bytes:
+    return delimiter.join([text[a:b] + pos_delimiter + tag for (a, b), tag in zip(spans, tags)]).encode(
+        "utf-8", ENCODING_ERRORS)
+
+
+def _tagged_jsonl_body(text: str, spans: Spans, tags: list[str], start: int, delimiter: str,
+                       pos_delimiter: str) -> bytes:
+    return ", ".join(
+        json.dumps({"word": text[a:b], "start": start + a, "end": start + b, "pos": tag}, ensure_ascii=False)
+        for (a, b), tag in zip(spans, tags)
+    ).encode("utf-8", "backslashreplace")
+
+
+_TAGGED_BODIES = {"text": _tagged_text_body, "jsonl": _tagged_jsonl_body}
 
 # format: (line head, body of one piece's words, separator between pieces, line tail)
 _STYLES = {
@@ -63,11 +81,15 @@ def body(fmt: str, text: str, spans: Spans, start: int, delimiter: str) -> bytes
 @dataclass(frozen=True)
 class Format:
     """How output is written: "text" (a line's words joined by `delimiter`)
-    or "jsonl" (its tokens with character offsets). Picklable: --jobs
-    workers render with it."""
+    or "jsonl" (its tokens with character offsets). With `pos`, each word
+    with its part-of-speech tag: `word/tag` in text (`pos_delimiter`
+    between them), a "pos" field in jsonl. Picklable: --jobs workers render
+    with it."""
 
     name: str = "text"
     delimiter: str = " "
+    pos: bool = False
+    pos_delimiter: str = "/"
 
     def __post_init__(self):
         if self.name not in _STYLES:
@@ -76,6 +98,33 @@ class Format:
     def body(self, text: str, spans: Spans, start: int = 0) -> bytes:
         """The words of one piece of a line, whose first character is at `start`."""
         return body(self.name, text, spans, start, self.delimiter)
+
+    def tagged_body(self, text: str, spans: Spans, tags: list[str], start: int = 0) -> bytes:
+        """body() of words with their tags (tags[k] is the tag of spans[k])."""
+        return _TAGGED_BODIES[self.name](text, spans, tags, start, self.delimiter, self.pos_delimiter)
+
+    def tagged_renderer(self, tagged_spans_of: TaggedSpansFunction,
+                        tagged_words_of: Callable[[Sequence[str]], list[tuple[list[str], list[str]]]] | None = None
+                        ) -> Renderer:
+        """The Renderer of words with their tags, as tagged_spans_of gives
+        them. `tagged_words_of`, where given, gives the same words as text
+        (lines -> (words, tags) of each), which plain text joins without
+        slicing the lines again."""
+        if self.name == "text" and tagged_words_of is not None:
+            delimiter, pos_delimiter = self.delimiter, self.pos_delimiter
+
+            def render_words(pieces: list[Piece]) -> list[bytes]:
+                return [delimiter.join([word + pos_delimiter + tag for word, tag in zip(words, tags)]).encode(
+                    "utf-8", ENCODING_ERRORS) for words, tags in tagged_words_of([piece.text for piece in pieces])]
+
+            return render_words
+
+        def render(pieces: list[Piece]) -> list[bytes]:
+            results = tagged_spans_of([piece.text for piece in pieces])
+            return [self.tagged_body(piece.text, spans, tags, piece.start)
+                    for piece, (spans, tags) in zip(pieces, results)]
+
+        return render
 
     def line_writer(self) -> LineWriter:
         return LineWriter(self.name, self.delimiter)

@@ -1,0 +1,179 @@
+"""Part-of-speech stage: a tag for each word, decided after the cut.
+
+The model's tagging head gives every character (whitespace aside) a row of
+log-probabilities over the PKU tags (see score.py and the model's
+metadata "pos"); a word's tag is the argmax of the sum of its characters'
+rows, so dictionaries, atoms, standards and the constrained Viterbi decide
+the cut exactly as without tags, and any standard's cut gets PKU tags.
+Two things overrule the model, in this order:
+
+1. a dictionary tag (`word,10,nz`, jieba's `word 10 nz`): that word,
+   wherever it is cut, gets that tag;
+2. the kind of word, for words that are whole atoms or punctuation
+   (ATOM_TAGS, KIND_TAGS), as People's Daily 1998 (199801.txt, the
+   tagged training data) tags them:
+
+   ============================  ====  ====================  =============
+   word                          tag   199801.txt            jieba.posseg
+   ============================  ====  ====================  =============
+   number (1,299.00, -3.5%, ５)   m     m (11,238 of 11,242)  m
+   digit groups, clock time      m     m (３∶１, ２１∶１６)    m, x (pieces)
+   Latin word (iPhone15, ＩＭＦ)  nx    nx (345 of 411)       eng
+   URL, e-mail address           nx    nx (its one URL)      eng, x, m
+   emoji, keycap (1️⃣)            w     (none)                x
+   punctuation, symbols (，●±)   w     w (173,047 of 173,062) x
+   unit symbols ℃ ℉ °            q     q (12 of 12)          x
+   ============================  ====  ====================  =============
+
+   jieba's eng and x are not PKU tags: PKU tags foreign words nx and every
+   punctuation mark and symbol w. Words that only begin with an atom
+   (2024年, A股, 5G网络) are the model's: 199801 tags １９９８年 t.
+
+UNIVERSAL maps PKU tags to Universal POS (spaCy's token.pos_); universal()
+refines it by the word: w of symbols or emoji is SYM, of punctuation PUNCT.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import atoms
+from .encode import from_codepoints
+from .errors import ModelError
+
+
+class NoTaggingHead(ModelError):
+    """Tags were asked of a model that has no part-of-speech head."""
+
+
+def no_head(directory) -> NoTaggingHead:
+    return NoTaggingHead(f"the model {directory} has no part-of-speech head: tags need a model trained with "
+                         "them (seg's shipped model has one)")
+
+
+#: atoms.PATTERNS kind -> the tag of a word that is one whole atom of that kind.
+ATOM_TAGS = {
+    "url": "nx",
+    "email": "nx",
+    "keycap": "w",
+    "digit groups": "m",
+    "clock time": "m",
+    "latin word": "nx",
+    "number": "m",
+    "emoji sequence": "w",
+}
+#: The tags of words of punctuation and symbols (every character's Unicode
+#: category P* or S*).
+KIND_TAGS = {"punctuation": "w", "unit": "q"}
+_UNIT_SYMBOLS = frozenset("℃℉°")
+
+#: PKU tag -> Universal POS (https://universaldependencies.org/u/pos/), as
+#: UD's Chinese treebanks tag the same words: classifiers (q), time (t) and
+#: place (s) words are NOUN, localisers (f: 上, 之间) ADP, verbal and
+#: adjectival nouns (vn, an) NOUN, adverbial verbs and adjectives (vd, ad)
+#: ADV, non-predicate and state adjectives (b, z) ADJ, abbreviations (j:
+#: 中, 政协) PROPN; idioms (i), set phrases (l), foreign letters (nx) and
+#: non-morphemes (x) have no one class: X. A tag not listed is X.
+UNIVERSAL = {
+    "n": "NOUN", "Ng": "NOUN", "na": "NOUN", "nr": "PROPN", "ns": "PROPN", "nt": "PROPN", "nz": "PROPN",
+    "nx": "X", "j": "PROPN", "s": "NOUN", "t": "NOUN", "Tg": "NOUN", "f": "ADP", "q": "NOUN",
+    "v": "VERB", "Vg": "VERB", "vvn": "VERB", "vn": "NOUN", "vd": "ADV",
+    "a": "ADJ", "Ag": "ADJ", "an": "NOUN", "ad": "ADV", "b": "ADJ", "Bg": "ADJ", "z": "ADJ",
+    "d": "ADV", "Dg": "ADV", "m": "NUM", "Mg": "NUM", "r": "PRON", "Rg": "PRON",
+    "p": "ADP", "c": "CCONJ", "u": "PART", "y": "PART", "Yg": "PART", "k": "PART", "h": "PART",
+    "e": "INTJ", "o": "INTJ", "i": "X", "l": "X", "x": "X", "w": "PUNCT",
+}
+
+
+def universal(tag: str, word: str) -> str:
+    """The Universal POS of a word tagged `tag`: UNIVERSAL's, except that w
+    (PKU's one class for punctuation and symbols) is SYM for a word with a
+    symbol or emoji in it."""
+    upos = UNIVERSAL.get(tag, "X")
+    if upos == "PUNCT" and any(unicodedata.category(c)[0] == "S" for c in word):
+        return "SYM"
+    return upos
+
+
+_KINDS = tuple((name, re.compile(pattern)) for name, pattern, _ in atoms.PATTERNS)
+_KNOWN: dict[str, str | None] = {}  # word (lookup form) -> its kind's tag; None: the model's
+_KNOWN_LIMIT = 1 << 16  # words remembered; numbers vary without end
+
+
+def kind_tag(word: str) -> str | None:
+    """The tag of `word` (its lookup form) by its kind (ATOM_TAGS,
+    KIND_TAGS), None when the model decides."""
+    tag = _KNOWN.get(word, "")
+    if tag != "":
+        return tag
+    tag = _kind_tag(word)
+    if len(_KNOWN) >= _KNOWN_LIMIT:
+        _KNOWN.clear()
+    _KNOWN[word] = tag
+    return tag
+
+
+def _kind_tag(word: str) -> str | None:
+    for name, pattern in _KINDS:
+        if pattern.fullmatch(word):
+            return ATOM_TAGS.get(name)
+    if word and all(unicodedata.category(c)[0] in "PS" for c in word):
+        return KIND_TAGS["unit"] if word in _UNIT_SYMBOLS else KIND_TAGS["punctuation"]
+    return None
+
+
+def _maybe_kind(first: np.ndarray) -> np.ndarray:
+    """Whether words whose first code points (lookup form) are `first` may
+    have a kind: Han characters never begin an atom or a punctuation word."""
+    han = (((first >= 0x3400) & (first < 0xA000)) | ((first >= 0xF900) & (first < 0xFB00))
+           | ((first >= 0x20000) & (first < 0x40000)))
+    return ~han
+
+
+def span_tags(pos_rows: np.ndarray, kept: np.ndarray, folded: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+              names: Sequence[str], tag_of: Callable[[str], str | None] | None = None) -> list[str]:
+    """The tag of each word [starts[k], ends[k]) of a batch (positions in its
+    code points, no whitespace inside a word; words may overlap, as search
+    mode's do). pos_rows: (len(kept), T) log-probabilities of the kept
+    (non-whitespace) positions `kept`; folded: the batch's lookup form;
+    names: the T tags; tag_of: the dictionary's tag of a word (lookup form)."""
+    if not len(starts):
+        return []
+    row_starts = np.searchsorted(kept, starts)
+    row_ends = row_starts + (ends - starts)
+    tiled = row_starts[0] == 0 and row_ends[-1] == len(pos_rows) and np.array_equal(row_starts[1:], row_ends[:-1])
+    if tiled:  # every row in exactly one word, in order (default mode): sums in one pass
+        sums = np.add.reduceat(pos_rows, row_starts, axis=0)
+    else:
+        totals = np.zeros((len(pos_rows) + 1, pos_rows.shape[1]), dtype=np.float64)
+        np.cumsum(pos_rows, axis=0, out=totals[1:])
+        sums = totals[row_ends] - totals[row_starts]
+    tags = np.asarray(names, dtype=object)[sums.argmax(axis=1)].tolist()
+    candidates = np.flatnonzero(_maybe_kind(folded[starts]))
+    if tag_of is None and not len(candidates):
+        return tags
+    text = from_codepoints(folded)
+    start_list, end_list = starts.tolist(), ends.tolist()
+    for k in candidates.tolist():
+        tag = kind_tag(text[start_list[k]:end_list[k]])
+        if tag is not None:
+            tags[k] = tag
+    if tag_of is not None:
+        for k, (a, b) in enumerate(zip(start_list, end_list)):
+            tag = tag_of(text[a:b])
+            if tag is not None:
+                tags[k] = tag
+    return tags
+
+
+def dictionary_tags(dictionary) -> Callable[[str], str | None] | None:
+    """The dictionary's word -> tag lookup (interface 1: UserDictionary.tag_of),
+    None when it has no tags (then no word needs looking up)."""
+    tag_of = getattr(dictionary, "tag_of", None)
+    if tag_of is None or not getattr(dictionary, "tags", True):
+        return None
+    return tag_of
