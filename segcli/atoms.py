@@ -23,31 +23,40 @@ from . import _core
 from .decode import HARD
 from .encode import codepoints, from_codepoints
 
-_URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
-_URL_END = r"[A-Za-z0-9/_\-=#%&~+]"  # a URL does not end in . , ; : ) and the like
+# Parentheses only in pairs, so a URL in brackets, (https://host/x), ends
+# before its ")"; markdown escapes (\#, \_) are part of it.
+_URL_CHARS = r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]|\\[#_*()\[\]~&!.\-]|\([A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*\))"
+_URL_END = r"(?:[A-Za-z0-9/_\-=#%&~+]|\([A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*\))"  # not . , ; : ) and the like
 _COMPONENT = r"[A-Za-z0-9]+(?:\.[0-9]+[A-Za-z0-9]*)*"  # iPhone15, 3.5G
+_EMOJI = "\U0001F1E6-\U0001F1FF\U0001F300-\U0001FAFF\u2600-\u27BF"
 
 #: (name, pattern, examples) in the order they are tried at each position.
 PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("url", rf"(?:https?://|ftp://|www\.){_URL_CHARS}*{_URL_END}", "https://www.cc98.org/topic/123"),
     ("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+", "name@example.com"),
+    ("keycap", "[0-9#*]\uFE0F?\u20E3", "1\ufe0f\u20e3"),
     # Three or more groups: a phone number or a date; two (1993-2013) are a range.
     ("digit groups", r"[0-9]+(?:-[0-9]+){2,}|[0-9]+(?:/[0-9]+){2,}", "138-0013-8000, 2024/1/5"),
     ("clock time", r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?![0-9])", "19:30:05"),
-    # Letters with digits, inner hyphens or apostrophes: at least one letter.
-    ("latin word", rf"(?=[0-9.]*[A-Za-z]){_COMPONENT}(?:['’\-]{_COMPONENT})*", "GPT-4o, don't, 5G"),
+    # Letters with digits, inner hyphens, apostrophes, underscores or dots
+    # before a letter: at least one letter; a name may begin with a dot
+    # (.NET) and end in ++ or # (C++, C#).
+    ("latin word", rf"(?:(?<![A-Za-z0-9.])\.(?=[A-Za-z]))?(?=[0-9.]*[A-Za-z]){_COMPONENT}"
+                   rf"(?:(?:['’\-_]|\.(?=[A-Za-z])){_COMPONENT})*(?:(?<=[A-Za-z])(?:\+\+(?![A-Za-z_+#])|#(?![A-Za-z0-9_+#])))?",
+     "GPT-4o, don't, 5G, Node.js, .NET, snake_case, C++, C#"),
     ("number", r"(?<![0-9A-Za-z.])[+\-]?(?:[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])|[0-9]+)(?:\.[0-9]+)*%?",
      "1,299.00, -3.5%"),
+    # A flag is two regional indicators; a sequence, an emoji with its
+    # modifiers and variation selectors and more emoji after joiners.
     ("emoji sequence",
-     "[\U0001F1E6-\U0001F1FF\U0001F300-\U0001FAFF\u2600-\u27BF]"
-     "(?:[\uFE0E\uFE0F\U0001F3FB-\U0001F3FF\u20E3]"
-     "|\u200D[\U0001F300-\U0001FAFF\u2600-\u27BF])*",
-     "👨\u200d👩\u200d👧"),
+     f"[\U0001F1E6-\U0001F1FF]{{2}}|[{_EMOJI}]"
+     f"(?:[\uFE0E\uFE0F\U0001F3FB-\U0001F3FF\u20E3]|\u200D[{_EMOJI}])*",
+     "👨\u200d👩\u200d👧, 🇨🇳, 👍🏻"),
 )
 
 # The lookahead on an atom's possible first characters lets most positions
 # of Chinese text fail at one set test instead of one per pattern (8x faster).
-_FIRST = "[0-9A-Za-z._%+\\-\u2600-\u27BF\U0001F1E6-\U0001FAFF]"
+_FIRST = "[0-9A-Za-z._%+\\-#*\u2600-\u27BF\U0001F1E6-\U0001FAFF]"
 _ATOM = re.compile(f"(?={_FIRST})(?:" + "|".join(f"(?:{pattern})" for _, pattern, _ in PATTERNS) + ")")
 
 # Every character any pattern can match: ASCII but space and control, ’, the

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from . import atoms, stream, writer
+from . import atoms, boundaries, stream, writer
 from .decode import Spans, decode, line_words, word_bounds
 from .dictionary import DEFAULT_MULTIPLIER, UserDictionary, check_entry, load_dicts
 from .encode import codepoints
@@ -357,6 +357,8 @@ class Segmenter:
         atom_starts, atom_ends = atoms.without_overlaps(*atoms.find_codepoints(batch.folded), forced_starts,
                                                         forced_ends)
         atoms.constrain(scores, atom_starts, atom_ends)
+        boundaries.apply(scores, batch.folded, cps, self.vocab, self.standard, (atom_starts, atom_ends),
+                         lambda: ((forced_starts, forced_ends),))
 
         boundary = np.diff(space.astype(np.int8), prepend=1, append=1)
         seg_starts = np.flatnonzero(boundary == -1)
@@ -444,11 +446,11 @@ class _Tagged(NamedTuple):
     tags: np.ndarray
     line_starts: np.ndarray
     line_ends: np.ndarray
-
-
     pos: np.ndarray | None = None  # with pos: the tagging head's rows of the kept positions
     kept: np.ndarray | None = None  # the positions that are not whitespace
     folded: np.ndarray | None = None  # the code points' lookup form
+
+
 def _restore(model: str | None, standard: str, threads: int, entries: dict[str, float],
              device: str = "cpu") -> Segmenter:
     segmenter = Segmenter(model, standard=standard, threads=threads, device=device)

@@ -32,6 +32,17 @@ CASES = [
     ("一家\U0001F468\u200d\U0001F469\u200d\U0001F467", ["\U0001F468\u200d\U0001F469\u200d\U0001F467"]),
     ("@张三 #话题# ！！", []),  # the corpora cut these
     ("卡拉OK和A股", ["OK"]),
+    ("C++和C#都是编程语言，g++、F#", ["C++", "C#", "g++", "F#"]),
+    ("C++11和3#楼", ["C++", "11"]),  # 3#: building No. 3
+    ("用Node.js和ASP.NET、.NET写", ["Node.js", "ASP.NET", ".NET"]),
+    ("变量snake_case", ["snake_case"]),
+    ("参见https://host/path\\#frag和\\_x", ["https://host/path\\#frag"]),  # markdown escapes
+    ("[链接](https://a.com/x)和\\\\", ["https://a.com/x"]),
+    ("见https://en.wikipedia.org/wiki/Foo_(bar)。", ["https://en.wikipedia.org/wiki/Foo_(bar)"]),
+    ("(https://a.com/x(y", ["https://a.com/x"]),  # parentheses only in pairs
+    ("国旗\U0001F1E8\U0001F1F3\U0001F1FA\U0001F1F8", ["\U0001F1E8\U0001F1F3", "\U0001F1FA\U0001F1F8"]),
+    ("按1\ufe0f\u20e3或#\u20e3", ["1\ufe0f\u20e3", "#\u20e3"]),
+    ("点赞\U0001F44D\U0001F3FB\U0001F44D", ["\U0001F44D\U0001F3FB"]),
 ]
 
 
@@ -43,7 +54,8 @@ def test_atoms_found(text, expected):
 
 def test_every_pattern_has_a_case():
     names = {name for name, _, _ in atoms.PATTERNS}
-    assert names == {"url", "email", "digit groups", "clock time", "latin word", "number", "emoji sequence"}
+    assert names == {"url", "email", "keycap", "digit groups", "clock time", "latin word", "number",
+                     "emoji sequence"}
     for _, _, examples in atoms.PATTERNS:  # the documented examples are atoms themselves
         for example in examples.split(", "):
             starts, ends = atoms.find(example)

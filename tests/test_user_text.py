@@ -1,0 +1,146 @@
+"""Text as users paste it (blogs, chat, reviews, tech news): brackets,
+punctuation, emoji, URLs and Latin words stand apart from the Chinese around
+them, through the API and through `seg`.
+
+Only what the rules and the atoms fix is pinned (the model gets retrained):
+each case lists tokens that must come out whole, in order, and every output
+must pass the same checks as the property test below.
+"""
+
+import subprocess
+import unicodedata
+
+import pytest
+from conftest import SEG
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from segcli import atoms
+
+# (text, standard, tokens that must be words of their own, in this order)
+CASES = [
+    ("[打赏]", "pku", ["[", "]"]),
+    ("[关于博主]", "weibo", ["[", "]"]),
+    ("［注意］这里有坑", "pku", ["［", "］"]),
+    ("谢谢🙏", "pku", ["🙏"]),
+    ("加油💪我们能赢", "pku", ["💪"]),
+    ("这个模型有百万token的上下文", "pku", ["token"]),
+    ("这个项目在GitHub上Star数很多", "pku", ["GitHub", "Star"]),
+    ("Bi-MEMM比CRF效果好", "pku", ["Bi-MEMM", "CRF"]),
+    ("C++和C#都是编程语言", "pku", ["C++", "C#"]),
+    ("点赞👍满分💯", "weibo", ["👍", "💯"]),
+    ("参见https://host/path\\#frag。", "pku", ["https://host/path\\#frag", "。"]),
+    ("详见[文档](https://example.com/docs)。", "pku", ["[", "]", "(", "https://example.com/docs", ")", "。"]),
+    ("链接：https://a.com/x\\\\后面", "pku", ["：", "https://a.com/x"]),
+    ("哈哈哈😂😂笑死我了！！", "weibo", ["😂", "😂"]),
+    ("物流很快👍👍，包装完好，五星好评", "pku", ["👍", "👍", "，", "，"]),
+    ("用pip install numpy安装后，import numpy as np即可", "pku", ["pip", "install", "numpy", "，", "import", "numpy",
+                                                            "as", "np"]),
+    ("Python3.9的f-string很好用", "pku", ["Python3.9", "f-string"]),
+    ("在Vue.js和Node.js里写.NET代码", "pku", ["Vue.js", "Node.js", ".NET"]),
+    ("国旗🇨🇳飘扬", "pku", ["🇨🇳"]),
+    ("一家人👨\u200d👩\u200d👧出游，点赞👍🏻", "pku", ["👨\u200d👩\u200d👧", "，", "👍🏻"]),
+    ("《三体》真好看！", "pku", ["《", "》", "！"]),
+    ("他说：“明天见。”", "pku", ["：", "“", "。", "”"]),
+    ("【转发】微博抽奖，速来～", "weibo", ["【", "】", "，"]),
+    ("价格¥99，折扣30%，库存1,299件", "pku", ["，", "30%", "，", "1,299"]),
+    ("#今日话题#大家怎么看？@小明", "weibo", ["#", "#", "？", "@"]),
+    ("变量max_len设为512，见config.yaml", "pku", ["max_len", "，", "config.yaml"]),
+    ("新款iPhone15售价5999元起（含税）", "pku", ["iPhone15", "（", "）"]),
+    ("这家店的T恤不错~", "pku", []),
+]
+
+# Characters the rules always keep apart from a word character (brackets,
+# quotes, sentence punctuation, symbols) and emoji.
+APART = "，。！？、；「」『』【】《》（）“”‘!?;\"<>{}()［］…#@*^|★"
+EMOJI = ["😂", "👍", "🙏", "💪", "🇨🇳", "👍🏻", "👨\u200d👩\u200d👧", "❤️"]
+WORD = "我们的好东西数组模型中文abcXYZ019１２"
+
+
+def is_word_char(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LN"
+
+
+def apart(char: str) -> bool:
+    return char in APART or unicodedata.category(char) == "So" or ord(char) >= 0x1F000
+
+
+def bad_joins(text: str, words: list[str], lookup_form) -> list[str]:
+    """The words that join a punctuation or emoji character with a word
+    character (or an emoji with anything) outside an atom."""
+    starts, ends = atoms.find(lookup_form(text))
+    spans = list(zip(starts.tolist(), ends.tolist()))
+    bad, at = [], 0
+    for word in words:
+        at = text.index(word, at)
+        for i in range(at, at + len(word) - 1):
+            base = i
+            while base > at and unicodedata.category(text[base]) in ("Mn", "Me", "Cf"):
+                base -= 1  # a mark belongs to the character before it
+            a, b = text[base], text[i + 1]
+            if unicodedata.category(b) in ("Mn", "Me", "Cf") or any(s <= i and i + 2 <= e for s, e in spans):
+                continue
+            emoji = ord(a) >= 0x1F000 or ord(b) >= 0x1F000
+            if emoji or (apart(a) and is_word_char(b)) or (is_word_char(a) and apart(b)):
+                bad.append(word)
+                break
+        at += len(word)
+    return bad
+
+
+def check(text: str, words: list[str], lookup_form) -> None:
+    assert "".join(words) == "".join(text.split()), "lossless: every character but whitespace in one word"
+    assert not bad_joins(text, words, lookup_form)
+
+
+def in_order(tokens: list[str], words: list[str]) -> bool:
+    rest = iter(words)
+    return all(any(word == token for word in rest) for token in tokens)
+
+
+@pytest.fixture(scope="module")
+def segmenters():
+    from segcli import Segmenter
+
+    return {standard: Segmenter(standard=standard) for standard in {standard for _, standard, _ in CASES}}
+
+
+@pytest.mark.parametrize("text, standard, tokens", CASES)
+def test_api(segmenters, text, standard, tokens):
+    segmenter = segmenters[standard]
+    words = segmenter.cut(text)
+    check(text, words, segmenter.vocab.lookup_form)
+    assert in_order(tokens, words), words
+    assert [w for w, _, _ in segmenter.tokenize(text)] == words
+    assert segmenter.cut(text) == words  # deterministic
+
+
+@pytest.mark.parametrize("standard", sorted({standard for _, standard, _ in CASES}))
+def test_cli_cuts_as_the_api(segmenters, seg_env, standard):
+    texts = [text for text, s, _ in CASES if s == standard]
+    proc = subprocess.run(SEG + ["--standard", standard], input="\n".join(texts + [""]).encode(), env=seg_env,
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    lines = proc.stdout.decode().split("\n")
+    assert lines[:-1] == [" ".join(segmenters[standard].cut(text)) for text in texts] and lines[-1] == ""
+
+
+def test_a_batch_cuts_as_single_lines(segmenters):
+    texts = [text for text, s, _ in CASES if s == "pku"]
+    segmenter = segmenters["pku"]
+    assert list(segmenter.cut_lines(texts)) == [segmenter.cut(text) for text in texts]
+
+
+pieces = st.one_of(st.sampled_from(list(APART)), st.sampled_from(EMOJI), st.sampled_from(list(WORD)),
+                   st.sampled_from([" ", "-", "·", "/", ".", "C++", "C#", "https://a.com/x", "10%", "—"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(parts=st.lists(pieces, min_size=1, max_size=25), standard=st.sampled_from(["pku", "weibo"]))
+def test_no_word_mixes_punctuation_or_emoji_with_a_word_character(segmenters, parts, standard):
+    segmenter = segmenters.get(standard)
+    text = "".join(parts)
+    words = segmenter.cut(text)
+    check(text, words, segmenter.vocab.lookup_form)
+    assert segmenter.cut(text) == words
