@@ -18,10 +18,16 @@ segcli modules do the validation and policy and call them:\n\
 - score: sequences into the scorer's rows and scores back (pack_rows,\n\
   unpack_rows);\n\
 - decode: constrained Viterbi (viterbi) and the words as str (words);\n\
-- writer: the words as delimited UTF-8 output (render_text).");
+- writer: the words as delimited UTF-8 output (render_text);\n\
+- trie: a user dictionary's words found in a batch (trie_walk,\n\
+  single_matches) and its automaton's arrays checked (trie_check).");
+
+/* match.c's entry points (declared here rather than in core.h, which the
+ * other stage files share). */
+HIDDEN extern PyMethodDef match_methods[];
 
 static PyMethodDef *const stage_methods[] = {
-	encode_methods, atoms_methods, score_methods, decode_methods, writer_methods,
+	encode_methods, atoms_methods, score_methods, decode_methods, writer_methods, match_methods,
 };
 
 /* The functions, and the tag ids, exported so that tests can check that

@@ -194,3 +194,59 @@ def words(lines: tuple[str, ...], tags: Buffer, space: Buffer, line_starts: Buff
     ValueError on wrong sizes or bounds or a line of another length.  Holds
     the GIL: it makes the strings.
     """
+
+def trie_walk(
+    cps: Buffer,
+    first: Buffer,
+    letter: Buffer,
+    fail: Buffer,
+    value: Buffer,
+    suffix: Buffer,
+    root: Buffer,
+    longest: int,
+    ends: Buffer,
+    ids: Buffer,
+    /,
+) -> int:
+    """Every occurrence in ``cps`` of a word of the automaton (segcli.trie's
+    arrays: ``first`` n + 1 items, ``letter``, ``fail``, ``suffix`` uint32
+    and ``value`` int32, n each; ``root``: the root's child by each letter
+    below 0x10000, or empty), as pyahocorasick's iter finds them: by end
+    position, and at one position the longest word first, then those along
+    its fail links.  End positions and word ids go into ``ends`` and ``ids``
+    (writable int64, as many) while there is room; returns how many there
+    are, which may be more than ``len(ends)``: then call again with room for
+    all.  cps: uint32; longest: the longest word's length.  Raises
+    ValueError on wrong sizes, or arrays that are not an automaton where
+    the walk meets it (it never reads outside them).  The GIL is released
+    while walking.
+    """
+
+def single_matches(cps: Buffer, chars: Buffer, ids: Buffer, ends: Buffer, found: Buffer, /) -> int:
+    """The positions of ``cps`` (uint32) whose code point is in ``chars``
+    (sorted int64) into ``ends``, ``ids[k]`` for ``chars[k]`` into ``found``,
+    in order; returns how many.  ids: int64 as many as chars; ends, found:
+    writable int64, at least ``len(cps)`` each, else ValueError.  The GIL is
+    released while searching.
+    """
+
+def trie_check(
+    first: Buffer,
+    letter: Buffer,
+    fail: Buffer,
+    value: Buffer,
+    suffix: Buffer,
+    longest: int,
+    lengths: Buffer,
+    ids: Buffer,
+    /,
+) -> int:
+    """Check that the arrays (as trie_walk takes them) are an automaton's:
+    one tree numbered level by level, each node's letters ascending, no
+    deeper than ``longest``; fail links to shallower nodes, suffix links as
+    they make them; and with ``lengths`` (int64, each id's word length; empty:
+    no check of ids), exactly the words ``ids`` (int64, distinct, below
+    ``len(lengths)``) at nodes of their length.  Returns the number of words;
+    raises ValueError saying why if they are not.  The GIL is released while
+    checking.
+    """

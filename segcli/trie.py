@@ -1,25 +1,31 @@
-"""Aho-Corasick automata as arrays of nodes: built from words with numpy, handed to pyahocorasick whole.
+"""Aho-Corasick automata as arrays: built from words with numpy, walked in C.
 
-Why not pyahocorasick's add_word and make_automaton
----------------------------------------------------
-For a large dictionary they take long (2 million random words of 2-6 Han
-characters: about 18 s of add_word calls and 50 s of make_automaton on this
-project's 2 shared cores), and each is C code that never returns to the
-interpreter, so a Ctrl-C or SIGTERM waited for it (27 s, measured). Here the
-trie and its fail links are computed by numpy calls of a fraction of a second
-each, between which Python acts on signals, and the finished nodes go to
-pyahocorasick's constructor in its raw layout (what it unpickles, and what
-:mod:`segcli.dictcache` stores): one C call, about a second for those 2
-million words.
+Why not pyahocorasick's objects
+-------------------------------
+For a large dictionary pyahocorasick's add_word and make_automaton take
+long (2 million random words of 2-6 Han characters: about 18 s of add_word
+calls and 50 s of make_automaton on this project's 2 shared cores), each is
+C code that never returns to the interpreter (a Ctrl-C waited for it), its
+iter makes a Python tuple per match, and it scans a node's children one by
+one (the root of a Chinese lexicon has one for nearly every character).
+Here the trie and its links are computed by numpy calls of a fraction of a
+second each, between which Python acts on signals; the finished arrays are
+what :mod:`segcli.dictcache` stores and maps back, and what the C walk
+(``segcli._core.trie_walk``, csrc/match.c) reads.  pyahocorasick still
+builds small dictionaries and ``updated``'s overlays: :func:`of_automaton`
+takes its nodes into the same arrays.
 
-The trie
---------
-Nodes are numbered level by level (the root first), within a level by
-(parent, letter), so every node's edges are contiguous and the (parent,
-letter) keys of all edges are sorted: one ``searchsorted`` finds any edge.
-Letters are ranked by their frequency among the words' characters, and a
-node's children go in that order: pyahocorasick scans a node's children one
-by one, and the root has one for nearly every character.
+The arrays
+----------
+Nodes are numbered level by level (the root, 0, first), within a level by
+(parent, letter), so every node's children are contiguous and in the order
+of their letters: ``first[u] .. first[u + 1] - 1`` are ``u``'s children,
+found by binary search in ``letter`` (the letter of the edge into each
+node).  ``fail[u]`` is the node of the longest proper suffix of ``u``'s
+word in the trie, ``value[u]`` the id of the word ending at ``u`` (-1 for
+none) and ``suffix[u]`` the first node on ``u``'s chain of fail links
+where a word ends (0 for none): the walk reports the words ending at a
+position without visiting the nodes between.
 
 Fail links
 ----------
@@ -38,14 +44,17 @@ from __future__ import annotations
 import array
 import struct
 import sys
+import threading
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 import ahocorasick
 import numpy as np
 
-from .encode import codepoints
+from . import _core
+from .encode import codepoints, from_codepoints
 
-__all__ = ["COLUMNS", "LAYOUT_OK", "Nodes", "automaton", "build", "of_automaton"]
+__all__ = ["COLUMNS", "LAYOUT_OK", "Nodes", "Trie", "automaton", "build", "check", "matches", "of_automaton"]
 
 # pyahocorasick's raw node (Automaton_pickle.c, trienode.h; x86-64 and the
 # like, UCS-4 letters): a chunk is a node count (Py_ssize_t) and then per
@@ -55,21 +64,17 @@ __all__ = ["COLUMNS", "LAYOUT_OK", "Nodes", "automaton", "build", "of_automaton"
 # 1 (the root) in the order they come; a fail link 0 is none (the root's).
 _COUNT = struct.Struct("=q")
 _NODE_WORDS, _PAIR_WORDS = 6, 3
+#: Whether pyahocorasick's raw nodes are laid out as read here (of_automaton).
 LAYOUT_OK = (struct.calcsize("P") == 8 and sys.byteorder == "little" and sys.maxunicode > 0xFFFF
              and bool(ahocorasick.unicode))
 
-#: The arrays of a trie, one entry per node (output, fail, children, eow)
-#: or per edge (letter, child), in node order, and their dtypes.
-COLUMNS = {"output": "<u8", "fail": "<u8", "children": "<u4", "eow": "|u1", "letter": "<u4", "child": "<u8"}
-
-# pyahocorasick's constructor, when it rebuilds an automaton of ints from raw
-# nodes, releases a reference to None that it does not own (and only gives one
-# back, by accident, when the automaton is freed); before Python 3.12 None is not
-# immortal, and a few thousand such automata alive at once abort the
-# interpreter.  Each one made here pays that reference back.
-_NONE_DEBT: list[None] | None = [] if sys.version_info < (3, 12) else None
+#: The arrays of a trie and their dtypes: ``first`` has one item more than
+#: there are nodes, the others one per node (see the module's doc).
+COLUMNS = {"first": "<u4", "letter": "<u4", "fail": "<u4", "value": "<i4", "suffix": "<u4"}
 
 _RANK_BITS = 21  # a letter's rank, below 0x110000, in the low bits of an edge key
+_ROOT_TABLE = 0x10000  # letters below this find the root's child in a table (csrc/match.c)
+_ROOT_TABLE_FROM = 16  # children of the root from which the table pays
 
 
 class Nodes(NamedTuple):
@@ -83,7 +88,7 @@ class Nodes(NamedTuple):
 
 def build(words: list[str], ids: np.ndarray, lengths: np.ndarray) -> Nodes:
     """The automaton of ``words[i] -> i`` for ``i`` in ``ids`` (distinct,
-    non-empty words; ``lengths[i]`` is ``len(words[i])``)."""
+    non-empty words; ``lengths[i]`` is ``len(words[i])``; ids below 2**31)."""
     ids = np.asarray(ids, dtype=np.int64)
     word_lengths = np.asarray(lengths, dtype=np.int64)[ids]
     order = np.argsort(-word_lengths, kind="stable")  # longest first: the words that reach a depth are a prefix
@@ -91,18 +96,15 @@ def build(words: list[str], ids: np.ndarray, lengths: np.ndarray) -> Nodes:
     del order
     points = codepoints("".join(map(words.__getitem__, ids.tolist())))
     starts = np.cumsum(word_lengths) - word_lengths
-    frequency = np.bincount(points)
-    letters = np.flatnonzero(frequency)
-    letters = letters[np.argsort(-frequency[letters], kind="stable")]
-    rank = np.zeros(len(frequency), dtype=np.int64)
+    letters = np.unique(points)  # a letter's rank is its place among them: children in the order of their letters
+    rank = np.zeros(int(letters[-1]) + 1, dtype=np.int64)
     rank[letters] = np.arange(len(letters))
-    del frequency
 
     # Level by level: the node of every word's prefix of each length.
     longest = int(word_lengths[0])
     reaching = np.searchsorted(-word_lengths, -np.arange(1, longest + 2), side="right")
     node = np.zeros(len(ids), dtype=np.int64)
-    parents, ranks, ends, values = [np.zeros(1, np.int64)], [np.zeros(1, np.int64)], [], []
+    parents, ranks, ends, values, level_ends = [np.zeros(1, np.int64)], [np.zeros(1, np.int64)], [], [], [1]
     count = 1
     for depth in range(1, longest + 1):
         alive = int(reaching[depth - 1])
@@ -112,6 +114,7 @@ def build(words: list[str], ids: np.ndarray, lengths: np.ndarray) -> Nodes:
         parents.append(level >> _RANK_BITS)
         ranks.append(level & ((1 << _RANK_BITS) - 1))
         count += len(level)
+        level_ends.append(count)
         finished = slice(int(reaching[depth]), alive)  # the words of this length
         ends.append(node[finished])
         values.append(ids[finished])
@@ -119,23 +122,29 @@ def build(words: list[str], ids: np.ndarray, lengths: np.ndarray) -> Nodes:
     parent, letter_rank = np.concatenate(parents), np.concatenate(ranks)
     del parents, ranks
     fail = _fail_links(parent, letter_rank, len(letters))
+    value = np.full(count, -1, dtype=COLUMNS["value"])
+    value[np.concatenate(ends)] = np.concatenate(values)
+    letter = letters[letter_rank].astype(COLUMNS["letter"])
+    letter[0] = 0
+    children = np.bincount(parent[1:], minlength=count)
+    del parent, letter_rank
+    return Nodes(_arrays(children, letter, fail, value, level_ends), len(ids), longest)
 
-    ends_, values_ = np.concatenate(ends), np.concatenate(values)
-    output = np.zeros(count, dtype=COLUMNS["output"])
-    output[ends_] = values_
-    eow = np.zeros(count, dtype=COLUMNS["eow"])
-    eow[ends_] = 1
-    fail += 1  # node numbers from 1; the root's link, none, is 0
-    fail[0] = 0
-    columns = {
-        "output": output,
-        "fail": fail.astype(COLUMNS["fail"]),
-        "children": np.bincount(parent[1:], minlength=count).astype(COLUMNS["children"]),
-        "eow": eow,
-        "letter": letters[letter_rank[1:]].astype(COLUMNS["letter"]),
-        "child": np.arange(2, count + 1, dtype=COLUMNS["child"]),
-    }
-    return Nodes(columns, len(ids), longest)
+
+def _arrays(children: np.ndarray, letter: np.ndarray, fail: np.ndarray, value: np.ndarray,
+            level_ends: Sequence[int]) -> dict[str, np.ndarray]:
+    """The columns of nodes numbered level by level (the levels end before
+    ``level_ends``), from every node's number of children, letter, fail link
+    (the root's: itself) and value."""
+    first = np.empty(len(children) + 1, dtype=COLUMNS["first"])
+    first[0] = 1
+    first[1:] = np.cumsum(children) + 1
+    suffix = np.zeros(len(value), dtype=COLUMNS["suffix"])
+    for start, end in zip(level_ends, level_ends[1:]):  # a fail link goes to a level done before
+        links = fail[start:end]
+        suffix[start:end] = np.where(value[links] >= 0, links, suffix[links])
+    return {"first": first, "letter": letter, "fail": fail.astype(COLUMNS["fail"]), "value": value,
+            "suffix": suffix}
 
 
 def _fail_links(parent: np.ndarray, letter_rank: np.ndarray, letters: int) -> np.ndarray:
@@ -190,46 +199,158 @@ def _edge(at: np.ndarray, letter_rank: np.ndarray, root_child: np.ndarray, edge_
     return found
 
 
-def automaton(nodes: Nodes) -> ahocorasick.Automaton:
-    """The pyahocorasick automaton of these nodes, which must be a well-formed
-    trie (see dictcache's checks for nodes that come from a file)."""
-    chunk = _chunk(nodes.columns)
-    made = ahocorasick.Automaton([chunk], ahocorasick.AHOCORASICK, ahocorasick.STORE_INTS,
-                                 ahocorasick.KEY_STRING, nodes.words, nodes.longest, None)
-    if _NONE_DEBT is not None:
-        _NONE_DEBT.append(None)
-    return made
+def check(nodes: Nodes, lengths: np.ndarray | None = None, ids: np.ndarray | None = None) -> int:
+    """The number of words of ``nodes`` once they are checked to be an
+    automaton the walk can take (one tree numbered as the module's doc says,
+    no deeper than ``nodes.longest``, fail links to shallower nodes, suffix
+    links as they make them) and, with ``lengths`` (every word's length, by
+    id), to hold exactly the words ``ids`` at nodes of their length;
+    ValueError if not.  The walk itself never reads outside the arrays, but
+    over arrays that are not an automaton it finds nonsense."""
+    columns = nodes.columns
+    if sorted(columns) != sorted(COLUMNS) or any(
+            columns[name].dtype.str != dtype or columns[name].ndim != 1 for name, dtype in COLUMNS.items()):
+        raise ValueError("other arrays than an automaton's")
+    no_ids = np.empty(0, dtype=np.int64)
+    return _core.trie_check(*(columns[name] for name in COLUMNS), nodes.longest,
+                            no_ids if lengths is None else np.ascontiguousarray(lengths, dtype=np.int64),
+                            no_ids if ids is None else np.ascontiguousarray(ids, dtype=np.int64))
 
 
-def _chunk(columns: dict[str, np.ndarray]) -> bytes:
-    """The nodes as the one chunk of raw bytes pyahocorasick reads."""
-    children = columns["children"].astype(np.int64)
-    n, pairs = len(children), len(columns["child"])
-    size = _NODE_WORDS * n + _PAIR_WORDS * pairs
-    raw = np.zeros(2 + size, dtype="<u4")
-    raw[:2] = np.array([n], dtype="<i8").view("<u4")
-    words = raw[2:]
-    at = np.cumsum(_NODE_WORDS + _PAIR_WORDS * children) - (_NODE_WORDS + _PAIR_WORDS * children)
-    for column, where in (("output", 0), ("fail", 2)):
-        halves = columns[column].view("<u4")
-        words[at + where], words[at + where + 1] = halves[0::2], halves[1::2]
-    words[at + 4] = columns["children"]
-    words[at + 5] = columns["eow"]
-    first = np.cumsum(children) - children
-    pair_at = np.repeat(at + _NODE_WORDS - _PAIR_WORDS * first, children) + _PAIR_WORDS * np.arange(pairs)
-    words[pair_at] = columns["letter"]
-    halves = columns["child"].view("<u4")
-    words[pair_at + 1], words[pair_at + 2] = halves[0::2], halves[1::2]
-    return raw.tobytes()
+class Trie:
+    """An automaton of ints walked in C, with the part of pyahocorasick's
+    Automaton that seg uses (``iter``, ``get``, ``len``, ``kind``,
+    ``store``).  Its arrays may be a cache file's, mapped: they are never
+    written."""
+
+    __slots__ = ("nodes", "_arrays", "_root")
+    kind = ahocorasick.AHOCORASICK
+    store = ahocorasick.STORE_INTS
+
+    def __init__(self, nodes: Nodes) -> None:
+        self.nodes = nodes
+        # The C walk reads items in this machine's byte order (no copy where it is little-endian).
+        self._arrays = tuple(np.ascontiguousarray(nodes.columns[name], dtype=np.dtype(dtype).newbyteorder("="))
+                             for name, dtype in COLUMNS.items())
+        first, letter = self._arrays[0], self._arrays[1]
+        lo, hi = int(first[0]), int(first[1])
+        self._root = np.empty(0, dtype=np.uint32)
+        if hi - lo >= _ROOT_TABLE_FROM:
+            root = np.zeros(_ROOT_TABLE, dtype=np.uint32)
+            kids = np.arange(lo, hi, dtype=np.uint32)
+            letters = letter[lo:hi]
+            narrow = letters < _ROOT_TABLE
+            root[letters[narrow]] = kids[: len(letters)][narrow]
+            self._root = root
+
+    def __len__(self) -> int:
+        return self.nodes.words
+
+    def matches(self, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ends, ids) of every occurrence of a word in the code points
+        ``cps`` (uint32), in the order of pyahocorasick's iter."""
+        room = len(cps) + 16  # most texts have fewer matches than characters
+        while True:
+            ends = np.empty(room, dtype=np.int64)
+            ids = np.empty(room, dtype=np.int64)
+            found = _core.trie_walk(cps, *self._arrays, self._root, self.nodes.longest, ends, ids)
+            if found <= room:
+                return ends[:found], ids[:found]
+            room = found
+
+    def iter(self, text: str) -> Iterator[tuple[int, int]]:
+        """(end, id) of every occurrence of a word in ``text``, as pyahocorasick's iter."""
+        ends, ids = self.matches(codepoints(text))
+        return zip(ends.tolist(), ids.tolist())
+
+    def get(self, word: str, *default: object) -> object:
+        """The id of ``word``, else ``default`` (KeyError without one), as pyahocorasick's get."""
+        first, letter, _, value, _ = self._arrays
+        node = 0
+        for point in map(ord, word):
+            lo, hi = int(first[node]), int(first[node + 1])
+            node = lo + int(np.searchsorted(letter[lo:hi], point))
+            if node >= hi or letter[node] != point:
+                break
+        else:
+            if word and value[node] >= 0:
+                return int(value[node])
+        if default:
+            return default[0]
+        raise KeyError(word)
+
+
+def automaton(nodes: Nodes) -> Trie:
+    """The automaton of these nodes, which must be well-formed (see
+    :func:`check` for nodes that come from a file)."""
+    return Trie(nodes)
+
+
+def matches(layers: Sequence[Trie | ahocorasick.Automaton], singles: tuple[np.ndarray, np.ndarray],
+            cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ends, ids) as int64 arrays: every occurrence in the code points
+    ``cps`` of a word of each automaton of ``layers`` in turn, in the order
+    of pyahocorasick's iter, then of the one-character words ``singles``
+    (sorted int64 code points, their ids) in the order of the text."""
+    cps = np.ascontiguousarray(cps, dtype=np.uint32)
+    found = []
+    text = None
+    for layer in layers:
+        trie = _as_trie(layer)
+        if trie is not None:
+            found.append(trie.matches(cps))
+        else:  # pragma: no cover - where pyahocorasick's raw nodes cannot be read
+            text = from_codepoints(cps) if text is None else text
+            flat = np.fromiter((x for match in layer.iter(text) for x in match), dtype=np.int64)
+            found.append((flat[0::2], flat[1::2]))
+    chars, ids = singles
+    if len(chars):
+        ends, at = np.empty(len(cps), dtype=np.int64), np.empty(len(cps), dtype=np.int64)
+        count = _core.single_matches(cps, np.ascontiguousarray(chars, dtype=np.int64),
+                                     np.ascontiguousarray(ids, dtype=np.int64), ends, at)
+        found.append((ends[:count], at[:count]))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    return np.concatenate([e for e, _ in found]), np.concatenate([i for _, i in found])
+
+
+# pyahocorasick's automata (small dictionaries, overlays) walked as Tries:
+# each is taken into arrays once, at its first walk, and kept while it is
+# one of the last few walked (keyed by id, the automaton held so that its id
+# is not reused meanwhile: they take no weak references).
+_TAKEN_MAX = 8
+_taken: dict[int, tuple[ahocorasick.Automaton, Trie]] = {}
+_taken_lock = threading.Lock()
+
+
+def _as_trie(layer: Trie | ahocorasick.Automaton) -> Trie | None:
+    if isinstance(layer, Trie):
+        return layer
+    if not LAYOUT_OK:  # pragma: no cover
+        return None
+    with _taken_lock:
+        held = _taken.pop(id(layer), None)
+        if held is None or held[0] is not layer:
+            held = (layer, Trie(of_automaton(layer)))
+        _taken[id(layer)] = held  # now the most recently walked
+        while len(_taken) > _TAKEN_MAX:
+            del _taken[next(iter(_taken))]  # the least recently walked
+        return held[1]
 
 
 def of_automaton(made: ahocorasick.Automaton) -> Nodes:
-    """The nodes of an automaton of ints that pyahocorasick built (its
-    padding, bytes of whatever memory it had, left out)."""
+    """The nodes of an automaton of ints that pyahocorasick built, numbered
+    as the module's doc says (its padding, bytes of whatever memory it had,
+    left out)."""
+    if made.kind != ahocorasick.AHOCORASICK or made.store != ahocorasick.STORE_INTS:
+        raise ValueError("only an Aho-Corasick automaton of ints is held as Nodes")
     _, (chunks, _kind, _store, key_type, count, longest, values) = made.__reduce__()
     if key_type != ahocorasick.KEY_STRING or values is not None:
         raise ValueError("only an automaton of strings to ints is held as Nodes")
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in COLUMNS}
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in ("output", "fail", "children", "eow", "letter",
+                                                                "child")}
     for chunk in chunks:
         (nodes,) = _COUNT.unpack_from(chunk)
         words = memoryview(chunk)[_COUNT.size : _COUNT.size + (len(chunk) - _COUNT.size) // 4 * 4].cast("I")
@@ -244,10 +365,50 @@ def of_automaton(made: ahocorasick.Automaton) -> Nodes:
         parts["output"].append(raw[at_] | raw[at_ + 1].astype(np.uint64) << np.uint64(32))
         parts["fail"].append(raw[at_ + 2] | raw[at_ + 3].astype(np.uint64) << np.uint64(32))
         parts["children"].append(children)
-        parts["eow"].append((raw[at_ + 5] & 0xFF).astype(np.uint8))
+        parts["eow"].append((raw[at_ + 5] & 0xFF).astype(bool))
         first = np.cumsum(children, dtype=np.int64) - children
         pair_at = (np.repeat(at_ + _NODE_WORDS - _PAIR_WORDS * first, children)
                    + _PAIR_WORDS * np.arange(int(children.sum(dtype=np.int64))))
         parts["letter"].append(raw[pair_at])
         parts["child"].append(raw[pair_at + 1] | raw[pair_at + 2].astype(np.uint64) << np.uint64(32))
-    return Nodes({name: np.concatenate(p).astype(COLUMNS[name]) for name, p in parts.items()}, count, longest)
+    raw_nodes = {name: np.concatenate(p) for name, p in parts.items()}
+    return Nodes(_renumbered(**raw_nodes), count, longest)
+
+
+def _renumbered(output: np.ndarray, fail: np.ndarray, children: np.ndarray, eow: np.ndarray, letter: np.ndarray,
+                child: np.ndarray) -> dict[str, np.ndarray]:
+    """The columns of pyahocorasick's raw nodes (numbered from 1, the root
+    first, in whatever order, a node's children in the order they were
+    added), renumbered level by level."""
+    n = len(children)
+    children = children.astype(np.int64)
+    first_edge = np.cumsum(children) - children
+    child = child.astype(np.int64) - 1
+    new = np.zeros(n, dtype=np.int64)  # the old root (0) stays 0
+    new_letter = np.zeros(n, dtype=COLUMNS["letter"])
+    frontier, count, level_ends = np.zeros(1, dtype=np.int64), 1, [1]
+    while True:
+        counts = children[frontier]
+        total = int(counts.sum())
+        if not total:
+            break
+        edges = np.repeat(first_edge[frontier] - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        owner = np.repeat(np.arange(len(frontier)), counts)
+        edges = edges[np.lexsort((letter[edges], owner))]
+        frontier = child[edges]
+        new[frontier] = count + np.arange(total)
+        new_letter[count : count + total] = letter[edges]
+        count += total
+        level_ends.append(count)
+        if count > n:
+            raise ValueError("not a tree")
+    new_children = np.zeros(n, dtype=np.int64)
+    new_children[new] = children
+    new_fail = np.zeros(n, dtype=np.int64)
+    linked = fail > 0  # the root's link is none, 0
+    new_fail[new[linked]] = new[fail[linked].astype(np.int64) - 1]
+    if int(output[eow].max(initial=0)) >= 2**31:
+        raise ValueError("word ids must be below 2**31")
+    value = np.full(n, -1, dtype=COLUMNS["value"])
+    value[new[eow]] = output[eow]
+    return _arrays(new_children, new_letter, new_fail, value, level_ends)
