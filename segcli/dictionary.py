@@ -60,7 +60,6 @@ before it starts.
 from __future__ import annotations
 
 import collections
-import itertools
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import NamedTuple
@@ -423,24 +422,14 @@ class UserDictionary:
         (empty when none).
         """
         layers = self._layers
-        chars, char_ids = self._singles
+        chars, _ = self._singles
         if not (layers or len(chars)) or not text:
             return _NO_SPANS
         n = len(text)
         if scores.ndim != 2 or scores.shape[0] != n or scores.shape[1] != 4:
             raise ValueError(f"scores must have shape ({n}, 4), got {scores.shape}")
-        flat = np.fromiter(
-            itertools.chain.from_iterable(
-                itertools.chain.from_iterable(a.iter(text) for a in layers)),
-            dtype=np.int64)
-        ends = flat[0::2]
-        ids = flat[1::2]
-        if len(chars):
-            cps = codepoints(text)
-            at = np.searchsorted(chars, cps)
-            hit = np.flatnonzero(chars[np.minimum(at, len(chars) - 1)] == cps)
-            ends = np.concatenate([ends, hit])
-            ids = np.concatenate([ids, char_ids[at[hit]]])
+        # The automata's matches in C (segcli.trie, csrc/match.c), then the one-character words'.
+        ends, ids = trie.matches(layers, self._singles, codepoints(text))
         if not ends.size:
             return _NO_SPANS
         lengths = self._len[ids]
