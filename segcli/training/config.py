@@ -39,6 +39,15 @@ class Config:
     # the same at training and run time: "jieba" (jieba's dict.txt) or a file
     # of one word a line; "" for none. Its keys ship with the model.
     lexicon: str = ""
+    # A newer word list added to the open lexicon: "wordfreq" (wordfreq's
+    # large Chinese list, its words no rarer than 10 ** (-max_cb / 100)) or a
+    # file of one word a line; "" for none. Words the training text
+    # contradicts are left out: seen as text min_seen times or more, a gold
+    # word in fewer than gold_rate of them (see data.contradicted).
+    lexicon_extra: str = ""
+    lexicon_extra_max_cb: int = 800
+    lexicon_extra_min_seen: int = 1
+    lexicon_extra_gold_rate: float = 0.5
     # Width of the learned embedding of the line's annotation standard, added
     # to every position's input features; 0 pools all corpora as one standard
     # (no standard input, one transition matrix). A model of one standard has

@@ -10,13 +10,14 @@ matrices (``Encoded``).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .. import corpus
+from .. import corpus, files
 from ..decode import tags_of
 from ..encode import Vocab
 from ..errors import CorpusError
@@ -167,6 +168,8 @@ def prepare(cfg: Config, sources: list[corpus.Source]) -> Prepared:
     texts = ["".join(c) for c in chunks]
     lookup = lookup_table(Counter(ch for text in texts for ch in text))
     lexicon, lexicon_info = corpus.read_lexicon(cfg.lexicon) if cfg.lexicon else ((), None)
+    if cfg.lexicon_extra:
+        lexicon, lexicon_info = extended_lexicon(lexicon, lexicon_info, cfg, [sp.train for sp in splits])
     vocab = Vocab.build(texts, cfg.min_char_count, cfg.ngram_orders, cfg.min_ngram_count,
                         train_words, cfg.word_max_len, lookup=lookup, lexicon=lexicon)
     del texts
@@ -191,3 +194,88 @@ def fold_word_keys(cfg: Config, vocab: Vocab, chunks: list[list[str]], chunk_fol
         vocab.word_keys_of({w for c, f in zip(chunks, chunk_folds) if f != fold for w in c}, cfg.word_max_len)
         for fold in range(cfg.word_folds)
     ]
+
+
+# --- a second, newer word list for the open lexicon (cfg.lexicon_extra)
+
+#: The value of lexicon_extra that reads wordfreq's Chinese list from the installed package.
+WORDFREQ = "wordfreq"
+_HAN_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,5}")
+
+
+def extended_lexicon(lexicon, lexicon_info: dict | None, cfg: Config, corpora: list[list[list[str]]]):
+    """(words, info) of the open lexicon with cfg.lexicon_extra's words added:
+    Han words of 2-5 characters no rarer than cfg.lexicon_extra_max_cb, less
+    those the annotated training text contradicts (see contradicted).
+
+    Why: jieba's dict.txt predates most of today's technical and everyday
+    words (聚类, 打赏, 带货 ...), which no training corpus has either, and the
+    model reads an unseen pair of characters as two words, the pku standard
+    most of all. A lexicon match is what makes it join them.
+    """
+    words, info = read_extra_words(cfg.lexicon_extra, cfg.lexicon_extra_max_cb)
+    dropped = contradicted(words, corpora, cfg.lexicon_extra_min_seen, cfg.lexicon_extra_gold_rate)
+    kept = [w for w in words if w not in dropped]
+    info = {**info, "candidates": len(words), "contradicted": len(dropped), "added": len(kept),
+            "max_cb": cfg.lexicon_extra_max_cb, "min_seen": cfg.lexicon_extra_min_seen,
+            "gold_rate": cfg.lexicon_extra_gold_rate}
+    merged = list(dict.fromkeys([*lexicon, *kept]))
+    if lexicon_info is None:
+        return merged, {"lexicon": "", "words": len(merged), "extra": info}
+    return merged, {**lexicon_info, "words": len(merged), "extra": info}
+
+
+def read_extra_words(spec: str, max_cb: int) -> tuple[list[str], dict]:
+    """The Han words of 2-5 characters of ``wordfreq`` (its large Chinese
+    list, read from the installed package, most frequent first, down to a
+    frequency of 10 ** (-max_cb / 100)) or of a file (one word a line, all of
+    them), and what to record of the source."""
+    if spec == WORDFREQ:
+        path = _wordfreq_list()
+        try:
+            import msgpack
+        except ImportError:
+            raise CorpusError("lexicon_extra=wordfreq needs wordfreq: pip install wordfreq") from None
+        import gzip
+
+        with gzip.open(path) as stream:
+            buckets = msgpack.load(stream, raw=False)[1:]  # bucket i: the words of frequency 10 ** (-i / 100)
+        candidates = [w for bucket in buckets[: max_cb + 1] for w in bucket]
+    else:
+        path = corpus.resolve(spec)
+        if not path.exists():
+            raise CorpusError(f"lexicon_extra file not found: {path}")
+        text = files.read_text(path, CorpusError, "lexicon_extra {name}: {reason}", encoding="utf-8-sig")
+        candidates = [fields[0] for fields in map(str.split, text.splitlines()) if fields]
+    words = list(dict.fromkeys(w for w in candidates if _HAN_WORD.fullmatch(w)))
+    return words, {"lexicon": spec, "path": path.name, "sha256": corpus.sha256(path)}
+
+
+def _wordfreq_list():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("wordfreq")
+    path = Path(spec.origin).parent / "data" / "large_zh.msgpack.gz" if spec and spec.origin else None
+    if path is None or not path.exists():
+        raise CorpusError("lexicon_extra=wordfreq needs wordfreq: pip install wordfreq")
+    return path
+
+
+def contradicted(words: list[str], corpora: list[list[list[str]]], min_seen: int, gold_rate: float) -> set[str]:
+    """The words that the annotated text says are not words: their characters
+    occur at least min_seen times in the training lines, as a gold word in
+    fewer than gold_rate of them (还将, 国的: a word list made by a tokenizer
+    has such pieces). A word the training text never shows is kept: that is
+    what the list is for."""
+    wanted = set(words)
+    lengths = sorted({len(w) for w in wanted})
+    seen: Counter = Counter()
+    gold: Counter = Counter()
+    for lines in corpora:
+        for line in lines:
+            gold.update(w for w in line if w in wanted)
+            text = "".join(line)
+            for n in lengths:
+                seen.update(piece for piece in (text[i : i + n] for i in range(len(text) - n + 1)) if piece in wanted)
+    return {w for w, count in seen.items() if count >= min_seen and gold[w] < gold_rate * count}
