@@ -16,6 +16,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from conftest import DEV_LINES, SEG, cli_runner
 
 from segcli import Segmenter, atoms, pos
@@ -108,6 +110,14 @@ def test_search_mode_tags_every_token(tagger):
     # A word that is also a token of the default cut gets the same tag there.
     default = dict(tagger.tag(text))
     assert all(tag == default[word] for word, tag in tagged if word in default)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.sampled_from("中国人民的新世纪，。 1a2😀\t.,-@/:ＡＢ１２"), max_size=30))
+def test_tag_is_cut_with_a_tag_for_any_text(tagger, text):
+    tagged = tagger.tag(text)
+    assert [word for word, _ in tagged] == tagger.cut(text)
+    assert all(isinstance(tag, str) and tag for _, tag in tagged)
 
 
 def test_tags_of_a_cut_do_not_change_it(tagger):
@@ -292,6 +302,14 @@ def test_seg_pos_other_encodings(seg_env):
     assert proc.returncode == 0
     assert proc.stdout.decode("gbk") == seg(["--pos"], TEXT.replace("😀", ""), seg_env).stdout.decode()
     assert utf8
+
+
+def test_seg_pos_keeps_every_byte(seg_env):
+    data = "a\udcff\udcfe中文\udce4\udcb8 好\n\udced\udca0\udc80x\n北京。\n".encode("utf-8", "surrogateescape")
+    plain = subprocess.run([*SEG, *MODEL_ARGS], input=data, capture_output=True, env=seg_env).stdout
+    tagged = subprocess.run([*SEG, *MODEL_ARGS, "--pos"], input=data, capture_output=True, env=seg_env).stdout
+    assert [[token.rsplit(b"/", 1)[0] for token in line.split(b" ")] for line in tagged.split(b"\n")] == [
+        line.split(b" ") for line in plain.split(b"\n")]
 
 
 def test_seg_pos_delimiter_the_encoding_lacks_is_one_line(seg_env):
