@@ -553,7 +553,28 @@ def test_extended_lexicon_adds_han_words_of_two_to_five_characters(tmp_path):
     assert words == ["数组", "希望", "聚类", "拟合", "打赏"]
     assert info["lexicon"] == "jieba" and info["words"] == 5
     assert info["extra"]["candidates"] == 5 and info["extra"]["contradicted"] == 1  # 还将
+    assert info["extra"]["loose"] == 0  # a file has no frequencies to judge by
     assert info["extra"]["added"] == 4 and info["extra"]["path"] == "words.txt"
+
+
+# log10 frequencies, as wordfreq's list gives them
+FREQUENCIES = {"链是": -7.0, "链": -4.5, "是": -1.8, "聚类": -6.7, "聚": -5.0, "类": -3.8,
+               "区块链": -6.0, "区块": -6.5, "链技术": -7.0, "技术": -3.4}
+
+
+@pytest.mark.parametrize("word, min_pmi, expected", [
+    ("链是", 0.0, False),  # -7.0 < -4.5 - 1.8: no more than 链 and 是 side by side
+    ("聚类", 0.0, True),  # -6.7 > -8.8
+    ("聚类", 2.5, False),  # by 2.1 only
+    ("区块链", 0.0, True),  # 区块 + 链: -6.0 > -11.0; 区 is not listed, so 区 + 块链 is no test
+    ("链技术", 0.0, True),  # -7.0 > -7.9 (a leftover that passes: the training text must catch it)
+    ("链技术", 1.0, False),
+    ("打赏", 0.0, True),  # not in the list: nothing to judge by
+])
+def test_cohesive_words_beat_their_parts_side_by_side(word, min_pmi, expected):
+    from segcli.training.data import cohesive
+
+    assert cohesive(word, FREQUENCIES, min_pmi) is expected
 
 
 def test_extended_lexicon_errors_are_one_line(tmp_path, monkeypatch):

@@ -41,11 +41,14 @@ class Config:
     lexicon: str = ""
     # A newer word list added to the open lexicon: "wordfreq" (wordfreq's
     # large Chinese list, its words no rarer than 10 ** (-max_cb / 100)) or a
-    # file of one word a line; "" for none. Words the training text
-    # contradicts are left out: seen as text min_seen times or more, a gold
-    # word in fewer than gold_rate of them (see data.contradicted).
+    # file of one word a line; "" for none. Left out: the words no more
+    # frequent than two of their parts side by side (log10 PMI <= min_pmi, see
+    # data.cohesive; wordfreq only), and those the training text contradicts:
+    # seen as text min_seen times or more, a gold word in fewer than
+    # gold_rate of them (see data.contradicted).
     lexicon_extra: str = ""
     lexicon_extra_max_cb: int = 800
+    lexicon_extra_min_pmi: float = 0.0
     lexicon_extra_min_seen: int = 1
     lexicon_extra_gold_rate: float = 0.5
     # Width of the learned embedding of the line's annotation standard, added

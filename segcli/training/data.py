@@ -213,23 +213,26 @@ def extended_lexicon(lexicon, lexicon_info: dict | None, cfg: Config, corpora: l
     model reads an unseen pair of characters as two words, the pku standard
     most of all. A lexicon match is what makes it join them.
     """
-    words, info = read_extra_words(cfg.lexicon_extra, cfg.lexicon_extra_max_cb)
-    dropped = contradicted(words, corpora, cfg.lexicon_extra_min_seen, cfg.lexicon_extra_gold_rate)
-    kept = [w for w in words if w not in dropped]
-    info = {**info, "candidates": len(words), "contradicted": len(dropped), "added": len(kept),
-            "max_cb": cfg.lexicon_extra_max_cb, "min_seen": cfg.lexicon_extra_min_seen,
-            "gold_rate": cfg.lexicon_extra_gold_rate}
+    words, frequencies, info = read_extra_words(cfg.lexicon_extra, cfg.lexicon_extra_max_cb)
+    loose = {w for w in words if not cohesive(w, frequencies, cfg.lexicon_extra_min_pmi)}
+    dropped = contradicted([w for w in words if w not in loose], corpora, cfg.lexicon_extra_min_seen,
+                           cfg.lexicon_extra_gold_rate)
+    kept = [w for w in words if w not in dropped and w not in loose]
+    info = {**info, "candidates": len(words), "loose": len(loose), "contradicted": len(dropped),
+            "added": len(kept), "max_cb": cfg.lexicon_extra_max_cb, "min_pmi": cfg.lexicon_extra_min_pmi,
+            "min_seen": cfg.lexicon_extra_min_seen, "gold_rate": cfg.lexicon_extra_gold_rate}
     merged = list(dict.fromkeys([*lexicon, *kept]))
     if lexicon_info is None:
         return merged, {"lexicon": "", "words": len(merged), "extra": info}
     return merged, {**lexicon_info, "words": len(merged), "extra": info}
 
 
-def read_extra_words(spec: str, max_cb: int) -> tuple[list[str], dict]:
+def read_extra_words(spec: str, max_cb: int) -> tuple[list[str], dict[str, float], dict]:
     """The Han words of 2-5 characters of ``wordfreq`` (its large Chinese
     list, read from the installed package, most frequent first, down to a
     frequency of 10 ** (-max_cb / 100)) or of a file (one word a line, all of
-    them), and what to record of the source."""
+    them); the log10 frequency of every word of the list (of any length and
+    script; none for a file); and what to record of the source."""
     if spec == WORDFREQ:
         path = _wordfreq_list()
         try:
@@ -241,14 +244,29 @@ def read_extra_words(spec: str, max_cb: int) -> tuple[list[str], dict]:
         with gzip.open(path) as stream:
             buckets = msgpack.load(stream, raw=False)[1:]  # bucket i: the words of frequency 10 ** (-i / 100)
         candidates = [w for bucket in buckets[: max_cb + 1] for w in bucket]
+        frequencies = {w: -i / 100 for i, bucket in enumerate(buckets) for w in bucket}
     else:
         path = corpus.resolve(spec)
         if not path.exists():
             raise CorpusError(f"lexicon_extra file not found: {path}")
         text = files.read_text(path, CorpusError, "lexicon_extra {name}: {reason}", encoding="utf-8-sig")
         candidates = [fields[0] for fields in map(str.split, text.splitlines()) if fields]
+        frequencies = {}
     words = list(dict.fromkeys(w for w in candidates if _HAN_WORD.fullmatch(w)))
-    return words, {"lexicon": spec, "path": path.name, "sha256": corpus.sha256(path)}
+    return words, frequencies, {"lexicon": spec, "path": path.name, "sha256": corpus.sha256(path)}
+
+
+def cohesive(word: str, frequencies: dict[str, float], min_pmi: float) -> bool:
+    """Whether the word is more frequent than its parts side by side by
+    chance: for every split into two parts that the list has, log10 f(word)
+    - log10 f(left) - log10 f(right) > min_pmi. A list made by a tokenizer
+    keeps leftovers of its own cuts (链是 of 区块链是, 想个, 得话), which fail
+    this; a word whose frequency or parts the list lacks passes."""
+    if word not in frequencies:
+        return True
+    f = frequencies[word]
+    return all(f - frequencies[word[:k]] - frequencies[word[k:]] > min_pmi
+               for k in range(1, len(word)) if word[:k] in frequencies and word[k:] in frequencies)
 
 
 def _wordfreq_list():
