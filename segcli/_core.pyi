@@ -143,6 +143,33 @@ def constrain(scores: Buffer, starts: Buffer, ends: Buffer, penalty: float, /) -
     within the scores, else ValueError.  The GIL is released while writing.
     """
 
+def boundary_cuts(folded: Buffer, cps: Buffer, table: Buffer, rules: int, atom_starts: Buffer, atom_ends: Buffer,
+                  span_starts: Buffer, span_reach: Buffer, cuts: Buffer, deferred: Buffer, /) -> tuple[int, int, int]:
+    """The pairs (i, i + 1) of neighbours that segcli.boundaries' rules (bits)
+    keep apart, outside the atoms (in order, apart) and the spans from
+    ``span_starts[k]`` (sorted) to ``span_reach[k]`` (the furthest end of
+    spans 0..k): each i into ``cuts``, or into ``deferred`` where the rule
+    is decided in Python. Returns (cuts, deferred, 1 if a code point's class
+    in ``table`` was unknown and the loop stopped there, else 0). folded,
+    cps: uint32, as many; table: uint8; the rest int64, cuts and deferred of
+    len(folded) items. The GIL is released.
+    """
+
+def require_cuts(scores: Buffer, cuts: Buffer, penalty: float, /) -> None:
+    """For each i of ``cuts`` (int64, in [0, N - 1)), ``penalty`` comes off b
+    and m at row i and off m and e at row i + 1 of the float32 (N, 4) tag
+    scores, in place, else ValueError. The GIL is released while writing.
+    """
+
+def known_spans(ids: Buffer, width: int, pair: int, size: int, keys: Buffer, segments: Buffer, covered: Buffer,
+                /) -> None:
+    """For each row of ``ids`` (int64, ``width`` a row; 1 is unknown): does
+    a run of columns [a, b) with a <= pair < pair + 1 < b spell, in base
+    ``size``, a key in ``keys[start:end]`` of a row (length, start, end) of
+    ``segments`` (int64, sorted slices) whose length is b - a. Into
+    ``covered`` (uint8, a byte a row).
+    """
+
 def pack_rows(values: Buffer, item_bytes: int, stream_at: Buffer, margin: int, core: int, rows: Buffer, /) -> None:
     """Lay ``values`` (one item of ``item_bytes`` a position, contiguous) into
     the overlapping ``rows``: item j sits at stream position

@@ -30,15 +30,16 @@ where annotators join what the rule would cut:
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
-from typing import Callable
 
 import numpy as np
 
-from .decode import B, E, HARD, M
-from .encode import Vocab, from_codepoints
+from . import _core
+from .decode import HARD
+from .encode import UNK, Vocab, from_codepoints
 
 # Character classes. NONE: no rule on either side (whitespace, control,
 # unassigned, private use). MARK: combining marks, variation selectors and
@@ -94,8 +95,6 @@ _ASCII = np.array([_class_of(cp) if chr(cp).isprintable() and cp != 0x20 else NO
 _CLASS[:0x80] = _ASCII
 _IS_WORD = np.zeros(UNKNOWN + 1, dtype=bool)
 _IS_WORD[list(_WORD)] = True
-_IS_PUNCT = np.zeros(UNKNOWN + 1, dtype=bool)
-_IS_PUNCT[list(_PUNCT)] = True
 _class_lock = threading.Lock()
 
 
@@ -123,101 +122,118 @@ class Rules:
         self.latin_han = latin_han
         self.pku_brackets = pku_brackets  # the exception for People's Daily's brackets, under pku
 
+    def bits(self, standard: str) -> int:
+        """The rules as csrc/atoms.c's bits (R_PUNCTUATION ...)."""
+        return (self.punctuation | self.punctuation_runs << 1 | self.emoji << 2 | self.latin_han << 3
+                | (self.pku_brackets and standard == "pku") << 4)
+
 
 ALL = Rules()
 
 # Under pku: an ASCII [ ... ] around 3+ characters (People's Daily 1998 markup).
 _MARKUP = re.compile(r"\[[^\[\]\s]{3,}\]")
+_NO_SPANS = np.empty(0, dtype=np.int64)
+
+
+def pair_cuts(folded: np.ndarray, cps: np.ndarray, bits: int, atom_starts: np.ndarray, atom_ends: np.ndarray,
+              span_starts: np.ndarray = _NO_SPANS, span_ends: np.ndarray = _NO_SPANS) -> tuple[np.ndarray, np.ndarray]:
+    """(cuts, deferred): the pairs (i, i + 1) the rules keep apart outside the
+    atoms (sorted, apart) and the spans (any order, may overlap), by i;
+    deferred: those this module decides (Latin|Han, pku brackets). One C
+    pass (csrc/atoms.c); numpy took ~50 ns a character, 6% of a run."""
+    folded = np.ascontiguousarray(folded, dtype=np.uint32)
+    cps = np.ascontiguousarray(cps, dtype=np.uint32)
+    atom_starts = np.ascontiguousarray(atom_starts, dtype=np.int64)
+    atom_ends = np.ascontiguousarray(atom_ends, dtype=np.int64)
+    order = np.argsort(span_starts, kind="stable")
+    span_starts = np.ascontiguousarray(np.asarray(span_starts, dtype=np.int64)[order])
+    span_reach = np.ascontiguousarray(np.maximum.accumulate(np.asarray(span_ends, dtype=np.int64)[order]))
+    cuts = np.empty(len(folded), dtype=np.int64)
+    deferred = np.empty(len(folded), dtype=np.int64)
+    while True:
+        ncuts, ndeferred, unknown = _core.boundary_cuts(folded, cps, _CLASS, bits, atom_starts, atom_ends,
+                                                        span_starts, span_reach, cuts, deferred)
+        if not unknown:
+            return cuts[:ncuts], deferred[:ndeferred]
+        _classes(folded)  # classifies the code points not seen before, then once more
 
 
 def required_cuts(folded: np.ndarray, cps: np.ndarray, vocab: Vocab, standard: str, atom_starts: np.ndarray,
-                  atom_ends: np.ndarray, rules: Rules = ALL) -> np.ndarray:
+                  atom_ends: np.ndarray, rules: Rules = ALL, span_starts: np.ndarray = _NO_SPANS,
+                  span_ends: np.ndarray = _NO_SPANS) -> np.ndarray:
     """The positions i (sorted) where a word must end, i.e. i and i + 1 may not
-    share a word, before the exemptions of atoms and dictionary words. The
-    atoms (sorted, apart) tell where a dot begins one (.NET)."""
-    n = len(folded)
-    if n < 2:
-        return np.empty(0, dtype=np.int64)
-    classes = _classes(np.ascontiguousarray(folded))
-    mark = classes == MARK
-    # A mark takes the class of its base character, for the pair after it.
-    base = classes
-    if mark.any():
-        last = np.where(mark, 0, np.arange(n))
-        np.maximum.accumulate(last, out=last)
-        base = classes[last]
-    left, right = base[:-1], classes[1:]
-    word_left, word_right = _IS_WORD[left], _IS_WORD[right]
-    punct_left, punct_right = _IS_PUNCT[left], _IS_PUNCT[right]
-    cut = np.zeros(n - 1, dtype=bool)
-    if rules.punctuation:
-        # What lies beyond each side of the pair: is the character before i
-        # (after i + 1) a word character.
-        word_before = np.concatenate(([False], _IS_WORD[base[:-2]]))
-        word_after = np.concatenate((_IS_WORD[classes[2:]], [False]))
-        digit_left, digit_right = left == DIGIT, right == DIGIT
-        digit_before = np.concatenate(([False], base[:-2] == DIGIT))
-        digit_after = np.concatenate((classes[2:] == DIGIT, [False]))
-        punct_then_word = punct_left & word_right & ~(
-            ((left == CONNECTOR) & word_before) | ((left == DIGIT_CONNECTOR) & digit_before & digit_right)
-            | ((left == UNIT) & digit_right))
-        word_then_punct = word_left & punct_right & ~(
-            ((right == CONNECTOR) & word_after) | ((right == DIGIT_CONNECTOR) & digit_left & digit_after)
-            | ((right == UNIT) & digit_left))
-        cut |= punct_then_word | word_then_punct
+    share a word, outside the atoms (sorted, apart) and the spans (dictionary
+    words; any order, may overlap)."""
+    groups = _cut_groups(folded, cps, vocab, standard, atom_starts, atom_ends, rules, span_starts, span_ends)
+    return np.sort(np.concatenate(groups)) if len(groups) > 1 else groups[0]
+
+
+def _cut_groups(folded: np.ndarray, cps: np.ndarray, vocab: Vocab, standard: str, atom_starts: np.ndarray,
+                atom_ends: np.ndarray, rules: Rules, span_starts: np.ndarray, span_ends: np.ndarray
+                ) -> list[np.ndarray]:
+    """required_cuts as arrays apart from each other, each sorted (no sorting
+    of them all for the segmenter, which applies each)."""
+    cuts, deferred = pair_cuts(folded, cps, rules.bits(standard), atom_starts, atom_ends, span_starts, span_ends)
+    groups = [cuts]
+    if len(deferred):
+        brackets = (cps[deferred] == 0x5B) | (cps[deferred + 1] == 0x5D)
+        groups.append(_outside_markup(deferred[brackets], cps))
+        junctions = deferred[~brackets]
+        groups.append(junctions[~_known_words_span(folded, junctions, vocab)])
+    if rules.punctuation and len(atom_starts):
         # The dot that begins an atom (用.NET写) connects nothing before it.
-        if len(atom_starts):
-            starts = atom_starts[atom_starts > 0]
-            cut[starts[(folded[starts] == 0x2E) & _IS_WORD[base[starts - 1]]] - 1] = True
-        if rules.pku_brackets and standard == "pku":
-            _keep_markup_brackets(cut, cps)
-    if rules.punctuation_runs:
-        cut |= punct_left & punct_right & (folded[:-1] != folded[1:])
-    if rules.emoji:
-        cut |= ((left == EMOJI) & (right != NONE) & (right != MARK)) | ((right == EMOJI) & (left != NONE))
-    if rules.latin_han:
-        junction = ((left == LATIN) & (right == HAN)) | ((left == HAN) & (right == LATIN))
-        if junction.any():
-            at = np.flatnonzero(junction)
-            cut[at[~_known_words_span(folded, at, vocab)]] = True
-    return np.flatnonzero(cut)
+        starts = atom_starts[(atom_starts > 0) & (folded[atom_starts] == 0x2E)]
+        if len(starts):
+            dots = starts[_IS_WORD[_classes(folded[starts - 1])]] - 1
+            groups.append(dots[~inside(dots, span_starts, span_ends)])
+    return groups
 
 
-def _keep_markup_brackets(cut: np.ndarray, cps: np.ndarray) -> None:
-    """Leaves to the model, in place, the cuts inside People's Daily 1998's
-    ASCII brackets ([中央人民广播电台]: the corpus keeps them on the words)."""
-    brackets = np.flatnonzero(cut & ((cps[:-1] == 0x5B) | (cps[1:] == 0x5D)))
-    if not len(brackets):
-        return
+def _outside_markup(at: np.ndarray, cps: np.ndarray) -> np.ndarray:
+    """The pairs at `at` (each next to an ASCII bracket) that are no edge of
+    People's Daily 1998's markup ([中央人民广播电台]: the corpus keeps the
+    brackets on the words), under pku."""
+    if not len(at):
+        return at
     text = from_codepoints(cps)
-    for match in _MARKUP.finditer(text):
-        cut[match.start()] = False
-        cut[match.end() - 2] = False
+    edges = {i for match in _MARKUP.finditer(text) for i in (match.start(), match.end() - 2)}
+    return at[[i not in edges for i in at.tolist()]]
 
 
 def _known_words_span(folded: np.ndarray, at: np.ndarray, vocab: Vocab) -> np.ndarray:
     """For each pair (at[k], at[k] + 1): does a known word of 2..5 characters
     (a training word of any standard or a lexicon word, as the model's
     word-match features know them) span it."""
-    n = len(folded)
-    covered = np.zeros(len(at), dtype=bool)
-    groups = [vocab.word_keys, vocab.lexicon_keys]
-    lengths = sorted({length for group in groups for length in group})
-    for length in lengths:
-        powers = vocab.size ** np.arange(length - 1, -1, -1, dtype=np.int64)
-        for offset in range(length - 1):
-            starts = at - offset
-            fits = (starts >= 0) & (starts + length <= n)
-            positions = np.clip(starts[:, None] + np.arange(length), 0, n - 1)
-            ids = vocab.char_ids_of(folded[positions])
-            fits &= (ids != 1).all(axis=1)  # an unknown character (or whitespace) is in no known word
-            keys = ids @ powers
-            for group in groups:
-                known = group.get(length)
-                if known is not None and len(known):
-                    found = np.minimum(np.searchsorted(known, keys), len(known) - 1)
-                    covered |= fits & (known[found] == keys)
-    return covered
+    keys, segments = _sorted_keys(vocab)
+    covered = np.zeros(len(at), dtype=np.uint8)
+    if not len(at) or not len(segments):
+        return covered.view(bool)
+    longest = int(segments[:, 0].max())
+    # The ids of the characters around each pair, the pair's first at column
+    # longest - 2; a position outside the text is UNK, in no known word.
+    positions = at[:, None] + np.arange(2 - longest, longest)
+    ids = vocab.char_ids_of(folded[np.clip(positions, 0, len(folded) - 1)])
+    ids[(positions < 0) | (positions >= len(folded))] = UNK
+    _core.known_spans(np.ascontiguousarray(ids, dtype=np.int64), ids.shape[1], longest - 2, vocab.size, keys,
+                      segments, covered)
+    return covered.view(bool)
+
+
+@functools.lru_cache(maxsize=8)
+def _sorted_keys(vocab: Vocab) -> tuple[np.ndarray, np.ndarray]:
+    """The training words' and the lexicon's keys (see Vocab.word_keys_of)
+    in one array, and a row (length, start, end) for each sorted slice of
+    them (as word_keys_of stores them; sorted here where they are not)."""
+    parts, segments, at = [], [], 0
+    for group in (vocab.word_keys, vocab.lexicon_keys):
+        for length, part in group.items():
+            if len(part) and length >= 2:
+                part = np.ascontiguousarray(part, dtype=np.int64)
+                parts.append(part if (part[1:] >= part[:-1]).all() else np.sort(part))
+                segments.append((length, at, at + len(part)))
+                at += len(part)
+    keys = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    return keys, np.array(segments, dtype=np.int64).reshape(-1, 3)
 
 
 def inside(pairs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -233,25 +249,16 @@ def inside(pairs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarra
 
 def constrain(scores: np.ndarray, cuts: np.ndarray) -> None:
     """Rules out, in place, the tags that would join i and i + 1 for each i in
-    `cuts`, on float32 (N, 4) scores: b and m at i, m and e at i + 1."""
-    if not len(cuts):
-        return
-    scores[cuts, B] -= HARD
-    scores[cuts, M] -= HARD
-    scores[cuts + 1, M] -= HARD
-    scores[cuts + 1, E] -= HARD
+    `cuts`, on float32 (N, 4) C-contiguous scores: b and m at i, m and e at i + 1."""
+    if scores.dtype != np.float32 or scores.ndim != 2 or scores.shape[1] != 4 or not scores.flags.c_contiguous:
+        raise ValueError(f"scores: expected C-contiguous float32 (N, 4), got {scores.dtype} {scores.shape}")
+    _core.require_cuts(scores, np.ascontiguousarray(cuts, dtype=np.int64), HARD)
 
 
 def apply(scores: np.ndarray, folded: np.ndarray, cps: np.ndarray, vocab: Vocab, standard: str,
-          atoms: tuple[np.ndarray, np.ndarray], exempt: Callable[[], tuple[tuple[np.ndarray, np.ndarray], ...]],
-          rules: Rules = ALL) -> None:
+          atoms: tuple[np.ndarray, np.ndarray], spans: tuple[np.ndarray, np.ndarray], rules: Rules = ALL) -> None:
     """The segmenter's entry point: rules out every required cut's joining
-    tags but those inside the atoms (starts, ends) and inside the spans
-    exempt() gives (dictionary words; asked only when a rule applies)."""
-    atom_starts, atom_ends = atoms
-    cuts = required_cuts(folded, cps, vocab, standard, atom_starts, atom_ends, rules)
-    cuts = cuts[~inside(cuts, atom_starts, atom_ends)]
-    if len(cuts):
-        for starts, ends in exempt():
-            cuts = cuts[~inside(cuts, starts, ends)]
-    constrain(scores, cuts)
+    tags but those inside the atoms (starts, ends: sorted, apart) and inside
+    the spans (dictionary words: starts, ends)."""
+    for cuts in _cut_groups(folded, cps, vocab, standard, *atoms, rules, *spans):
+        constrain(scores, cuts)

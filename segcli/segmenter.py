@@ -358,7 +358,7 @@ class Segmenter:
                                                         forced_ends)
         atoms.constrain(scores, atom_starts, atom_ends)
         boundaries.apply(scores, batch.folded, cps, self.vocab, self.standard, (atom_starts, atom_ends),
-                         lambda: ((forced_starts, forced_ends),))
+                         (forced_starts, forced_ends))
 
         boundary = np.diff(space.astype(np.int8), prepend=1, append=1)
         seg_starts = np.flatnonzero(boundary == -1)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from segcli import atoms, boundaries
+from segcli import _core, atoms, boundaries
 from segcli.decode import B, E, HARD, M, S, decode_one, word_spans
 from segcli.encode import codepoints
 
@@ -110,3 +110,128 @@ def test_constrain_takes_only_the_joining_tags():
 def test_inside(pairs, starts, ends, expected):
     got = boundaries.inside(np.array(pairs), np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64))
     assert got.tolist() == expected
+
+
+def pair_cuts_twin(folded, cps, bits, atom_starts, atom_ends, span_starts, span_ends):
+    """boundaries.pair_cuts in numpy: the C loop's twin."""
+    from segcli.boundaries import (CONNECTOR, DIGIT, DIGIT_CONNECTOR, EMOJI, HAN, LATIN, MARK, NONE, UNIT,
+                                   _classes)
+
+    n = len(folded)
+    if n < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    classes = _classes(folded)
+    base = classes.copy()
+    for i in range(1, n):  # a mark takes its base character's class
+        if classes[i] == MARK:
+            base[i] = base[i - 1]
+    is_word = np.isin(classes, [HAN, LATIN, DIGIT, boundaries.LETTER])
+    base_word = np.isin(base, [HAN, LATIN, DIGIT, boundaries.LETTER])
+    base_punct = np.isin(base, [boundaries.PUNCT, CONNECTOR, DIGIT_CONNECTOR, UNIT])
+    is_punct = np.isin(classes, [boundaries.PUNCT, CONNECTOR, DIGIT_CONNECTOR, UNIT])
+    cuts, deferred = [], []
+    for i in range(n - 1):
+        left, right = base[i], classes[i + 1]
+        before_word = i > 0 and base_word[i - 1]
+        before_digit = i > 0 and base[i - 1] == DIGIT
+        after_word = i + 2 < n and is_word[i + 2]
+        after_digit = i + 2 < n and classes[i + 2] == DIGIT
+        kind = 0
+        if right == MARK:
+            continue
+        if bits & 1:
+            cut = False
+            if base_punct[i] and is_word[i + 1]:
+                cut = not ((left == CONNECTOR and before_word) or (left == DIGIT_CONNECTOR and before_digit
+                                                                   and right == DIGIT) or (left == UNIT and right == DIGIT))
+            elif base_word[i] and is_punct[i + 1]:
+                cut = not ((right == CONNECTOR and after_word) or (right == DIGIT_CONNECTOR and left == DIGIT
+                                                                   and after_digit) or (right == UNIT and left == DIGIT))
+            if cut:
+                kind = 2 if bits & 16 and (cps[i] == 0x5B or cps[i + 1] == 0x5D) else 1
+        if not kind and bits & 2 and base_punct[i] and is_punct[i + 1] and folded[i] != folded[i + 1]:
+            kind = 1
+        if not kind and bits & 4 and ((left == EMOJI and right != NONE) or (right == EMOJI and left != NONE)):
+            kind = 1
+        if not kind and bits & 8 and {left, right} == {LATIN, HAN}:
+            kind = 2
+        if not kind or any(a <= i and i + 2 <= b for a, b in zip(atom_starts, atom_ends)):
+            continue
+        if any(a <= i and i + 2 <= b for a, b in zip(span_starts, span_ends)):
+            continue
+        (cuts if kind == 1 else deferred).append(i)
+    return np.array(cuts, np.int64), np.array(deferred, np.int64)
+
+
+_TWIN_CHARS = list("好的中文aZ09.-·/:∶%‰，。[]［］（）“”—…@#+") + ["😂", "\U0001F3FB", "\u0301", "\u200d", " ", "\n",
+                                                                   "ℌ", "α", "한"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(chars=st.lists(st.sampled_from(_TWIN_CHARS), max_size=40), bits=st.integers(0, 31), data=st.data())
+def test_pair_cuts_agree_with_their_numpy_twin(chars, bits, data):
+    text = "".join(chars)
+    cps = codepoints(text).astype(np.uint32)
+    folded = cps.copy()
+    folded[(folded >= 0xFF01) & (folded <= 0xFF5E)] -= 0xFEE0
+    n = len(cps)
+    bounds = sorted(data.draw(st.sets(st.integers(0, n), max_size=6)))
+    atom_starts, atom_ends = np.array(bounds[0::2][: len(bounds) // 2], np.int64), np.array(bounds[1::2], np.int64)
+    spans = data.draw(st.lists(st.tuples(st.integers(0, n), st.integers(0, n)), max_size=3))
+    span_starts = np.array([min(a, b) for a, b in spans], np.int64)
+    span_ends = np.array([max(a, b) for a, b in spans], np.int64)
+    got = boundaries.pair_cuts(folded, cps, bits, atom_starts, atom_ends, span_starts, span_ends)
+    want = pair_cuts_twin(folded, cps, bits, atom_starts, atom_ends, span_starts, span_ends)
+    assert [g.tolist() for g in got] == [w.tolist() for w in want]
+
+
+def test_classes_agree_with_the_c_loop():
+    # csrc/atoms.c numbers the classes and rule bits as boundaries.py does:
+    # a class per rule, each seen through the C loop.
+    from segcli.boundaries import Rules
+
+    assert Rules().bits("pku") == 31 and Rules().bits("ctb") == 15
+    assert Rules(punctuation=False, emoji=False, punctuation_runs=False, latin_han=False).bits("pku") == 16
+    cases = {"好，": 1, "a好": 8, "。”": 2, "😂😂": 4}
+    for text, bit in cases.items():
+        cps = codepoints(text).astype(np.uint32)
+        cuts, deferred = boundaries.pair_cuts(cps, cps, bit, np.empty(0, np.int64), np.empty(0, np.int64))
+        assert len(cuts) + len(deferred) == 1, text
+        cuts, deferred = boundaries.pair_cuts(cps, cps, 31 & ~bit, np.empty(0, np.int64), np.empty(0, np.int64))
+        assert len(cuts) + len(deferred) == 0, text
+
+
+def test_known_words_span_agrees_with_a_set_of_words(segmenter):
+    vocab = segmenter.vocab
+    text = "买A股和T恤，唱卡拉OK，办IC卡，GitHub上，B超"
+    folded = vocab.lookup_codepoints(codepoints(text)).astype(np.uint32)
+    at = np.array([i for i in range(len(text) - 1) if {text[i].isascii(), text[i + 1].isascii()} == {True, False}
+                   and "，" not in text[i:i + 2]], np.int64)
+    keys = {n: set(vocab.word_keys.get(n, np.empty(0)).tolist()) | set(vocab.lexicon_keys.get(n, np.empty(0)).tolist())
+            for n in range(2, 6)}
+
+    def known(word):
+        found = vocab.word_keys_of([word], len(word)).get(len(word))
+        return found is not None and len(found) == 1 and int(found[0]) in keys[len(word)]
+
+    want = [any(known(text[a:b]) for a in range(max(0, i - 3), i + 1) for b in range(i + 2, min(len(text), a + 5) + 1))
+            for i in at.tolist()]
+    assert boundaries._known_words_span(folded, at, vocab).tolist() == want
+    assert any(want) and not all(want)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: _core.boundary_cuts(np.zeros(3, np.uint32), np.zeros(2, np.uint32), boundaries._CLASS, 31,
+                                *[np.empty(0, np.int64)] * 4, np.empty(3, np.int64), np.empty(3, np.int64)),
+    lambda: _core.boundary_cuts(np.zeros(3, np.uint32), np.zeros(3, np.uint32), boundaries._CLASS, 31,
+                                *[np.empty(0, np.int64)] * 4, np.empty(2, np.int64), np.empty(3, np.int64)),
+    lambda: _core.require_cuts(np.zeros((3, 4), np.float32), np.array([2]), HARD),
+    lambda: _core.require_cuts(np.zeros((3, 4), np.float32), np.array([-1]), HARD),
+    lambda: _core.known_spans(np.ones(8, np.int64), 4, 3, 10, np.zeros(2, np.int64), np.array([2, 0, 3]),
+                              np.zeros(2, np.uint8)),
+    lambda: _core.known_spans(np.ones(8, np.int64), 3, 1, 10, np.zeros(2, np.int64), np.array([2, 0, 2]),
+                              np.zeros(2, np.uint8)),  # rows of 3 do not make 8 ids
+])
+def test_the_c_loops_check_their_buffers(call):
+    with pytest.raises(ValueError):
+        call()

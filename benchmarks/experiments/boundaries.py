@@ -1,0 +1,139 @@
+"""What each boundary rule (segcli/boundaries.py) and the atoms of a git
+revision cost or gain on every dev split, each corpus cut by its own standard.
+
+    python benchmarks/experiments/boundaries.py [--model DIR] [--before REV]
+        [--out benchmarks/experiments/boundaries.md]
+
+Columns: F1 before (the atoms of --before, no boundary rules), with this
+tree's atoms and no rules, with every rule, and with every rule but one: the
+difference to "all rules" is what that one rule gains (+) or costs (-).
+"gold conflicts" counts gold word-internal pairs the rules would cut (each a
+cut the annotators did not make), by rule. Dev splits as in devsets.py.
+The model's scores are computed once per corpus and reused by every row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import common
+import numpy as np
+from devsets import dev_sets
+
+from segcli import atoms, boundaries, model
+from segcli.evaluate import compare
+from segcli.segmenter import Segmenter
+
+RULES = ("punctuation", "emoji", "punctuation_runs", "latin_han", "pku_brackets")
+
+
+def rules_but(*off: str) -> boundaries.Rules:
+    return boundaries.Rules(**{name: name not in off for name in RULES})
+
+
+NO_RULES = rules_but(*RULES)
+ALL_RULES = rules_but()
+# Each rule alone (with the pku exception), then the punctuation rule without it.
+CONFLICTS = {name: rules_but(*(r for r in RULES if r not in (name, "pku_brackets"))) for name in RULES[:-1]}
+CONFLICTS["punctuation, pku brackets cut"] = rules_but("emoji", "punctuation_runs", "latin_han", "pku_brackets")
+
+
+def use_rules(rules: boundaries.Rules) -> None:
+    """Makes `rules` the ones the segmenter applies (boundaries.ALL, in place)."""
+    for name in RULES:
+        setattr(boundaries.ALL, name, getattr(rules, name))
+
+
+def old_atoms(revision: str):
+    """find_codepoints of segcli/atoms.py as it was at `revision`."""
+    source = subprocess.run(["git", "show", f"{revision}:segcli/atoms.py"], cwd=common.ROOT, check=True,
+                            capture_output=True, text=True).stdout
+    module = types.ModuleType("segcli._atoms_before", f"segcli/atoms.py at {revision}")
+    module.__package__ = "segcli"
+    exec(compile(source, f"atoms.py@{revision}", "exec"), module.__dict__)
+    return module.find_codepoints
+
+
+def memoised_scores(segmenter: Segmenter) -> None:
+    """The segmenter's scorer answers a batch it has seen from memory."""
+    score, memo = segmenter._scorer.score, {}
+
+    def remembered(char_ids, *rest, **kw):
+        key = hashlib.sha1(np.ascontiguousarray(char_ids).tobytes()).hexdigest(), kw.get("pos", False)
+        if key not in memo:
+            memo[key] = score(char_ids, *rest, **kw)
+        return memo[key]
+
+    segmenter._scorer.score = remembered
+
+
+def conflicts(gold: list[list[str]], segmenter: Segmenter, rules: boundaries.Rules) -> int:
+    """Gold word-internal pairs that `rules` would cut (atoms exempt)."""
+    lines = ["".join(words) for words in gold]
+    text = "\n".join(lines)
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    folded = segmenter.vocab.lookup_codepoints(cps)
+    cuts = boundaries.required_cuts(folded, cps, segmenter.vocab, segmenter.standard,
+                                    *atoms.find_codepoints(folded), rules)
+    inner = np.ones(len(cps), dtype=bool)  # inner[i]: i and i + 1 are in one gold word
+    at = 0
+    for words in gold:
+        for word in words:
+            at += len(word)
+            inner[at - 1] = False
+        at += 1  # the newline
+    return int(inner[cuts].sum())
+
+
+def main() -> int:
+    parser = common.parser(__doc__)
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--before", default="2df1d05", help="the git revision whose atoms are 'before'")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--corpora", default="", help="comma-separated names (default: all)")
+    args = parser.parse_args()
+    loaded = model.load(args.model)
+    find_before, find_now = old_atoms(args.before), atoms.find_codepoints
+    rows_of = [("before", NO_RULES, find_before), ("no rules", NO_RULES, find_now),
+               ("all rules", ALL_RULES, find_now)]
+    rows_of += [(f"all but {name}", rules_but(name), find_now) for name in RULES]
+    header = ["corpus", "standard", "dev words"] + [label for label, _, _ in rows_of]
+    header += [f"gold conflicts: {name}" for name in CONFLICTS]
+    table = []
+    wanted = {name for name in args.corpora.split(",") if name}
+    for name, standard, gold in dev_sets():
+        if standard not in loaded.standards or (wanted and name not in wanted):
+            continue
+        segmenter = Segmenter(args.model, standard=standard)
+        memoised_scores(segmenter)
+        words = loaded.train_words(standard)
+        texts = ["".join(line) for line in gold]
+        figures = []
+        for label, rules, find in rows_of:
+            atoms.find_codepoints = find
+            use_rules(rules)
+            try:
+                figures.append(compare(gold, list(segmenter.cut_lines(texts)), words).f1)
+            finally:
+                atoms.find_codepoints = find_now
+                use_rules(ALL_RULES)
+            common.log(f"{name} {label}: {figures[-1]:.4f}")
+        counted = [conflicts(gold, segmenter, rules) for rules in CONFLICTS.values()]
+        best = figures[2]
+        cells = [f"{f:.4f}" for f in figures[:3]] + [f"{f:.4f} ({best - f:+.4f})" for f in figures[3:]]
+        table.append([name, standard, f"{sum(map(len, gold)):,}", *cells, *map(str, counted)])
+    report = (f"`python benchmarks/experiments/boundaries.py` — model: {loaded.directory}; before: atoms of "
+              f"{args.before}, no boundary rules. \"all but X\": F1 without rule X (in brackets, what X gains).\n\n"
+              f"{common.table(header, table)}\n")
+    print(report)
+    if args.out:
+        args.out.write_text(report, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
