@@ -38,8 +38,10 @@ import itertools
 import math
 import os
 import re
-from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+import unicodedata
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -57,8 +59,12 @@ __all__ = [
     "parse_multiplier",
 ]
 
-#: Multiplier of a line that holds only a word.
+#: The multiplier a word was given before listed words stuck (seed's bare
+#: line); kept as a name for callers.
 DEFAULT_MULTIPLIER = 10.0
+
+#: The value of a listed word (a line that holds only a word): it sticks.
+LISTED = None
 
 #: The longest line a dictionary may hold: far beyond any word (a word is
 #: one token of a line of text), short enough that a file that is not a
@@ -134,7 +140,7 @@ def _short_repr(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def check_entry(word, k) -> float:
+def check_entry(word, k) -> float | None:
     """The multiplier of a valid (word, multiplier) pair, as stored: math.inf
     for 'force'; raises DictError otherwise, whatever is wrong (a bool, None
     or a list too: DictError, not TypeError, so that one ``except`` catches
@@ -149,6 +155,8 @@ def check_entry(word, k) -> float:
         raise DictError(f"dictionary word {word!r} contains whitespace")
     if len(word) > MAX_WORD_LENGTH:
         raise DictError(f"dictionary word {_short_repr(word)} is longer than {MAX_WORD_LENGTH} characters")
+    if k is LISTED:
+        return LISTED
     if isinstance(k, str):
         return parse_multiplier(k)
     if isinstance(k, (bool, np.bool_)):  # True is not a multiplier of 1
@@ -184,6 +192,88 @@ def _open(name: str) -> BinaryIO:
     return files.open_binary(name, DictError, _CANNOT_READ)
 
 
+def source_name(source) -> str:
+    """How messages name a dictionary: its path, or an open file's name."""
+    if hasattr(source, "read"):
+        name = getattr(source, "name", None)
+        return os.fsdecode(name) if isinstance(name, (str, bytes)) else "<dictionary>"
+    return os.fsdecode(os.fspath(source))
+
+
+class _OpenFile:
+    """An open file (text or binary) a caller gave, read as bytes and left
+    open: a text file's characters come back as UTF-8."""
+
+    def __init__(self, stream, name: str):
+        self._stream, self._name = stream, name
+
+    def __enter__(self) -> _OpenFile:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def read(self, size: int) -> bytes:
+        try:
+            data = self._stream.read(size)
+        except UnicodeDecodeError as error:  # a text file opened in another encoding than its own
+            raise DictError(f"{self._name}: cannot read it as text ({error.reason}): open it with "
+                            "encoding='utf-8', or in binary mode ('rb')") from None
+        if isinstance(data, str):
+            return data.encode("utf-8", "surrogatepass")
+        if not isinstance(data, (bytes, bytearray)):
+            raise DictError(f"{self._name}: read() gave {type(data).__name__}, not text or bytes")
+        return bytes(data)
+
+
+def _likely_encoding(data: bytes) -> str | None:
+    """The encoding (as iconv names it) that bytes which are not UTF-8 are
+    likely in, tried by decoding: UTF-16 (a BOM, or NULs every other byte),
+    GBK (GB2312's characters), Big5, GB18030; None for none of them."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "UTF-16"
+    if b"\0" in data:  # no text but UTF-16's (or UTF-32's) holds NULs
+        even = data[: len(data) // 2 * 2]
+        # ASCII (a line end) in UTF-16LE has its NUL second, in UTF-16BE first.
+        order = (("utf-16-le", "UTF-16LE"), ("utf-16-be", "UTF-16BE"))
+        if data[0::2].count(0) > data[1::2].count(0):
+            order = order[::-1]
+        for codec, name in order:
+            try:
+                text = even.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if text.count("\n") >= 2 and "\0" not in text:  # lines of text, not bytes that happen to decode
+                return name
+        return None
+    decoded = {}
+    for codec in ("gbk", "big5", "gb18030"):
+        try:
+            decoded[codec] = data.decode(codec)
+        except UnicodeDecodeError:
+            pass
+    gbk = decoded.get("gbk")
+    # Big5's commonest characters read as GBK's kana, Greek, Cyrillic and box
+    # drawing, which Chinese text in GBK hardly holds.
+    if gbk is not None and not ("big5" in decoded and _GBK_RARE.search(gbk)):
+        return "GBK"
+    if "big5" in decoded:
+        return "BIG5"
+    return "GB18030" if "gb18030" in decoded else None
+
+
+_GBK_RARE = re.compile("[\u0391-\u03c9\u0401-\u0451\u2500-\u257f\u3041-\u30f6]")
+
+
+def _encoding_hint(name: str, data: bytes) -> str:
+    """What to say of a file whose bytes ``data`` are not UTF-8."""
+    encoding = _likely_encoding(data)
+    if encoding is None:
+        return ""
+    return (f": the file looks like {encoding}, and dictionaries are UTF-8; convert it with "
+            f"iconv -f {encoding} -t UTF-8 {name} > {os.path.splitext(name)[0]}.utf8.txt")
+
+
 def _first_long_line(data: bytes) -> int | None:
     """Offset of the first line of ``data`` longer than MAX_LINE_BYTES."""
     if len(data) <= MAX_LINE_BYTES:
@@ -210,8 +300,10 @@ def _checked(name: str, whole: bytes, partial: bytes, first_line: int) -> tuple[
     long = _first_long_line(data)
     errors = []  # (start of the bad line, error)
     if nul >= 0:
+        hint = _encoding_hint(name, data).replace("{", "{{").replace("}", "}}")
         errors.append((data.rfind(b"\n", 0, nul) + 1, _line_error(
-            name, data, nul, first_line, "a NUL byte (column {column}): a binary file, not a dictionary")))
+            name, data, nul, first_line,
+            "a NUL byte (column {column})" + (hint or ": a binary file, not a dictionary"))))
     if long is not None:
         errors.append((long, _line_error(
             name, data, long, first_line,
@@ -222,17 +314,20 @@ def _checked(name: str, whole: bytes, partial: bytes, first_line: int) -> tuple[
         return good.decode("utf-8"), error
     except UnicodeDecodeError as exc:
         line_start = good.rfind(b"\n", 0, exc.start) + 1
+        hint = _encoding_hint(name, data).replace("{", "{{").replace("}", "}}")
         return good[:line_start].decode("utf-8"), _line_error(
-            name, good, exc.start, first_line, f"invalid UTF-8 (byte 0x{good[exc.start]:02x} at column {{column}})")
+            name, good, exc.start, first_line,
+            f"invalid UTF-8 (byte 0x{good[exc.start]:02x} at column {{column}})" + hint)
 
 
-def _pieces(name: str) -> Iterator[tuple[str, int]]:
+def _pieces(source) -> Iterator[tuple[str, int]]:
     """(text, number of its first line) for pieces of whole lines of the
-    file, in order.  A bad line (NUL, too long, invalid UTF-8) raises once
-    the lines before it have been yielded, so the first bad line of the file
-    is always the one reported, and at most one piece of a file that is not
-    a dictionary is read."""
-    with _open(name) as f:
+    file (a path, or an open file), in order.  A bad line (NUL, too long,
+    invalid UTF-8) raises once the lines before it have been yielded, so the
+    first bad line of the file is always the one reported, and at most one
+    piece of a file that is not a dictionary is read."""
+    name = source_name(source)
+    with (_OpenFile(source, name) if hasattr(source, "read") else _open(name)) as f:
         first_line = 1
         carried = b""
         at_start = True
@@ -269,48 +364,152 @@ def _pieces(name: str) -> Iterator[tuple[str, int]]:
 # --------------------------------------------------------------------------
 
 
-def _parse_lines(text: str, name: str, first_line: int = 1) -> list[tuple[str, float]]:
+class DictWarning(UserWarning):
+    """A dictionary line that is skipped (it can never be one token, or
+    never match), with the file and line it is on: ``str`` is one line,
+    ``FILE:LINE: reason``."""
+
+    def __init__(self, message: str, file: str = "", line: int = 0):
+        super().__init__(message)
+        self.file = file
+        self.line = line
+
+
+class _Line(NamedTuple):
+    """What a line of a file says: a word, its value (a multiplier, LISTED
+    or COUNTED), its tag or None."""
+
+    word: str
+    value: float | str | None
+    tag: str | None
+
+
+#: The value of a jieba line with a frequency (``word 5 [tag]``), until the
+#: Segmenter decides it (see segcli.dictionary.resolve_counted): a word its
+#: model already knows is left to the model, any other is LISTED.
+COUNTED = "counted"
+
+# jieba's rule (its re_userdict), with runs of spaces: the word is everything
+# before an optional frequency and an optional tag.
+_JIEBA_LINE = re.compile(r"(.+?)(?: +([0-9]+))?(?: +([a-z]+))?")
+# The same for whole lines of a text, whose word holds no whitespace.
+_JIEBA_ROW = re.compile(r"^ *([^\s]+)(?: +([0-9]+))?(?: +([a-z]+))? *\r?$", re.MULTILINE)
+_ODD_SPACE = re.compile(r"[^\S\n\r ]|\r(?!\n)")
+_COMMENT = re.compile(r"^[ \r]*#", re.MULTILINE)
+_LOOSE_SPACE = re.compile(r"^ | $|  |^\n", re.MULTILINE)
+_NONBLANK = re.compile(r"^[ \r]*[^\s]", re.MULTILINE)
+_TAG = re.compile(r"[A-Za-z]+")
+# A separator that is not seg's (nor jieba's) before what looks like a
+# multiplier or 'force' (after NFKC: full-width digits and letters too).
+_WRONG_SEPARATOR = re.compile(r"(.*?[^\s，;；:：])\s*([，;；:：\t])\s*([^\s，;；:：]+)")
+_NUMBER_OR_FORCE = re.compile(r"(?:force|" + _DECIMAL.pattern + r")", re.IGNORECASE)
+_SEPARATOR_NAMES = {"，": "a full-width comma", ";": "a semicolon", "；": "a full-width semicolon",
+                    ":": "a colon", "：": "a full-width colon", "\t": "a tab"}
+#: Characters a line holds that the bulk parser leaves to the line parser:
+#: possible wrong separators and invisible (format) characters.
+_LINE_PARSER_CHARS = re.compile("[，;；:：\t\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+                                "\ufeff\ufff9-\ufffb]")
+
+
+def _wrong_separator(line: str) -> str | None:
+    """Why ``line`` is a mistake (a word and a multiplier joined by
+    something else than ','), or None."""
+    match = _WRONG_SEPARATOR.fullmatch(line)
+    if match is None:
+        return None
+    word, separator, value = match.groups()
+    if _NUMBER_OR_FORCE.fullmatch(unicodedata.normalize("NFKC", value)) is None:
+        return None
+    if separator in ":：" and word[-1].isdigit():  # 1:1, 12:30 are words
+        return None
+    return (f"{_SEPARATOR_NAMES[separator]} before {value!r}: did you mean ','? "
+            f"(a multiplier: {word},{value}; a jieba frequency: {word} {value})")
+
+
+def _invisible(word: str) -> bool:
+    """Whether ``word`` is made only of characters that show nothing
+    (format characters such as a byte-order mark or a zero-width space)."""
+    return all(unicodedata.category(c) == "Cf" for c in word)
+
+
+def _parse_line(line: str) -> _Line | DictWarning | str:
+    """A stripped, non-blank, non-comment line: what it says, a warning
+    (the line is skipped), or the reason it is an error (a str)."""
+    word, comma, raw = line.rpartition(",")
+    tag = None
+    value: float | str | None
+    if comma:
+        word, raw = word.strip(), raw.strip()
+        if _TAG.fullmatch(raw) and raw.lower() != "force" and "," in word:
+            head, _, raw_k = word.rpartition(",")
+            k = _multiplier(raw_k.strip())
+            if not isinstance(k, str):
+                word, raw, tag = head.strip(), raw_k.strip(), raw
+        value = _multiplier(raw) if raw else "missing multiplier after ','"
+        if isinstance(value, str):
+            # jieba's form may hold a comma in its word (1,000 3 m); a
+            # multiplier followed by more (微信号,1 0) is a mistake.
+            if " " not in raw or not isinstance(_multiplier(raw.split()[0]), str):
+                if _TAG.fullmatch(raw) and tag is None and raw.lower() not in ("nan", "inf", "infinity"):
+                    value += f" (a tag follows a multiplier: {word},10,{raw}; or jieba's {word} {raw})"
+                return value
+            comma = ""  # jieba's form, whose word holds a comma: 1,000 3 m
+        elif not word:
+            return "empty word"
+    if not comma:
+        mistake = _wrong_separator(line)
+        if mistake is not None:
+            return mistake
+        word, frequency, tag = _JIEBA_LINE.fullmatch(line).groups()
+        value = LISTED if frequency is None else COUNTED
+    if contains_whitespace(word):
+        return DictWarning(f"word {word!r} contains whitespace: seg cuts at every space, so it can never be one "
+                           "word; skipped")
+    if _invisible(word):
+        return DictWarning(f"word {word!r} is only invisible characters: it can never match; skipped")
+    return _Line(word, value, tag)
+
+
+def _parse_lines(text: str, name: str, first_line: int = 1,
+                 skipped: list[DictWarning] | None = None) -> list[_Line]:
     """Line-by-line parser: the reference, and the one that reports errors
-    (``first_line`` is the number of the first line of ``text``)."""
-    out: list[tuple[str, float]] = []
+    (``first_line`` is the number of the first line of ``text``); skipped
+    lines' warnings go to ``skipped``."""
+    out: list[_Line] = []
     append = out.append
-    ws = _WHITESPACE.search
     for lineno, line in enumerate(text.split("\n"), first_line):
         line = line.strip()
         if not line or line[0] == "#":
             continue
-        word, comma, raw = line.rpartition(",")
-        if comma:
-            word = word.strip()
-            raw = raw.strip()
-            if not raw:
-                raise DictError(f"{name}:{lineno}: missing multiplier after ','")
-            k = _multiplier(raw)
-            if isinstance(k, str):
-                raise DictError(f"{name}:{lineno}: {k}")
+        parsed = _parse_line(line)
+        if isinstance(parsed, _Line):
+            if len(parsed.word) > MAX_WORD_LENGTH:
+                raise DictError(f"{name}:{lineno}: word longer than {MAX_WORD_LENGTH} characters")
+            append(parsed)
+        elif isinstance(parsed, DictWarning):
+            if skipped is not None:
+                skipped.append(DictWarning(f"{name}:{lineno}: {parsed}", name, lineno))
         else:
-            word = raw  # rpartition puts the whole line last when no comma
-            k = DEFAULT_MULTIPLIER
-        if not word:
-            raise DictError(f"{name}:{lineno}: empty word")
-        if ws(word):
-            raise DictError(f"{name}:{lineno}: word {word!r} contains whitespace")
-        append((word, k))
+            raise DictError(f"{name}:{lineno}: {parsed}")
     return out
 
 
-def _parse_columns(text: str) -> tuple[list[str], list[float] | None] | None:
-    """Bulk parser for valid text: (words, multipliers), the multipliers
-    None when every line holds just a word; ``None`` if anything looks wrong
-    (the line parser then finds the error).  Bulk string operations only: no
-    Python work per line unless lines carry both a multiplier and spaces or
-    comments."""
+def _parse_columns(text: str) -> tuple[list[str], list[float | str | None] | None, dict[str, str] | None] | None:
+    """Bulk parser for valid text: (words, values, tags), the values None
+    when every line holds just a word, the tags None when no line gives one;
+    ``None`` if anything looks wrong (the line parser then finds the error).
+    Bulk string operations only: no Python work per line unless lines carry
+    both a multiplier and spaces or comments."""
+    if _LINE_PARSER_CHARS.search(text):
+        return None
     spaced = _SPACE_BUT_NEWLINE.search(text) is not None
+    if spaced and "," not in text and _ODD_SPACE.search(text) is None and _COMMENT.search(text) is None:
+        return _parse_jieba_columns(text)
     if not spaced and "#" not in text:
         # The common shapes of large files, without a list of lines: no
         # whitespace but "\n" means that split() drops exactly the empty lines.
         if "," not in text:
-            return text.split(), None
+            return text.split(), None, None
         if _TWO_COMMAS.search(text) is None and _LINE_WITHOUT_COMMA.search(text) is None:
             body = text.strip("\n")  # every line is now exactly "word,multiplier"
             body = ",".join(body.split()) if "\n\n" in body else body.replace("\n", ",")
@@ -330,7 +529,7 @@ def _parse_columns(text: str) -> tuple[list[str], list[float] | None] | None:
         words = lines
         if words and _WHITESPACE.search("".join(words)):
             return None
-        return words, None
+        return words, None, None
     parts = [line.rpartition(",") for line in lines]
     del lines
     if spaced:
@@ -345,63 +544,154 @@ def _parse_columns(text: str) -> tuple[list[str], list[float] | None] | None:
     return _with_multipliers(words, raws)
 
 
-def _with_multipliers(words: list[str], raws: list[str | None]) -> tuple[list[str], list[float]] | None:
-    """(words, multipliers) from raw multiplier strings (None: the default);
-    None if a word is empty or a multiplier is invalid."""
+def _parse_jieba_columns(text: str) -> tuple[list[str], list[str | None], dict[str, str] | None] | None:
+    """jieba's ``word [freq] [tag]`` lines in bulk (spaces and line ends
+    only, no comma, no comment): None unless every line that is not blank
+    has that shape with a word free of whitespace."""
+    if "\r" not in text and _LOOSE_SPACE.search(text) is None:
+        # jieba's dict.txt's shape: "word freq tag" on every line, one space
+        # apart, as columns of split() (a line of another shape shifts them,
+        # which the count of spaces or the columns' characters give away).
+        tokens = text.split()
+        lines = len(tokens) // 3
+        if len(tokens) == 3 * lines and text.count(" ") == 2 * lines and text.count("\n") - text.count("\n\n") \
+                in (lines, lines - 1):
+            frequencies, tags = "".join(tokens[1::3]), "".join(tokens[2::3])
+            if frequencies.isascii() and frequencies.isdigit() and tags.isascii() and tags.isalpha() \
+                    and tags.islower():
+                words = tokens[0::3]
+                return words, [COUNTED] * lines, dict(zip(words, tokens[2::3]))
+    rows = _JIEBA_ROW.findall(text)
+    if len(rows) != len(_NONBLANK.findall(text)):
+        return None
+    words = [row[0] for row in rows]
+    values = [COUNTED if row[1] else LISTED for row in rows]
+    tags = {row[0]: row[2] for row in rows if row[2]}
+    return words, values, tags or None
+
+
+def _with_multipliers(words: list[str], raws: list[str | None]) -> tuple[list[str], list[float | None], None] | None:
+    """(words, multipliers, no tags) from raw multiplier strings (None: a
+    listed word); None if a word is empty or a multiplier is invalid."""
     if words and min(map(len, words)) == 0:
         return None
     table: dict[str | None, float] = {}
     for raw in set(raws):
-        k = DEFAULT_MULTIPLIER if raw is None else _multiplier(raw)
+        k = LISTED if raw is None else _multiplier(raw)
         if isinstance(k, str):  # an error (also for an empty multiplier)
             return None
         table[raw] = k
-    return words, list(map(table.__getitem__, raws))
+    return words, list(map(table.__getitem__, raws)), None
 
 
-def _parse_pieces(path) -> Iterator[tuple[list[str], list[float] | None]]:
-    """(words, multipliers or None for all default) for each piece of the file."""
-    name = os.fspath(path)
-    for text, first_line in _pieces(name):
+class _Piece(NamedTuple):
+    """The entries of a piece of a file: words, their values (None: all
+    LISTED), tags (None: none), and the warnings of its skipped lines."""
+
+    words: list[str]
+    values: list[float | str | None] | None
+    tags: dict[str, str] | None
+    warnings: list[DictWarning]
+
+
+def _parse_pieces(source) -> Iterator[_Piece]:
+    name = source_name(source)
+    for text, first_line in _pieces(source):
         columns = _parse_columns(text)
-        if columns is None:
-            items = _parse_lines(text, name, first_line)  # raises with the line number
-            columns = [w for w, _ in items], [k for _, k in items]
+        if columns is not None:
+            yield _Piece(*columns, [])
+            continue
+        skipped: list[DictWarning] = []
+        lines = _parse_lines(text, name, first_line, skipped)  # raises with the line number
         del text
-        yield columns
+        tags = {line.word: line.tag for line in lines if line.tag is not None}
+        yield _Piece([line.word for line in lines], [line.value for line in lines], tags or None, skipped)
 
 
-def parse_dict(path) -> list[tuple[str, float]]:
-    """Parse one dictionary file into ``[(word, multiplier), ...]`` in file order.
+def _resolved(piece: _Piece, known: Callable[[list[str]], Sequence[bool]] | None) -> list[float | None] | None:
+    """The values of a piece with COUNTED decided: 1 (no effect of its own,
+    see segcli.dictionary) for a word ``known`` says the model knows, LISTED
+    for any other."""
+    values = piece.values
+    if values is None or COUNTED not in values:
+        return values  # type: ignore[return-value]
+    at = [i for i, value in enumerate(values) if value == COUNTED]
+    knows = known([piece.words[i] for i in at]) if known is not None else [False] * len(at)
+    values = list(values)
+    for i, knows_it in zip(at, knows):
+        values[i] = 1.0 if knows_it else LISTED
+    return values  # type: ignore[return-value]
 
-    ``math.inf`` stands for ``force``.  Raises :class:`DictError`.
-    """
-    pairs: list[tuple[str, float]] = []
-    for words, mults in _parse_pieces(path):
-        pairs.extend(zip(words, mults if mults is not None else itertools.repeat(DEFAULT_MULTIPLIER)))
+
+class Contents(NamedTuple):
+    """What dictionary files hold, merged: word -> multiplier (None: listed,
+    ``math.inf``: force), word -> tag, how many lines repeated a word seen
+    before, and the warnings of the lines skipped, in file order."""
+
+    entries: dict[str, float | None]
+    tags: dict[str, str]
+    duplicates: int
+    warnings: list[DictWarning]
+
+
+def read_dicts(sources, known: Callable[[list[str]], Sequence[bool]] | None = None) -> Contents:
+    """Read and merge dictionary files (paths or open files, text or
+    binary), later lines overriding earlier ones (a word's tag too, where
+    the later line gives one).  ``known`` tells which words of jieba
+    frequency lines the model knows (see COUNTED); without it every such word
+    is listed.  Raises :class:`DictError` at the first bad line."""
+    if isinstance(sources, (str, bytes, os.PathLike)) or hasattr(sources, "read"):
+        sources = [sources]
+    merged: dict[str, float | None] = {}
+    tags: dict[str, str] = {}
+    skipped: list[DictWarning] = []
+    total = 0
+    for source in sources:
+        for piece in _parse_pieces(source):
+            words, values = piece.words, _resolved(piece, known)
+            total += len(words)
+            skipped += piece.warnings
+            if values is None:
+                if merged:  # update() from a dict would hash every word twice
+                    merged.update(zip(words, itertools.repeat(LISTED)))
+                else:
+                    merged = dict.fromkeys(words, LISTED)
+            else:
+                merged.update(zip(words, values))
+            if piece.tags:
+                tags.update(piece.tags)
+            del words, values, piece
+    return Contents(merged, tags, total - len(merged), skipped)
+
+
+def parse_dict(path) -> list[tuple[str, float | None]]:
+    """Parse one dictionary file into ``[(word, multiplier), ...]`` in file
+    order: ``math.inf`` stands for ``force``, None for a listed word (jieba
+    frequency lines too: no model decides them here).  Skipped lines are
+    warned of (:class:`DictWarning`).  Raises :class:`DictError`."""
+    pairs: list[tuple[str, float | None]] = []
+    for piece in _parse_pieces(path):
+        values = _resolved(piece, None)
+        pairs.extend(zip(piece.words, values if values is not None else itertools.repeat(LISTED)))
+        emit(piece.warnings)
     return pairs
 
 
-def load_dicts(paths: Iterable) -> tuple[dict[str, float], int]:
+def load_dicts(paths: Iterable) -> tuple[dict[str, float | None], int]:
     """Load and merge dictionary files, later lines overriding earlier ones.
 
     Returns ``(entries, duplicates)``: ``entries`` maps word -> multiplier
-    (``math.inf`` = force), ``duplicates`` counts lines whose word had
-    already been seen (in the same file or an earlier one).
+    (``math.inf`` = force, None = listed), ``duplicates`` counts lines whose
+    word had already been seen (in the same file or an earlier one).  Skipped
+    lines are warned of (:class:`DictWarning`); :func:`read_dicts` also gives
+    the tags and hands the warnings back instead.
     """
-    if isinstance(paths, (str, bytes, os.PathLike)):
-        paths = [paths]
-    merged: dict[str, float] = {}
-    total = 0
-    for path in paths:
-        for words, mults in _parse_pieces(path):
-            total += len(words)
-            if mults is None:
-                if merged:  # update() from a dict would hash every word twice
-                    merged.update(zip(words, itertools.repeat(DEFAULT_MULTIPLIER)))
-                else:
-                    merged = dict.fromkeys(words, DEFAULT_MULTIPLIER)
-            else:
-                merged.update(zip(words, mults))
-            del words, mults
-    return merged, total - len(merged)
+    contents = read_dicts(paths)
+    emit(contents.warnings)
+    return contents.entries, contents.duplicates
+
+
+def emit(dict_warnings: Iterable[DictWarning], stacklevel: int = 3) -> None:
+    """Issue each warning through Python's warnings machinery."""
+    for warning in dict_warnings:
+        warnings.warn(warning, stacklevel=stacklevel)

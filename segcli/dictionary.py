@@ -70,8 +70,9 @@ import numpy as np
 from . import trie
 from .decode import B, E, HARD, M, S
 # The parsing half of the stage: its public calls are named here too.
-from .dictfile import DEFAULT_MULTIPLIER, MAX_WORD_LENGTH, check_entry, contains_whitespace, load_dicts, parse_dict
-from .encode import codepoints, from_codepoints
+from .dictfile import (DEFAULT_MULTIPLIER, LISTED, MAX_WORD_LENGTH, check_entry, contains_whitespace, load_dicts,
+                       parse_dict)
+from .encode import UNK, codepoints, from_codepoints
 from .errors import DictError
 
 __all__ = [
@@ -82,6 +83,23 @@ __all__ = [
     "load_dicts",
     "parse_dict",
 ]
+
+#: How far a listed word's characters' other tags are put below the tags it
+#: needs: beyond any difference of the model's log-scores and any finite
+#: log-multiplier (under 710), below HARD, so atoms, forced and forbidden
+#: words win over a listed one.
+LISTED_PENALTY = HARD / 5
+
+#: How overlapping listed occurrences are resolved: "tiling" (the model picks
+#: among the ways listed words can cover them) or "leftmost" (leftmost first,
+#: then longest, as forced words: forward maximum matching); see _apply_listed
+#: and benchmarks/experiments/jieba_dict.py.
+LISTED_OVERLAPS = "tiling"
+
+#: The log-multiplier of a removed word, which keeps its id: no effect on
+#: the scores (it is below float32's resolution), and being below 0 it is no
+#: piece of a cluster of listed words either (see _apply_listed).
+_REMOVED = -np.finfo(np.float64).tiny
 
 #: Dictionaries with at least this many entries use the on-disk cache.
 CACHE_MIN_ENTRIES = 20_000
@@ -107,28 +125,32 @@ _ORDER_MIN_WORDS = NUMPY_MIN_WORDS
 # --------------------------------------------------------------------------
 
 
-def _log_multipliers(mults: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(log k with 0 -> -HARD and force -> 0, force flags)."""
+def _log_multipliers(mults: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(log k with 0 -> -HARD and force or listed -> 0, force flags, listed
+    flags): a listed word is NaN in ``mults`` (see _validate)."""
     force = np.isinf(mults)
-    with np.errstate(divide="ignore"):
+    listed = np.isnan(mults)
+    with np.errstate(divide="ignore", invalid="ignore"):
         logk = np.log(mults)
-    logk[force] = 0.0
+    logk[force | listed] = 0.0
     logk[mults == 0] = -HARD
-    return logk, force
+    return logk, force, listed
 
 
-def _validate(entries: Mapping[str, float]) -> tuple[list[str], np.ndarray, np.ndarray]:
+def _validate(entries: Mapping[str, float | None]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Words, float64 multipliers and int64 lengths of ``entries``; raises
-    DictError.  Multipliers may also be given as in a file (``"force"``)."""
+    DictError.  Multipliers may also be given as in a file (``"force"``);
+    a listed word (None, ``LISTED``) is NaN among the multipliers."""
     words = list(entries)
     values = list(entries.values())
     n = len(words)
-    # Plain floats and ints only: any other value (a string, a bool, a
-    # Decimal) goes through check_entry's rule, which numpy would not apply.
-    ok = set(map(type, values)) <= {float, int}
+    # Plain floats and ints (and None) only: any other value (a string, a
+    # bool, a Decimal) goes through check_entry's rule, which numpy would not apply.
+    listed = values.count(LISTED)
+    ok = set(map(type, values)) <= {float, int, type(None)}
     if ok:
         try:
-            mults = np.fromiter(values, dtype=np.float64, count=n)
+            mults = np.array(values, dtype=np.float64) if listed else np.fromiter(values, dtype=np.float64, count=n)
             lengths = np.fromiter(map(len, words), dtype=np.int64, count=n)
             ok = (
                 n == 0
@@ -136,13 +158,13 @@ def _validate(entries: Mapping[str, float]) -> tuple[list[str], np.ndarray, np.n
                     and lengths.min() > 0
                     and lengths.max() <= MAX_WORD_LENGTH
                     and not contains_whitespace("".join(words))
-                    and not np.isnan(mults).any()
+                    and int(np.isnan(mults).sum()) == listed  # NaN only where a word is listed
                     and not (mults < 0).any())
             )
         except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond any float
             ok = False
     if not ok:  # one entry at a time: the first bad one raises, precisely
-        mults = np.array([check_entry(w, k) for w, k in zip(words, values)], dtype=np.float64)
+        mults = np.array([check_entry(w, k) for w, k in zip(words, values)], dtype=np.float64)  # None -> NaN
         lengths = np.array([len(w) for w in words], dtype=np.int64)
     return words, mults, lengths
 
@@ -197,37 +219,52 @@ def _build_automaton(words: list[str], ids: np.ndarray,
 class _Compiled(NamedTuple):
     """Everything a UserDictionary holds (see its slots)."""
 
-    entries: Mapping[str, float]
+    entries: Mapping[str, float | None]
     lengths: np.ndarray
     logk: np.ndarray
     force: np.ndarray
+    listed: np.ndarray
+    tags: Mapping[str, str]
     layers: tuple
     overlay: tuple[tuple[str, int], ...]
     singles: tuple[np.ndarray, np.ndarray]
 
 
-def _compile(entries: Mapping[str, float], use_cache: bool,
+def _stored(words: list[str], mults: np.ndarray) -> dict[str, float | None]:
+    """word -> multiplier as ``entries`` shows it: a listed word's is None."""
+    values = mults.tolist()
+    if np.isnan(mults).any():
+        values = [None if k != k else k for k in values]
+    return dict(zip(words, values))
+
+
+def _compile(entries: Mapping[str, float | None], tags: Mapping[str, str], use_cache: bool,
              progress: Callable[[str], None] | None) -> _Compiled:
     words, mults, lengths = _validate(entries)
-    if set(map(type, entries.values())) <= {float}:
+    if set(map(type, entries.values())) <= {float, type(None)}:
         stored = dict(entries)  # shares the keys and values: no new objects
     else:
-        stored = dict(zip(words, mults.tolist()))
-    logk, force = _log_multipliers(mults)
+        stored = _stored(words, mults)
+    logk, force, listed = _log_multipliers(mults)
     del mults
-    # Words whose multiplier is exactly 1 have no effect: leave them out.
-    active = np.flatnonzero(force | (logk != 0.0))
-    if len(active) < len(words):
-        words = [words[i] for i in active.tolist()]
-        lengths, logk, force = lengths[active], logk[active], force[active]
-    del active
     single = lengths == 1
     single_ids = np.flatnonzero(single)
     singles = _single_table([words[i] for i in single_ids.tolist()], single_ids)
     layers: tuple = ()
     if not single.all():
         layers = (_base_automaton(words, np.flatnonzero(~single), lengths, use_cache, progress, len(stored)),)
-    return _Compiled(MappingProxyType(stored), lengths, logk, force, layers, (), singles)
+    return _Compiled(MappingProxyType(stored), lengths, logk, force, listed, _checked_tags(tags, stored), layers,
+                     (), singles)
+
+
+def _checked_tags(tags: Mapping[str, str], entries: Mapping[str, float | None]) -> Mapping[str, str]:
+    """The tags of words that are entries, as a read-only mapping."""
+    if not tags:
+        return _NO_TAGS
+    for word, tag in tags.items():
+        if not isinstance(tag, str) or not tag:
+            raise DictError(f"tag {tag!r} of {word!r}: must be a non-empty string")
+    return MappingProxyType({w: t for w, t in tags.items() if w in entries})
 
 
 def _base_automaton(words: list[str], ids: np.ndarray, lengths: np.ndarray, use_cache: bool,
@@ -260,6 +297,7 @@ def _overlay_automaton(pairs: Iterable[tuple[str, int]]) -> ahocorasick.Automato
 
 
 _NO_ENTRIES: Mapping[str, float] = MappingProxyType({})
+_NO_TAGS: Mapping[str, str] = MappingProxyType({})
 _NO_SPANS = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
 for _array in _NO_SPANS:
     _array.flags.writeable = False
@@ -270,7 +308,9 @@ class UserDictionary:
     """An immutable, compiled user dictionary.
 
     ``UserDictionary(entries)`` takes a mapping word -> multiplier (``0``
-    forbids, ``math.inf`` forces) and compiles one Aho-Corasick automaton.
+    forbids, ``math.inf`` forces, ``None`` lists the word: it sticks) and
+    compiles one Aho-Corasick automaton; ``tags`` maps words to their
+    part-of-speech tags (``tag_of``).
     ``use_cache`` (default on) lets large dictionaries use the on-disk cache
     (:mod:`segcli.dictcache`); an unsafe ``$SEG_CACHE_DIR`` raises
     :class:`~segcli.errors.CacheError`.  ``progress``, if given, is called
@@ -278,7 +318,7 @@ class UserDictionary:
     words or more (seconds, for a large dictionary).
     """
 
-    # Word ids index _len/_logk/_force.  _layers holds the automata mapping
+    # Word ids index _len/_logk/_force/_listed.  _layers holds the automata mapping
     # words of two or more characters to ids: the base one and, after
     # ``updated`` added new words, a small overlay with just those (the
     # (word, id) pairs in _overlay) so that adding a word to a large dictionary
@@ -287,31 +327,46 @@ class UserDictionary:
     # dictionary they make two thirds of all matches, and pyahocorasick yields
     # each match as a Python object.  A removed word keeps its id with
     # log-multiplier 0 and no force, which has no effect.
-    __slots__ = ("_entries", "_layers", "_overlay", "_singles", "_len", "_logk", "_force", "_any_force")
+    __slots__ = ("_entries", "_tags", "_layers", "_overlay", "_singles", "_len", "_logk", "_force", "_listed",
+                 "_any_force", "_any_listed")
 
-    def __init__(self, entries: Mapping[str, float] = _NO_ENTRIES, *, use_cache: bool = True,
-                 progress: Callable[[str], None] | None = None, _compiled: _Compiled | None = None) -> None:
+    def __init__(self, entries: Mapping[str, float | None] = _NO_ENTRIES, *, tags: Mapping[str, str] = _NO_TAGS,
+                 use_cache: bool = True, progress: Callable[[str], None] | None = None,
+                 _compiled: _Compiled | None = None) -> None:
         if _compiled is None:
-            _compiled = _compile(entries, use_cache, progress)
-        elif entries:
+            _compiled = _compile(entries, tags, use_cache, progress)
+        elif entries or tags:
             raise TypeError("UserDictionary: entries and _compiled are exclusive")
-        for array in (_compiled.lengths, _compiled.logk, _compiled.force, *_compiled.singles):
+        for array in (_compiled.lengths, _compiled.logk, _compiled.force, _compiled.listed, *_compiled.singles):
             array.flags.writeable = False  # shared with the dictionaries derived from this one
         self._entries = _compiled.entries
+        self._tags = _compiled.tags
         self._len = _compiled.lengths
         self._logk = _compiled.logk
         self._force = _compiled.force
+        self._listed = _compiled.listed
         self._layers = _compiled.layers
         self._overlay = _compiled.overlay
         self._singles = _compiled.singles
         self._any_force = bool(self._force.any())
+        self._any_listed = bool(self._listed.any())
 
     # -- mapping-ish API ---------------------------------------------------
 
     @property
-    def entries(self) -> Mapping[str, float]:
-        """Read-only view of word -> multiplier (``math.inf`` = force)."""
+    def entries(self) -> Mapping[str, float | None]:
+        """Read-only view of word -> multiplier (``math.inf`` = force,
+        ``None`` = listed)."""
         return self._entries
+
+    @property
+    def tags(self) -> Mapping[str, str]:
+        """Read-only view of word -> tag, for the words a tag was given."""
+        return self._tags
+
+    def tag_of(self, word: str) -> str | None:
+        """The tag the dictionary gives ``word`` (in its lookup form), if any."""
+        return self._tags.get(word)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -322,8 +377,9 @@ class UserDictionary:
     def __repr__(self) -> str:
         return f"UserDictionary({len(self)} words)"
 
-    def updated(self, extra: Mapping[str, float]) -> UserDictionary:
-        """A new dictionary with ``extra`` merged in (``extra`` wins).
+    def updated(self, extra: Mapping[str, float | None], tags: Mapping[str, str] = _NO_TAGS) -> UserDictionary:
+        """A new dictionary with ``extra`` merged in (``extra`` wins; a word
+        of ``extra`` keeps its old tag only where ``tags`` gives none).
 
         ``self`` is left untouched.  Words already compiled only get new
         values; new words go to a small overlay automaton, and the whole is
@@ -333,28 +389,30 @@ class UserDictionary:
             return self
         words, mults, _ = _validate(extra)
         merged = self._entries.copy()  # dict.copy: fast, unlike dict(proxy)
-        merged.update(zip(words, mults.tolist()))
-        logk, force = _log_multipliers(mults)
-        new_logk, new_force = self._logk.copy(), self._force.copy()
+        merged.update(_stored(words, mults))
+        merged_tags = self._tags.copy()
+        merged_tags.update(tags)
+        logk, force, listed = _log_multipliers(mults)
+        new_logk, new_force, new_listed = self._logk.copy(), self._force.copy(), self._listed.copy()
         added: list[str] = []
-        added_logk: list[float] = []
-        added_force: list[bool] = []
-        for w, lk, fc in zip(words, logk.tolist(), force.tolist()):
+        added_values: list[tuple[float, bool, bool]] = []
+        for w, lk, fc, ls in zip(words, logk.tolist(), force.tolist(), listed.tolist()):
             i = self._lookup(w)
             if i is not None:
-                new_logk[i], new_force[i] = lk, fc
-            elif fc or lk != 0.0:
+                new_logk[i], new_force[i], new_listed[i] = lk, fc, ls
+            else:
                 added.append(w)
-                added_logk.append(lk)
-                added_force.append(fc)
+                added_values.append((lk, fc, ls))
         if len(self._overlay) + len(added) > OVERLAY_MAX:
-            return UserDictionary(merged)
+            return UserDictionary(merged, tags=merged_tags)
         lengths, layers, overlay, singles = self._len, self._layers, self._overlay, self._singles
         if added:
             first = len(lengths)
             lengths = np.concatenate([lengths, np.fromiter(map(len, added), np.int64, len(added))])
+            added_logk, added_force, added_listed = zip(*added_values)
             new_logk = np.concatenate([new_logk, np.array(added_logk, np.float64)])
             new_force = np.concatenate([new_force, np.array(added_force, bool)])
+            new_listed = np.concatenate([new_listed, np.array(added_listed, bool)])
             pairs = list(zip(added, range(first, first + len(added))))
             new_singles = [(w, i) for w, i in pairs if len(w) == 1]
             if new_singles:
@@ -369,7 +427,8 @@ class UserDictionary:
                 overlay = overlay + multi
                 layers = base + (_overlay_automaton(overlay),)
         return UserDictionary(_compiled=_Compiled(
-            MappingProxyType(merged), lengths, new_logk, new_force, layers, overlay, singles))
+            MappingProxyType(merged), lengths, new_logk, new_force, new_listed,
+            _checked_tags(merged_tags, merged), layers, overlay, singles))
 
     def removed(self, words: Iterable[str]) -> UserDictionary:
         """A new dictionary without ``words`` (absent ones are ignored): the
@@ -381,14 +440,17 @@ class UserDictionary:
         if not gone:
             return self
         entries = self._entries.copy()
-        logk, force = self._logk.copy(), self._force.copy()
+        tags = self._tags.copy()
+        logk, force, listed = self._logk.copy(), self._force.copy(), self._listed.copy()
         for w in gone:
             del entries[w]
+            tags.pop(w, None)
             i = self._lookup(w)
-            if i is not None:  # None: its multiplier was 1, it was never compiled
-                logk[i], force[i] = 0.0, False
+            if i is not None:
+                logk[i], force[i], listed[i] = _REMOVED, False, False
         return UserDictionary(_compiled=_Compiled(
-            MappingProxyType(entries), self._len, logk, force, self._layers, self._overlay, self._singles))
+            MappingProxyType(entries), self._len, logk, force, listed, MappingProxyType(tags) if tags else _NO_TAGS,
+            self._layers, self._overlay, self._singles))
 
     def _lookup(self, word: str) -> int | None:
         if len(word) == 1:
@@ -403,16 +465,38 @@ class UserDictionary:
 
     # -- applying ----------------------------------------------------------
 
+    def _has_words(self) -> bool:
+        return bool(self._layers or len(self._singles[0]))
+
+    def _matches(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(ends, ids): every occurrence of every word in ``text``, as the
+        index of its last character and its word id, in no set order."""
+        # The automata's matches in C (segcli.trie, csrc/match.c), then the one-character words'.
+        return trie.matches(self._layers, self._singles, codepoints(text))
+
+    def word_spans_codepoints(self, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(starts, ends) of every occurrence, in the text of these code
+        points (its lookup form), of a word that is listed, forced or has a
+        multiplier above 1; occurrences may overlap.  Sorted by start, then end."""
+        if not self._has_words() or not len(cps):
+            return _NO_SPANS
+        ends, ids = self._matches(from_codepoints(cps))
+        wanted = self._force[ids] | self._listed[ids] | (self._logk[ids] > 0.0)
+        ends, ids = ends[wanted], ids[wanted]
+        starts = ends - self._len[ids] + 1
+        order = np.lexsort((ends, starts))
+        return starts[order], ends[order] + 1
+
     def apply_codepoints(self, cps: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """apply() to the text of these code points, which is made only when
         the dictionary has words to match (most runs have none)."""
-        chars, _ = self._singles
-        if not (self._layers or len(chars)) or not len(cps):
+        if not self._has_words() or not len(cps):
             return _NO_SPANS
         return self.apply(from_codepoints(cps), scores)
 
     def apply(self, text: str, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Add the dictionary's log-multipliers to ``scores`` in place.
+        """Add the dictionary's log-multipliers to ``scores`` in place, make
+        listed words stick and forced ones whole (see the module's docstring).
 
         ``scores`` is a ``(len(text), 4)`` float array of per-character tag
         log-scores (s, b, m, e).  ``text`` may be several lines joined with
@@ -421,15 +505,12 @@ class UserDictionary:
         ``text[starts[k]:ends[k]]`` as int64 arrays, sorted and disjoint
         (empty when none).
         """
-        layers = self._layers
-        chars, _ = self._singles
-        if not (layers or len(chars)) or not text:
+        if not self._has_words() or not text:
             return _NO_SPANS
         n = len(text)
         if scores.ndim != 2 or scores.shape[0] != n or scores.shape[1] != 4:
             raise ValueError(f"scores must have shape ({n}, 4), got {scores.shape}")
-        # The automata's matches in C (segcli.trie, csrc/match.c), then the one-character words'.
-        ends, ids = trie.matches(layers, self._singles, codepoints(text))
+        ends, ids = self._matches(text)
         if not ends.size:
             return _NO_SPANS
         lengths = self._len[ids]
@@ -456,40 +537,129 @@ class UserDictionary:
                 diff -= np.bincount(en, lk, minlength=n + 1)
                 scores[:, M] += np.cumsum(diff[:n])
 
+        if self._any_listed:
+            listed = self._listed[ids]
+            if listed.any():
+                # The pieces a cluster of listed words may be cut into besides
+                # them: the words the dictionary does not discourage.
+                piece = ~listed & (logk >= 0.0) & ~self._force[ids]
+                _apply_listed(scores, starts[listed], lengths[listed], starts[piece], lengths[piece])
         if self._any_force:
             forced = self._force[ids]
             if forced.any():
-                return self._apply_forced(scores, starts[forced], lengths[forced])
+                return _apply_forced(scores, starts[forced], lengths[forced])
         return _NO_SPANS
 
-    @staticmethod
-    def _apply_forced(scores: np.ndarray, starts: np.ndarray,
-                      lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # Leftmost first, then longest; drop whatever overlaps an accepted one.
-        order = np.lexsort((-lengths, starts))
-        acc_start: list[int] = []
-        acc_len: list[int] = []
-        free_from = -1
-        for st, ln in zip(starts[order].tolist(), lengths[order].tolist()):
-            if st >= free_from:
-                acc_start.append(st)
-                acc_len.append(ln)
-                free_from = st + ln
-        st = np.asarray(acc_start, dtype=np.int64)
-        ln = np.asarray(acc_len, dtype=np.int64)
-        total = int(ln.sum())
-        # Positions covered by accepted occurrences (disjoint, so unique).
-        offs = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(ln) - ln, ln)
-        pos = np.repeat(st, ln) + offs
-        wlen = np.repeat(ln, ln)
-        req = np.full(total, M, dtype=np.int64)
-        req[offs == 0] = B
-        req[offs == wlen - 1] = E
-        req[wlen == 1] = S
-        rows = scores[pos]
-        cap = rows[np.arange(total), req] - HARD
-        required = rows[np.arange(total), req].copy()
-        np.minimum(rows, cap[:, None], out=rows)
-        rows[np.arange(total), req] = required
-        scores[pos] = rows
-        return st, st + ln
+
+def model_knows(vocab) -> Callable[[list[str]], np.ndarray]:
+    """A function telling, for words, whether the model behind ``vocab``
+    knows each as a word: one of its training words or of the lexicon its
+    word-match features read (jieba's dictionary for the shipped model), the
+    only words it was shown as words.  Decides jieba frequency lines
+    (dictfile.COUNTED): a count says how common a word is, which such a
+    model has learned for the words it knows."""
+
+    def knows(words: list[str]) -> np.ndarray:
+        result = np.zeros(len(words), dtype=bool)
+        if not words:
+            return result
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        ids = vocab.char_ids_of(vocab.lookup_codepoints(codepoints("".join(words))))
+        first = np.cumsum(lengths) - lengths
+        for n in sorted(set(vocab.word_keys) | set(vocab.lexicon_keys)):
+            which = np.flatnonzero(lengths == n)
+            if not len(which):
+                continue
+            chars = ids[first[which][:, None] + np.arange(n)]
+            key = np.zeros(len(which), dtype=np.int64)
+            for column in chars.T:  # the key of word_keys_of: ids as digits in base vocab.size
+                key = key * vocab.size + column
+            keys = np.concatenate([vocab.word_keys.get(n, _NO_KEYS), vocab.lexicon_keys.get(n, _NO_KEYS)])
+            keys.sort()
+            at = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
+            result[which] = (keys[at] == key) & (chars != UNK).all(axis=1) if len(keys) else False
+        return result
+
+    return knows
+
+
+_NO_KEYS = np.empty(0, dtype=np.int64)
+
+
+def _required_tags(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position, tag) of every character of the occurrences text[starts[k]:
+    starts[k] + lengths[k]], the tag being the one that cuts it whole."""
+    total = int(lengths.sum())
+    offs = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    pos = np.repeat(starts, lengths) + offs
+    wlen = np.repeat(lengths, lengths)
+    req = np.full(total, M, dtype=np.int64)
+    req[offs == 0] = B
+    req[offs == wlen - 1] = E
+    req[wlen == 1] = S
+    return pos, req
+
+
+def _leftmost_longest(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The occurrences kept when those that overlap are taken leftmost
+    first, then longest, and whatever overlaps a kept one is dropped."""
+    order = np.lexsort((-lengths, starts))
+    acc_start: list[int] = []
+    acc_len: list[int] = []
+    free_from = -1
+    for st, ln in zip(starts[order].tolist(), lengths[order].tolist()):
+        if st >= free_from:
+            acc_start.append(st)
+            acc_len.append(ln)
+            free_from = st + ln
+    return np.asarray(acc_start, dtype=np.int64), np.asarray(acc_len, dtype=np.int64)
+
+
+def _apply_listed(scores: np.ndarray, starts: np.ndarray, lengths: np.ndarray, piece_starts: np.ndarray,
+                  piece_lengths: np.ndarray) -> None:
+    """Listed occurrences ``text[starts[k]:starts[k] + lengths[k]]`` stick.
+
+    Every character covered by a listed word of two or more characters gets
+    LISTED_PENALTY off each tag that no occurrence covering it needs, where
+    the occurrences are the listed ones and the pieces (one-character listed
+    words, and words the dictionary does not discourage): so every way of
+    cutting a cluster of overlapping listed words into such words costs
+    nothing, any other costs the penalty, and the model's own scores choose
+    among the free ones.  An occurrence that overlaps no other is therefore
+    cut whole.  A piece adds its tags only where listed words cover (alone,
+    a one-character word's "cut me alone" would shred the words around it).
+    With LISTED_OVERLAPS = "leftmost" only the leftmost-longest listed
+    occurrences count, and no pieces."""
+    multi = lengths > 1
+    if not multi.any():
+        return
+    starts, lengths = starts[multi], lengths[multi]
+    if LISTED_OVERLAPS == "leftmost":
+        starts, lengths = _leftmost_longest(starts, lengths)
+        piece_starts = piece_starts[:0]
+    pos, req = _required_tags(starts, lengths)
+    if len(piece_starts):
+        covered = np.zeros(len(scores), dtype=bool)
+        covered[pos] = True
+        piece_pos, piece_req = _required_tags(piece_starts, piece_lengths)
+        inside = covered[piece_pos]
+        pos = np.concatenate([pos, piece_pos[inside]])
+        req = np.concatenate([req, piece_req[inside]])
+    where, row = np.unique(pos, return_inverse=True)
+    needed = np.zeros((len(where), 4), dtype=bool)
+    needed[row, req] = True
+    scores[where] -= np.where(needed, np.float32(0.0), np.float32(LISTED_PENALTY))
+
+
+def _apply_forced(scores: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    st, ln = _leftmost_longest(starts, lengths)
+    total = int(ln.sum())
+    # Positions covered by accepted occurrences (disjoint, so unique).
+    pos, req = _required_tags(st, ln)
+    rows = scores[pos]
+    cap = rows[np.arange(total), req] - HARD
+    required = rows[np.arange(total), req].copy()
+    np.minimum(rows, cap[:, None], out=rows)
+    rows[np.arange(total), req] = required
+    scores[pos] = rows
+    return st, st + ln

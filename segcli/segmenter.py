@@ -19,8 +19,10 @@ import numpy as np
 
 from . import atoms, boundaries, stream, writer
 from .decode import Spans, decode, line_words, word_bounds
-from .dictionary import DEFAULT_MULTIPLIER, UserDictionary, check_entry, load_dicts
+from .dictfile import LISTED, contains_whitespace, emit, read_dicts
+from .dictionary import UserDictionary, check_entry, model_knows
 from .encode import codepoints
+from .errors import DictError
 from .model import load as load_model
 from .score import Scorer
 
@@ -76,26 +78,38 @@ class Segmenter:
                               input_names=loaded.vocab.input_names, window=loaded.window, device=device)
         self.device = device
         self.threads = threads or _available_cores()
-        from_files, self.duplicate_words = load_dicts(list(dicts))
+        # A path or an open file is one dictionary (a str or a file is
+        # iterable too); warnings for skipped lines go to the warnings module.
+        contents = read_dicts(dicts, known=model_knows(self.vocab))
+        self.duplicate_words = contents.duplicates
+        emit(contents.warnings)
+        from_files = contents.entries
         from_files.update({word: check_entry(word, k) for word, k in dict(entries or {}).items()})
         # Words are matched on the lookup form of the text, so 微信号 also
         # applies to 微信號 and a traditional entry to simplified text.
-        self._dictionary = UserDictionary(self._lookup_entries(from_files), progress=progress)
+        self._dictionary = UserDictionary(self._lookup_entries(from_files), tags=self._lookup_entries(contents.tags),
+                                          progress=progress)
         self._dictionary_lock = threading.Lock()
 
-    def _lookup_entries(self, entries: dict[str, float]) -> dict[str, float]:
+    def _lookup_entries(self, entries: Mapping[str, object]) -> dict[str, object]:
         # One pass over all the words (they hold no whitespace, and no lookup
         # form is one): a million-word dictionary must not cost a million calls.
         words = self.vocab.lookup_form("\n".join(entries)).split("\n") if entries else []
         return dict(zip(words, entries.values()))
 
-    def add_word(self, word: str, multiplier: float | str = DEFAULT_MULTIPLIER) -> None:
-        """Adds or replaces one dictionary word: a multiplier k > 1 encourages it,
-        k < 1 discourages it, 0 forbids it, `"force"` (or math.inf) forces it.
-        Raises DictError (a ValueError) for an invalid word or multiplier."""
+    def add_word(self, word: str, multiplier: float | str | None = LISTED, tag: str | None = None) -> None:
+        """Adds or replaces one dictionary word. Without a multiplier the word
+        is listed: it is cut whole wherever it occurs, unless it overlaps
+        another listed word (as a bare line of a file). A multiplier k > 1
+        encourages it, k < 1 discourages it, 0 forbids it, `"force"` (or
+        math.inf) forces it. `tag` is its part-of-speech tag. Raises DictError
+        (a ValueError) for an invalid word, multiplier or tag."""
         value = check_entry(word, multiplier)
+        if tag is not None and (not isinstance(tag, str) or not tag or contains_whitespace(tag)):
+            raise DictError(f"tag {tag!r} of {word!r}: must be a non-empty string without whitespace")
+        key = self.vocab.lookup_form(word)
         with self._dictionary_lock:
-            self._dictionary = self._dictionary.updated({self.vocab.lookup_form(word): value})
+            self._dictionary = self._dictionary.updated({key: value}, {key: tag} if tag else {})
 
     def remove_word(self, word: str) -> bool:
         """Drops a dictionary word, so the model decides alone where it
@@ -116,17 +130,21 @@ class Segmenter:
         return _restore, (self._model_arg, self.standard, self._threads_arg, dict(self._dictionary.entries),
                           self.device)
 
-    def load_dict(self, path: str | Path) -> None:
-        """Adds the words of a dictionary file (jieba's load_userdict); later
-        entries replace earlier ones. Raises DictError for a bad file."""
-        entries, _ = load_dicts([path])
-        if entries:
+    def load_dict(self, source) -> None:
+        """Adds the words of a dictionary file, a path or an open file (text
+        or binary), as jieba's load_userdict takes; later entries replace
+        earlier ones. Skipped lines are warned of (DictWarning). Raises
+        DictError for a bad file."""
+        contents = read_dicts([source], known=model_knows(self.vocab))
+        emit(contents.warnings)
+        if contents.entries:
             with self._dictionary_lock:
-                self._dictionary = self._dictionary.updated(self._lookup_entries(entries))
+                self._dictionary = self._dictionary.updated(self._lookup_entries(contents.entries),
+                                                            self._lookup_entries(contents.tags))
 
     def replace_entries(self, entries: Mapping[str, float | str]) -> None:
-        """Makes `entries` (word -> multiplier, a number or "force") the whole
-        dictionary. Raises DictError for an invalid entry, TypeError for
+        """Makes `entries` (word -> multiplier, a number or "force"; None: listed)
+        the whole dictionary. Raises DictError for an invalid entry, TypeError for
         entries that are not a mapping."""
         if not isinstance(entries, Mapping):
             raise TypeError(f"replace_entries() takes a mapping word -> multiplier, not {type(entries).__name__}")

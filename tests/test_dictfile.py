@@ -133,7 +133,7 @@ def test_the_longest_line_allowed_and_the_longest_word(tmp_path, monkeypatch, pi
     longest = "x" * (MAX_LINE_BYTES - 2) + ",2"
     path = tmp_path / "d.txt"
     path.write_text(f"\ufeff微信\r\n{longest}\n号码,3", encoding="utf-8")
-    assert load_dicts([path]) == ({"微信": 10.0, "x" * (MAX_LINE_BYTES - 2): 2.0, "号码": 3.0}, 0)
+    assert load_dicts([path]) == ({"微信": None, "x" * (MAX_LINE_BYTES - 2): 2.0, "号码": 3.0}, 0)
 
 
 # --- multipliers: one rule for files and the API ----------------------------------
@@ -208,7 +208,7 @@ NUMBERS = [
     (float("nan"), "multiplier nan for '微信' must be >= 0 or math.inf"),
     (True, "multiplier True for '微信' is not a number"),  # not 1
     (False, "multiplier False for '微信' is not a number"),  # not 0
-    (None, "multiplier None for '微信' is not a number"),
+    (None, None),  # no multiplier: the word is listed, as a bare line
     ([2], "multiplier [2] for '微信' is not a number"),
 ]
 
