@@ -9,6 +9,11 @@ from __future__ import annotations
 import re
 
 #: The standard of ``seg train`` without --corpus or --recipe, and of a format-1 model.
+#: It is also the shipped recipe's first standard, so the default for text of
+#: unknown origin: weibo and ctb join more of today's words on their own, but
+#: cut 这 个 and 一 个, which readers (and jieba, thulac) write whole; blends
+#: of their embeddings with pku's give that up first
+#: (benchmarks/experiments/everyday.md).
 DEFAULT_STANDARD = "pku"
 
 #: Annotation standards seg knows by name. Training accepts any name matching
