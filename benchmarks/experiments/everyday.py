@@ -84,15 +84,17 @@ def extend_lexicon(model_dir: Path | None, out: Path, settings: list[str]) -> di
     from segcli.training.data import extended_lexicon
 
     cfg = Config(**{"lexicon_extra": "wordfreq", **parse_settings(settings)})
-    loaded = model.load(model_dir)
-    corpora = [corpus.load(source).train for source in corpus.read_recipe(common.RECIPE).sources]
-    words, info = extended_lexicon([], loaded.metadata.get("lexicon"), cfg, corpora)
-    vocab = loaded.vocab
-    max_len = max(vocab.lexicon_keys, default=0)
-    added = vocab.word_keys_of(words, max_len)
-    lexicon_keys = {n: np.union1d(keys, added.get(n, keys[:0])) for n, keys in vocab.lexicon_keys.items()}
     if out.exists():
         raise SystemExit(f"{out} exists: give a new directory")
+    loaded = model.load(model_dir)
+    vocab = loaded.vocab
+    if not vocab.lexicon_keys:  # the graph's input has no columns for lexicon matches
+        raise SystemExit(f"{loaded.directory}: the model has no open lexicon to extend")
+    corpora = [corpus.load(source).train for source in corpus.read_recipe(common.RECIPE).sources]
+    words, info = extended_lexicon([], loaded.metadata.get("lexicon"), cfg, corpora)
+    # Lengths the model has lexicon columns for, only: a key of another length would be a new input.
+    added = vocab.word_keys_of(words, max(vocab.lexicon_keys))
+    lexicon_keys = {n: np.union1d(keys, added.get(n, keys[:0])) for n, keys in vocab.lexicon_keys.items()}
     shutil.copytree(loaded.directory, out)
     np.savez(out / model.NGRAMS_FILE,
              **{f"order_{n}": k for n, k in vocab.ngram_keys.items()},
