@@ -150,11 +150,14 @@ done:
 
 /* Character classes and rule bits: segcli/boundaries.py owns them (its
  * twin test checks that the two agree). */
-enum { C_NONE, C_HAN, C_LATIN, C_DIGIT, C_LETTER, C_PUNCT, C_CONNECTOR, C_DIGIT_CONNECTOR, C_UNIT, C_EMOJI, C_MARK,
-       C_UNKNOWN };
+enum { C_UNKNOWN, C_NONE, C_HAN, C_LATIN, C_DIGIT, C_LETTER, C_PUNCT, C_CONNECTOR, C_DIGIT_CONNECTOR, C_UNIT, C_EMOJI,
+       C_MARK };
 enum { R_PUNCTUATION = 1, R_RUNS = 2, R_EMOJI = 4, R_LATIN_HAN = 8, R_PKU_BRACKETS = 16 };
 #define IS_WORD(c) ((c) >= C_HAN && (c) <= C_LETTER)
 #define IS_PUNCT(c) ((c) >= C_PUNCT && (c) <= C_UNIT)
+/* A dot between a Latin letter and a Han character ends an abbreviation
+ * (i.e.即, U.S.的): it connects nothing. */
+#define LATIN_HAN(a, b) (((a) == C_LATIN && (b) == C_HAN) || ((a) == C_HAN && (b) == C_LATIN))
 
 /* What the rules say of the pair (i, i + 1), given the base class before i,
  * the base class of i, the class of i + 1 and of i + 2: 0 nothing, 1 a cut,
@@ -168,11 +171,11 @@ pair_kind(int rules, uint8_t before, uint8_t left, uint8_t right, uint8_t after,
 	if (rules & R_PUNCTUATION) {
 		int cut = 0;
 		if (IS_PUNCT(left) && IS_WORD(right))
-			cut = !((left == C_CONNECTOR && IS_WORD(before)) ||
+			cut = !((left == C_CONNECTOR && IS_WORD(before) && !(folded_left == '.' && LATIN_HAN(before, right))) ||
 			        (left == C_DIGIT_CONNECTOR && before == C_DIGIT && right == C_DIGIT) ||
 			        (left == C_UNIT && right == C_DIGIT));
 		else if (IS_WORD(left) && IS_PUNCT(right))
-			cut = !((right == C_CONNECTOR && IS_WORD(after)) ||
+			cut = !((right == C_CONNECTOR && IS_WORD(after) && !(folded_right == '.' && LATIN_HAN(left, after))) ||
 			        (right == C_DIGIT_CONNECTOR && left == C_DIGIT && after == C_DIGIT) ||
 			        (right == C_UNIT && left == C_DIGIT));
 		if (cut)
@@ -182,7 +185,7 @@ pair_kind(int rules, uint8_t before, uint8_t left, uint8_t right, uint8_t after,
 		return 1;
 	if ((rules & R_EMOJI) && ((left == C_EMOJI && right != C_NONE) || (right == C_EMOJI && left != C_NONE)))
 		return 1;
-	if ((rules & R_LATIN_HAN) && ((left == C_LATIN && right == C_HAN) || (left == C_HAN && right == C_LATIN)))
+	if ((rules & R_LATIN_HAN) && LATIN_HAN(left, right))
 		return 2;
 	return 0;
 }

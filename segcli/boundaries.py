@@ -1,8 +1,8 @@
 """Boundaries: where two neighbouring characters never share a word.
 
-A rule of the text, not of any standard, applied on the tag scores after the
-dictionary and the atoms (a required cut between i and i + 1: i may only
-end a word, i + 1 only begin one):
+Rules of the text rather than of a standard (one measured exception below),
+applied on the tag scores after the dictionary and the atoms (a required cut
+between i and i + 1: i may only end a word, i + 1 only begin one):
 
 - punctuation and symbols (Unicode P* and S*) never join a word character
   (Han, Latin, digit or another letter), and two different punctuation
@@ -19,7 +19,9 @@ Exceptions measured on the annotated corpora (benchmarks/experiments/boundaries.
 where annotators join what the rule would cut:
 
 - connectors (- – — · • / & _ ' ’ . ~ + ×) are left to the model between two
-  word characters: 道—琼斯, 铁木尔·达瓦买提, 元／平方米, Node.js, AT&T, ２·１３.
+  word characters: 道—琼斯, 铁木尔·达瓦买提, 元／平方米, Node.js, AT&T, ２·１３;
+  but a dot between a Latin letter and a Han character ends an abbreviation
+  (i.e.即, U.S.A.的).
 - : ∶ between two digits (3∶0, 3:1), and units and currency signs next to
   a digit (２‰, 28℃, ¥99) are left to the model.
 - ○ is a Han character (二○○一年).
@@ -44,9 +46,9 @@ from .encode import UNK, Vocab, from_codepoints
 # Character classes. NONE: no rule on either side (whitespace, control,
 # unassigned, private use). MARK: combining marks, variation selectors and
 # joiners, which belong to the character before them.
-NONE, HAN, LATIN, DIGIT, LETTER, PUNCT, CONNECTOR, DIGIT_CONNECTOR, UNIT, EMOJI, MARK, UNKNOWN = range(12)
-_WORD = (HAN, LATIN, DIGIT, LETTER)
-_PUNCT = (PUNCT, CONNECTOR, DIGIT_CONNECTOR, UNIT)
+# UNKNOWN: not classified yet (0, so that the table starts as zeroed memory
+# the system hands over untouched). csrc/atoms.c numbers them alike.
+UNKNOWN, NONE, HAN, LATIN, DIGIT, LETTER, PUNCT, CONNECTOR, DIGIT_CONNECTOR, UNIT, EMOJI, MARK = range(12)
 
 # In their lookup form: full-width ASCII is folded to ASCII already.
 CONNECTORS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212·\u2022\u2027\u2219\u30fb/&_'\u2019.~+×"
@@ -57,9 +59,9 @@ _HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0
                (0x25CB, 0x25CB))
 _EMOJI_RANGES = ((0x1F000, 0x1FAFF),)
 
-_SIZE = 0x110000
-_CLASS = np.full(_SIZE, UNKNOWN, dtype=np.uint8)  # filled in as code points are first seen (see _classes)
-_CLASS[0x00:0x80] = NONE
+# Up to the last Han character; past it, every code point is NONE (the C
+# loop's answer past the table; _classes' too).
+_CLASS = np.zeros(0x31350, dtype=np.uint8)  # filled in as code points are first seen (see _classes)
 for _first, _last in _HAN_RANGES:
     _CLASS[_first : _last + 1] = HAN
 for _first, _last in _EMOJI_RANGES:
@@ -93,21 +95,20 @@ def _class_of(cp: int) -> int:
 _ASCII = np.array([_class_of(cp) if chr(cp).isprintable() and cp != 0x20 else NONE for cp in range(0x80)],
                   dtype=np.uint8)
 _CLASS[:0x80] = _ASCII
-_IS_WORD = np.zeros(UNKNOWN + 1, dtype=bool)
-_IS_WORD[list(_WORD)] = True
 _class_lock = threading.Lock()
 
 
 def _classes(folded: np.ndarray) -> np.ndarray:
     """The class of each code point. unicodedata is asked only about code
     points not seen before (asking it of every one at import cost ~30 ms)."""
-    classes = _CLASS[folded]
+    inside = folded < len(_CLASS)
+    classes = np.where(inside, _CLASS[np.where(inside, folded, 0)], NONE).astype(np.uint8)
     unknown = classes == UNKNOWN
     if unknown.any():
         new = np.unique(folded[unknown])
         with _class_lock:
             _CLASS[new] = [_class_of(int(cp)) for cp in new]
-        classes = _CLASS[folded]
+        classes[unknown] = _CLASS[folded[unknown]]
     return classes
 
 
@@ -180,12 +181,6 @@ def _cut_groups(folded: np.ndarray, cps: np.ndarray, vocab: Vocab, standard: str
         groups.append(_outside_markup(deferred[brackets], cps))
         junctions = deferred[~brackets]
         groups.append(junctions[~_known_words_span(folded, junctions, vocab)])
-    if rules.punctuation and len(atom_starts):
-        # The dot that begins an atom (用.NET写) connects nothing before it.
-        starts = atom_starts[(atom_starts > 0) & (folded[atom_starts] == 0x2E)]
-        if len(starts):
-            dots = starts[_IS_WORD[_classes(folded[starts - 1])]] - 1
-            groups.append(dots[~inside(dots, span_starts, span_ends)])
     return groups
 
 
@@ -234,17 +229,6 @@ def _sorted_keys(vocab: Vocab) -> tuple[np.ndarray, np.ndarray]:
                 at += len(part)
     keys = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
     return keys, np.array(segments, dtype=np.int64).reshape(-1, 3)
-
-
-def inside(pairs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """For each pair (pairs[k], pairs[k] + 1): do both lie in one span
-    [starts[j], ends[j]) (spans sorted by start, possibly overlapping)."""
-    if not len(starts) or not len(pairs):
-        return np.zeros(len(pairs), dtype=bool)
-    order = np.argsort(starts, kind="stable")
-    starts, reach = starts[order], np.maximum.accumulate(ends[order])
-    k = np.searchsorted(starts, pairs, side="right") - 1
-    return (k >= 0) & (reach[np.maximum(k, 0)] >= pairs + 2)
 
 
 def constrain(scores: np.ndarray, cuts: np.ndarray) -> None:
