@@ -447,9 +447,9 @@ def _parse_line(line: str) -> _Line | DictWarning | str:
                 word, raw, tag = head.strip(), raw_k.strip(), raw
         value = _multiplier(raw) if raw else "missing multiplier after ','"
         if isinstance(value, str):
-            # jieba's form may hold a comma in its word (1,000 3 m); a
-            # multiplier followed by more (微信号,1 0) is a mistake.
-            if " " not in raw or not isinstance(_multiplier(raw.split()[0]), str):
+            # jieba's form may hold a comma in its word (1,000 3 m); numbers
+            # alone after a comma (微信号,1 0) are a multiplier mistyped.
+            if " " not in raw or all(not isinstance(_multiplier(part), str) for part in raw.split()):
                 if _TAG.fullmatch(raw) and tag is None and raw.lower() not in ("nan", "inf", "infinity"):
                     value += f" (a tag follows a multiplier: {word},10,{raw}; or jieba's {word} {raw})"
                 return value
