@@ -375,8 +375,9 @@ class Segmenter:
         atom_starts, atom_ends = atoms.without_overlaps(*atoms.find_codepoints(batch.folded), forced_starts,
                                                         forced_ends)
         atoms.constrain(scores, atom_starts, atom_ends)
+        # Inside a dictionary word (forced, listed or encouraged) no boundary rule cuts.
         boundaries.apply(scores, batch.folded, cps, self.vocab, self.standard, (atom_starts, atom_ends),
-                         (forced_starts, forced_ends))
+                         self._dictionary.word_spans_codepoints(batch.folded))
 
         boundary = np.diff(space.astype(np.int8), prepend=1, append=1)
         seg_starts = np.flatnonzero(boundary == -1)
