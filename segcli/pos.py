@@ -35,6 +35,7 @@ refines it by the word: w of symbols or emoji is SYM, of punctuation PUNCT.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Callable, Sequence
@@ -126,6 +127,25 @@ def _kind_tag(word: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def _single_kinds() -> tuple[tuple[str | None, ...], np.ndarray]:
+    """(tags, kind): kind[c] indexes tags with the kind_tag of the
+    one-character word chr(c) (lookup form), for c below U+10000; 0: none.
+    One character is a number if an ASCII digit, a Latin word if an ASCII
+    letter, an emoji in U+2600..U+27BF, else punctuation or a symbol by its
+    category (a test holds this to kind_tag for every character)."""
+    tags = (None, ATOM_TAGS["number"], ATOM_TAGS["latin word"], KIND_TAGS["punctuation"], KIND_TAGS["unit"],
+            ATOM_TAGS["emoji sequence"])
+    kind = np.zeros(0x10000, dtype=np.uint8)
+    kind[[c for c in range(0x10000) if unicodedata.category(chr(c))[0] in "PS"]] = 3
+    kind[[ord(c) for c in _UNIT_SYMBOLS]] = 4
+    kind[0x2600:0x27C0] = 5  # the emoji pattern's one block below U+10000 (dingbat digits ❶ are No)
+    kind[ord("0") : ord("9") + 1] = 1
+    kind[ord("A") : ord("Z") + 1] = 2
+    kind[ord("a") : ord("z") + 1] = 2
+    return tags, kind
+
+
 def _maybe_kind(first: np.ndarray) -> np.ndarray:
     """Whether words whose first code points (lookup form) are `first` may
     have a kind: Han characters never begin an atom or a punctuation word."""
@@ -143,9 +163,18 @@ def span_tags(pos_rows: np.ndarray, kept: np.ndarray, folded: np.ndarray, starts
     names: the T tags; tag_of: the dictionary's tag of a word (lookup form)."""
     if not len(starts):
         return []
-    tags = np.asarray(names, dtype=object)[_word_sums(pos_rows, np.searchsorted(kept, starts), ends - starts)
-                                           .argmax(axis=1)].tolist()
-    candidates = np.flatnonzero(_maybe_kind(folded[starts]))
+    ids = _word_sums(pos_rows, np.searchsorted(kept, starts), ends - starts).argmax(axis=1)
+    firsts = folded[starts]
+    single = (ends - starts == 1) & (firsts < 0x10000)
+    kind_names, kinds = _single_kinds()
+    # Most words that have a kind are one punctuation mark: their tags are
+    # set among the ids, past the model's, all at once.
+    words = np.flatnonzero(single)
+    kind = kinds[firsts[words]]
+    has_kind = kind > 0
+    ids[words[has_kind]] = len(names) + kind[has_kind] - 1
+    tags = np.asarray([*names, *kind_names[1:]], dtype=object)[ids].tolist()
+    candidates = np.flatnonzero(_maybe_kind(firsts) & ~single)
     if tag_of is None and not len(candidates):
         return tags
     text = from_codepoints(folded)

@@ -165,6 +165,12 @@ def test_kind_tags(word, tag):
     assert pos.kind_tag(word) == tag
 
 
+def test_the_one_character_table_is_kind_tag():
+    names, kinds = pos._single_kinds()
+    assert [c for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF
+            and names[kinds[c]] != pos._kind_tag(chr(c))] == []
+
+
 @pytest.mark.parametrize("word, tag", [
     ("１，２９９．００", "m"), ("１９９８", "m"), ("ＩＭＦ", "nx"), ("，", "w"), ("！", "w"), ("（", "w"),
 ])
