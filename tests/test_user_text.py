@@ -102,7 +102,7 @@ def in_order(tokens: list[str], words: list[str]) -> bool:
 def segmenters():
     from segcli import Segmenter
 
-    return {standard: Segmenter(standard=standard) for standard in {standard for _, standard, _ in CASES}}
+    return {standard: Segmenter(standard=standard) for standard in {"ctb", *(standard for _, standard, _ in CASES)}}
 
 
 @pytest.mark.parametrize("text, standard, tokens", CASES)
@@ -137,9 +137,9 @@ pieces = st.one_of(st.sampled_from(list(APART)), st.sampled_from(EMOJI), st.samp
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
-@given(parts=st.lists(pieces, min_size=1, max_size=25), standard=st.sampled_from(["pku", "weibo"]))
+@given(parts=st.lists(pieces, min_size=1, max_size=25), standard=st.sampled_from(["pku", "weibo", "ctb"]))
 def test_no_word_mixes_punctuation_or_emoji_with_a_word_character(segmenters, parts, standard):
-    segmenter = segmenters.get(standard)
+    segmenter = segmenters[standard]
     text = "".join(parts)
     words = segmenter.cut(text)
     check(text, words, segmenter.vocab.lookup_form)

@@ -128,7 +128,8 @@ def main() -> int:
         cells += [f"{f:.4f} ({best - f:+.5f})" for f in figures[3:]]
         table.append([name, standard, f"{sum(map(len, gold)):,}", *cells, *map(str, counted)])
     report = (f"`python benchmarks/experiments/boundaries.py` — model: {loaded.directory}; before: atoms of "
-              f"{args.before}, no boundary rules. \"all but X\": F1 without rule X (in brackets, what X gains).\n\n"
+              f"{args.before}, no boundary rules. \"all rules\" (in brackets: the change from before); \"all but X\": "
+              f"F1 without rule X (in brackets: what X gains).\n\n"
               f"{common.table(header, table)}\n")
     print(report)
     if args.out:
