@@ -1,13 +1,15 @@
 """Atoms: spans of a line that are never split inside.
 
-Latin words, numbers, URLs, e-mail addresses, dates, phone numbers, clock
-times and emoji sequences are found by one compiled regular expression over
-the lookup form of the text (full-width forms already folded to ASCII, see
-encode.py), and constrained on the tag scores the way a forbidden dictionary
-word is: inside an atom no position but the first may begin a word and no
-position but the last may end one. Whether an atom joins a neighbouring Han
-character (2024年, A股, 卡拉OK) stays the model's and the dictionary's
-decision. A forced dictionary word wins over any atom it overlaps.
+Latin words (C++, C#, Node.js, .NET, snake_case too), numbers, URLs (with
+markdown's escapes), e-mail addresses, dates, phone numbers, clock times and
+emoji sequences (flags, keycaps) are found by one compiled regular expression
+over the lookup form of the text (full-width forms already folded to ASCII,
+see encode.py), and constrained on the tag scores the way a forbidden
+dictionary word is: inside an atom no position but the first may begin a
+word and no position but the last may end one. Whether an atom joins a
+neighbouring character is boundaries.py's rule (a Latin word and Han only
+as a known word: A股, 卡拉OK), else the model's and the dictionary's
+decision (2024年). A forced dictionary word wins over any atom it overlaps.
 
 Not atoms, because the annotated corpora cut them: @mentions, #hashtags#,
 runs of punctuation.
