@@ -26,8 +26,9 @@ where annotators join what the rule would cut:
   a digit (２‰, 28℃, ¥99) are left to the model.
 - ○ is a Han character (二○○一年).
 - under the pku standard, ASCII square brackets around three or more
-  characters are left to the model: People's Daily 1998 marks compound names
-  so ([中央 人民 广播 电台]) and its text keeps the brackets on the words.
+  characters (none of them ASCII; not a markdown link's text) are left to the
+  model: People's Daily 1998 marks compound names so ([中央 人民 广播 电台])
+  and its text keeps the brackets on the words.
 """
 
 from __future__ import annotations
@@ -131,8 +132,9 @@ class Rules:
 
 ALL = Rules()
 
-# Under pku: an ASCII [ ... ] around 3+ characters (People's Daily 1998 markup).
-_MARKUP = re.compile(r"\[[^\[\]\s]{3,}\]")
+# Under pku: an ASCII [ ... ] around 3+ characters (People's Daily 1998
+# markup); never around ASCII, nor a markdown link's text ([关于博主](url)).
+_MARKUP = re.compile(r"\[[^\[\]\s\x21-\x7e]{3,}\](?!\()")
 _NO_SPANS = np.empty(0, dtype=np.int64)
 
 

@@ -30,6 +30,7 @@ CASES = [
     ("[关于博主]", "weibo", "[|关于博主|]"),
     ("[关于博主]", "pku", "[关于博主]"),  # People's Daily 1998's brackets: the model decides
     ("[雷锋车]", "pku", "[雷锋车]"),
+    ("[关于博主](/about)，[PPT下载]", "pku", "[|关于博主|]|(|/|about|)|，|[|PPT|下载|]"),  # markdown, ASCII
     ("（[中央人民广播电台]记者", "pku", "（|[中央人民广播电台]|记者"),
     ("［注意］这里有坑", "pku", "［|注意|］|这里有坑"),  # full-width: never People's Daily's markup
     ("【公告】《通知》「引」『号』“好”", "weibo", "【|公告|】|《|通知|》|「|引|」|『|号|』|“|好|”"),

@@ -31,6 +31,7 @@ CASES = [
     ("点赞👍满分💯", "weibo", ["👍", "💯"]),
     ("参见https://host/path\\#frag。", "pku", ["https://host/path\\#frag", "。"]),
     ("详见[文档](https://example.com/docs)。", "pku", ["[", "]", "(", "https://example.com/docs", ")", "。"]),
+    ("[关于博主](/about) [打赏](/donate)", "pku", ["[", "]", "(", ")", "[", "]", "(", ")"]),
     ("链接：https://a.com/x\\\\后面", "pku", ["：", "https://a.com/x"]),
     ("哈哈哈😂😂笑死我了！！", "weibo", ["😂", "😂"]),
     ("物流很快👍👍，包装完好，五星好评", "pku", ["👍", "👍", "，", "，"]),
