@@ -1,6 +1,6 @@
 /* The loops of segcli/trie.py: a user dictionary's words found in a batch's
  * code points by walking its Aho-Corasick automaton (trie_walk), its
- * one-character words found by binary search (single_matches), and an
+ * one-character words found by a table or binary search (single_matches), and an
  * automaton's arrays checked whole before any of them is walked
  * (trie_check: they may come from a cache file).
  *
@@ -8,59 +8,85 @@
  * and pyahocorasick's own iter, which trie_walk's matches equal in content
  * and order.
  *
- * An automaton is five arrays over its n nodes, numbered level by level
- * from the root (node 0), a level's nodes by parent and then by letter:
- * first (n + 1 items): node u's children are the nodes first[u] ..
- * first[u + 1] - 1, their letters in letter[] ascending; fail: the node of
- * the longest proper suffix of u's word that is in the trie; value: the id
- * of the word that ends at u, or -1; suffix: the first node on u's chain of
+ * An automaton is two arrays over its n nodes, numbered level by level from
+ * the root (node 0), a level's nodes by parent and then by letter.  nodes:
+ * int32 records of four, one per node and one after the last: FIRST, node
+ * u's children are the nodes nodes[u].first .. nodes[u + 1].first - 1, their
+ * letters in letter[] ascending; FAIL, the node of the longest proper suffix
+ * of u's word that is in the trie; SUFFIX, the first node on u's chain of
  * fail links (u itself excluded) where a word ends, 0 if none (the root is
- * no word).  Optionally a table of the root's children by every letter below
- * 0x10000 (0: none), for the root is the widest node and the most visited.
+ * no word); VALUE, the id of the word that ends at u, or -1.  A node's record
+ * is one read (one cache line) where five arrays were five.  letter: uint32,
+ * the letter of the edge into each node.  Optionally a table of the root's
+ * children by every letter below 0x10000 (0: none), for the root is the
+ * widest node and the most visited.
  */
 #include "core.h"
 
 #define ROOT_TABLE 0x10000  /* letters a root table covers */
 #define MAX_LETTER 0x10FFFF
-#define LINEAR 8            /* children scanned one by one up to this many */
+#define MULTIPLIER 0x9E3779B97F4A7C15ULL  /* Fibonacci hashing, as encode.c's tables */
+
+enum { FIRST, FAIL, SUFFIX, VALUE, FIELDS };
 
 typedef struct {
-	const uint32_t *first, *letter, *fail, *suffix, *root;
-	const int32_t *value;
-	uint32_t n;
-	int has_root;
+	const int32_t *nodes;
+	const uint32_t *letter, *root, *edges;
+	uint32_t n, wide;
+	int has_root, edge_bits;
 } Trie;
+
+/* Node v's field f, read once (the arrays may be rewritten meanwhile: no
+ * GIL), as an unsigned number: a negative one is out of every range. */
+#define FIELD(t, v, f) ((uint32_t)(t)->nodes[(size_t)(v) * FIELDS + (f)])
+
+/* The first slot of node v's edge by letter c in a table of 2^bits slots. */
+static inline uint64_t
+edge_slot(uint32_t v, uint32_t c, int bits)
+{
+	return ((((uint64_t)v << 21) | c) * MULTIPLIER) >> (64 - bits);
+}
 
 /* --- walking ------------------------------------------------------------- */
 
 /* The child of node v (< n) by letter c: 0 if it has none; UINT32_MAX if
  * its children lie outside the arrays.  Every index read is checked before
- * it is used: the arrays may be rewritten meanwhile (no GIL). */
+ * it is used. */
 static inline uint32_t
 child_of(const Trie *t, uint32_t v, uint32_t c)
 {
-	uint32_t lo, hi, found;
+	uint32_t lo, hi, size;
+	const uint32_t *at;
 	if (v == 0 && t->has_root && c < ROOT_TABLE) {
-		found = t->root[c];
+		uint32_t found = t->root[c];
 		return found < t->n ? found : UINT32_MAX;
 	}
-	lo = t->first[v];
-	hi = t->first[v + 1];
+	lo = FIELD(t, v, FIRST);
+	hi = FIELD(t, v + 1, FIRST);
 	if (hi > t->n || lo > hi)
 		return UINT32_MAX;
-	while (hi - lo > LINEAR) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (t->letter[mid] < c)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (lo == hi)
+		return 0;
+	if (hi - lo >= t->wide && t->edge_bits) {
+		/* A wide node's children are found in the table of edges: one probe
+		 * or a few, where a binary search waits on a dozen reads. */
+		const uint64_t mask = ((uint64_t)1 << t->edge_bits) - 1;
+		uint64_t slot = edge_slot(v, c, t->edge_bits), k;
+		for (k = 0; k <= mask; k++, slot = (slot + 1) & mask) {
+			uint32_t child = t->edges[2 * slot];
+			if (child == 0)
+				return 0;
+			if (child >= lo && child < hi && t->edges[2 * slot + 1] == c)
+				return child;
+		}
+		return 0;
 	}
-	for (; lo < hi; lo++) {
-		uint32_t l = t->letter[lo];
-		if (l >= c)
-			return l == c ? lo : 0;
-	}
-	return 0;
+	/* The last child whose letter is not above c, by halving a window of
+	 * the size that remains (no branch on the comparison). */
+	at = t->letter + lo;
+	for (size = hi - lo; size > 1; size -= size / 2)
+		at = at[size / 2] <= c ? at + size / 2 : at;
+	return *at == c ? (uint32_t)(at - t->letter) : 0;
 }
 
 /* The state after reading c in state v: its child by c, or that of the
@@ -79,7 +105,7 @@ next_state(const Trie *t, uint32_t v, uint32_t c, int64_t longest)
 			return 0;
 		if (steps >= longest)
 			return UINT32_MAX;
-		v = t->fail[v];
+		v = FIELD(t, v, FAIL);
 		if (v >= t->n)
 			return UINT32_MAX;
 	}
@@ -94,77 +120,149 @@ emit(const Trie *t, uint32_t v, int64_t i, int64_t longest, int64_t *ends, int64
      int64_t *count)
 {
 	int64_t steps;
-	if (t->value[v] < 0)
-		v = t->suffix[v];
+	if (t->nodes[(size_t)v * FIELDS + VALUE] < 0)
+		v = FIELD(t, v, SUFFIX);
 	for (steps = 0; v != 0; steps++) {
 		int32_t id;
-		if (v >= t->n || steps > longest || (id = t->value[v]) < 0)
+		if (v >= t->n || steps > longest || (id = t->nodes[(size_t)v * FIELDS + VALUE]) < 0)
 			return -1;
 		if (*count < room) {
 			ends[*count] = i;
 			ids[*count] = id;
 		}
 		(*count)++;
-		v = t->suffix[v];
+		v = FIELD(t, v, SUFFIX);
 	}
 	return 0;
 }
 
-/* Checks the sizes of an automaton's five arrays and its root table, and
- * points t at them; -1 with an exception set if they do not fit. */
+/* Checks the sizes of an automaton's arrays, its root table and its table
+ * of edges, and points t at them; -1 with an exception set if they do not
+ * fit.  root, edges: NULL for none. */
 static int
-take_trie(Trie *t, const Py_buffer *first, const Py_buffer *letter, const Py_buffer *fail, const Py_buffer *value,
-          const Py_buffer *suffix, const Py_buffer *root)
+take_trie(Trie *t, const Py_buffer *nodes, const Py_buffer *letter, const Py_buffer *root, const Py_buffer *edges,
+          long long wide)
 {
-	Py_ssize_t n = value->len / (Py_ssize_t)sizeof(int32_t);
-	if (n < 1 || n > (Py_ssize_t)UINT32_MAX - 1 || first->len != (n + 1) * (Py_ssize_t)sizeof(uint32_t) ||
-	    letter->len != n * (Py_ssize_t)sizeof(uint32_t) || fail->len != letter->len ||
-	    suffix->len != letter->len || (root->len != 0 && root->len != ROOT_TABLE * (Py_ssize_t)sizeof(uint32_t))) {
-		PyErr_SetString(PyExc_ValueError, "first: n + 1 items; letter, fail, value, suffix: n >= 1 items each; "
-		                                  "root: none or 65536");
+	Py_ssize_t n = letter->len / (Py_ssize_t)sizeof(uint32_t);
+	Py_ssize_t slots = edges ? edges->len / (Py_ssize_t)(2 * sizeof(uint32_t)) : 0;
+	if (n < 1 || n >= INT32_MAX || nodes->len != (n + 1) * FIELDS * (Py_ssize_t)sizeof(int32_t) ||
+	    (root && root->len != 0 && root->len != ROOT_TABLE * (Py_ssize_t)sizeof(uint32_t)) ||
+	    (edges && edges->len % (Py_ssize_t)(2 * sizeof(uint32_t)) != 0) ||
+	    (slots != 0 && (slots < 2 || (slots & (slots - 1)) != 0)) || wide < 1) {
+		PyErr_SetString(PyExc_ValueError, "letter: n >= 1 items; nodes: (n + 1) * 4; root: none or 65536; "
+		                                  "edges: none or twice a power of two >= 2; wide: >= 1");
 		return -1;
 	}
-	t->first = (const uint32_t *)first->buf;
+	t->nodes = (const int32_t *)nodes->buf;
 	t->letter = (const uint32_t *)letter->buf;
-	t->fail = (const uint32_t *)fail->buf;
-	t->value = (const int32_t *)value->buf;
-	t->suffix = (const uint32_t *)suffix->buf;
-	t->root = (const uint32_t *)root->buf;
-	t->has_root = root->len != 0;
+	t->root = root ? (const uint32_t *)root->buf : NULL;
+	t->has_root = root && root->len != 0;
+	t->edges = edges ? (const uint32_t *)edges->buf : NULL;
+	t->edge_bits = 0;
+	while (((Py_ssize_t)1 << t->edge_bits) < slots)
+		t->edge_bits++;
+	t->wide = wide > UINT32_MAX ? UINT32_MAX : (uint32_t)wide;
 	t->n = (uint32_t)n;
 	return 0;
 }
 
+PyDoc_STRVAR(trie_edges_doc,
+"trie_edges(nodes, letter, wide, edges) -> int\n\
+\n\
+Fills the table edges (uint32, zeroed, a power of two of slots of two\n\
+items: a child and its letter) with the children of every node of wide or\n\
+more children, each at its edge's slot (Fibonacci hashing of the node and\n\
+letter, linear probing), for trie_walk; returns how many.  ValueError if\n\
+they do not leave an empty slot.");
+
+static PyObject *
+trie_edges(PyObject *Py_UNUSED(self), PyObject *args)
+{
+	enum { NODES, LETTER, EDGES, VIEWS };
+	static const BufferSpec specs[VIEWS] = {
+		{"nodes", sizeof(int32_t)}, {"letter", sizeof(uint32_t)}, {"edges", sizeof(uint32_t)}};
+	Py_buffer v[VIEWS];
+	PyObject *result = NULL;
+	Trie t;
+	long long wide;
+	int64_t count = 0;
+	int failed = 0;
+
+	if (take_buffers(args, v, specs, VIEWS, "y*y*Lw*:trie_edges", &v[NODES], &v[LETTER], &wide, &v[EDGES]) < 0)
+		return NULL;
+	if (take_trie(&t, &v[NODES], &v[LETTER], NULL, &v[EDGES], wide) < 0)
+		goto done;
+	if (!t.edge_bits) {
+		PyErr_SetString(PyExc_ValueError, "edges: twice a power of two >= 2");
+		goto done;
+	}
+
+	Py_BEGIN_ALLOW_THREADS
+	{
+		uint32_t *edges = (uint32_t *)v[EDGES].buf;
+		const uint64_t mask = ((uint64_t)1 << t.edge_bits) - 1;
+		uint32_t u, child;
+		for (u = 0; u < t.n && !failed; u++) {
+			uint32_t lo = FIELD(&t, u, FIRST), hi = FIELD(&t, u + 1, FIRST);
+			if (hi > t.n || lo > hi || lo == 0) {
+				failed = 1;
+				break;
+			}
+			if (hi - lo < t.wide)
+				continue;
+			for (child = lo; child < hi; child++) {
+				uint64_t slot = edge_slot(u, t.letter[child], t.edge_bits);
+				while (edges[2 * slot] != 0)
+					slot = (slot + 1) & mask;
+				edges[2 * slot] = child;
+				edges[2 * slot + 1] = t.letter[child];
+				if ((uint64_t)++count > mask) {  /* no empty slot left: every probe would go round */
+					failed = 1;
+					break;
+				}
+			}
+		}
+	}
+	Py_END_ALLOW_THREADS
+
+	if (failed)
+		PyErr_SetString(PyExc_ValueError, "edges: too few slots, or the arrays are not an automaton");
+	else
+		result = PyLong_FromLongLong(count);
+done:
+	return release_buffers(v, VIEWS, result);
+}
+
 PyDoc_STRVAR(trie_walk_doc,
-"trie_walk(cps, first, letter, fail, value, suffix, root, longest, ends, ids) -> int\n\
+"trie_walk(cps, nodes, letter, root, edges, wide, longest, ends, ids) -> int\n\
 \n\
 Every occurrence of the automaton's words in cps, as pyahocorasick's iter\n\
 finds them: by end position, and at one position the longest word first,\n\
 then the words along its fail links.  Their end positions and word ids go\n\
 into ends and ids (int64, as many) while there is room; returns how many\n\
 there are, which may be more than len(ends) (then call again with room for\n\
-all).  cps, first, letter, fail, suffix, root: uint32; value: int32 (see\n\
-match.c); longest: the longest word's length.");
+all).  cps, letter, root: uint32; nodes: int32 (see match.c); edges: as\n\
+trie_edges filled it for wide, or empty; longest: the longest word's length.");
 
 static PyObject *
 trie_walk(PyObject *Py_UNUSED(self), PyObject *args)
 {
-	enum { CPS, FIRST, LETTER, FAIL, VALUE, SUFFIX, ROOT, ENDS, IDS, VIEWS };
+	enum { CPS, NODES, LETTER, ROOT, EDGES, ENDS, IDS, VIEWS };
 	static const BufferSpec specs[VIEWS] = {
-		{"cps", sizeof(uint32_t)}, {"first", sizeof(uint32_t)}, {"letter", sizeof(uint32_t)},
-		{"fail", sizeof(uint32_t)}, {"value", sizeof(int32_t)}, {"suffix", sizeof(uint32_t)},
-		{"root", sizeof(uint32_t)}, {"ends", sizeof(int64_t)}, {"ids", sizeof(int64_t)}};
+		{"cps", sizeof(uint32_t)}, {"nodes", sizeof(int32_t)}, {"letter", sizeof(uint32_t)},
+		{"root", sizeof(uint32_t)}, {"edges", sizeof(uint32_t)}, {"ends", sizeof(int64_t)},
+		{"ids", sizeof(int64_t)}};
 	Py_buffer v[VIEWS];
 	PyObject *result = NULL;
 	Trie t;
-	long long longest;
+	long long wide, longest;
 	int64_t count = 0;
 	int failed = 0;
 
-	if (take_buffers(args, v, specs, VIEWS, "y*y*y*y*y*y*y*Lw*w*:trie_walk", &v[CPS], &v[FIRST], &v[LETTER],
-	                 &v[FAIL], &v[VALUE], &v[SUFFIX], &v[ROOT], &longest, &v[ENDS], &v[IDS]) < 0)
+	if (take_buffers(args, v, specs, VIEWS, "y*y*y*y*y*LLw*w*:trie_walk", &v[CPS], &v[NODES], &v[LETTER], &v[ROOT],
+	                 &v[EDGES], &wide, &longest, &v[ENDS], &v[IDS]) < 0)
 		return NULL;
-	if (take_trie(&t, &v[FIRST], &v[LETTER], &v[FAIL], &v[VALUE], &v[SUFFIX], &v[ROOT]) < 0)
+	if (take_trie(&t, &v[NODES], &v[LETTER], &v[ROOT], &v[EDGES], wide) < 0)
 		goto done;
 	if (v[ENDS].len != v[IDS].len || longest < 0) {
 		PyErr_SetString(PyExc_ValueError, "ends and ids: as many items each; longest: >= 0");
@@ -198,27 +296,30 @@ done:
 }
 
 PyDoc_STRVAR(single_matches_doc,
-"single_matches(cps, chars, ids, ends, found) -> int\n\
+"single_matches(cps, table, chars, ids, ends, found) -> int\n\
 \n\
-The positions of cps whose code point is in chars (sorted int64) into ends,\n\
-ids[k] for chars[k] into found, in order; returns how many.  cps: uint32;\n\
-ids: int64 as many as chars; ends, found: int64 of at least len(cps).");
+The positions of cps whose code point is a one-character word into ends,\n\
+its id into found, in order; returns how many.  A code point below\n\
+len(table) is one if table holds its id there (int32; -1: none), any other\n\
+if it is chars[k] (sorted int64), of id ids[k].  cps: uint32; ids: int64\n\
+as many as chars; ends, found: int64 of at least len(cps).");
 
 static PyObject *
 single_matches(PyObject *Py_UNUSED(self), PyObject *args)
 {
-	enum { CPS, CHARS, IDS, ENDS, FOUND, VIEWS };
-	static const BufferSpec specs[VIEWS] = {{"cps", sizeof(uint32_t)}, {"chars", sizeof(int64_t)},
-	                                        {"ids", sizeof(int64_t)}, {"ends", sizeof(int64_t)},
-	                                        {"found", sizeof(int64_t)}};
+	enum { CPS, TABLE, CHARS, IDS, ENDS, FOUND, VIEWS };
+	static const BufferSpec specs[VIEWS] = {{"cps", sizeof(uint32_t)}, {"table", sizeof(int32_t)},
+	                                        {"chars", sizeof(int64_t)}, {"ids", sizeof(int64_t)},
+	                                        {"ends", sizeof(int64_t)}, {"found", sizeof(int64_t)}};
 	Py_buffer v[VIEWS];
 	PyObject *result = NULL;
-	Py_ssize_t n, nchars, count = 0;
+	Py_ssize_t n, ntable, nchars, count = 0;
 
-	if (take_buffers(args, v, specs, VIEWS, "y*y*y*w*w*:single_matches", &v[CPS], &v[CHARS], &v[IDS], &v[ENDS],
-	                 &v[FOUND]) < 0)
+	if (take_buffers(args, v, specs, VIEWS, "y*y*y*y*w*w*:single_matches", &v[CPS], &v[TABLE], &v[CHARS], &v[IDS],
+	                 &v[ENDS], &v[FOUND]) < 0)
 		return NULL;
 	n = v[CPS].len / (Py_ssize_t)sizeof(uint32_t);
+	ntable = v[TABLE].len / (Py_ssize_t)sizeof(int32_t);
 	nchars = v[CHARS].len / (Py_ssize_t)sizeof(int64_t);
 	if (v[IDS].len != v[CHARS].len || v[ENDS].len != v[FOUND].len ||
 	    v[ENDS].len / (Py_ssize_t)sizeof(int64_t) < n) {
@@ -227,25 +328,30 @@ single_matches(PyObject *Py_UNUSED(self), PyObject *args)
 	}
 
 	Py_BEGIN_ALLOW_THREADS
-	if (nchars > 0) {
+	{
 		const uint32_t *c = (const uint32_t *)v[CPS].buf;
+		const int32_t *table = (const int32_t *)v[TABLE].buf;
 		const int64_t *chars = (const int64_t *)v[CHARS].buf, *ids = (const int64_t *)v[IDS].buf;
 		int64_t *ends = (int64_t *)v[ENDS].buf, *found = (int64_t *)v[FOUND].buf;
 		Py_ssize_t i;
 		for (i = 0; i < n; i++) {
-			const int64_t cp = c[i];
-			/* The last item not above cp, by halving a window of the size
-			 * that remains (no branch on the comparison). */
-			const int64_t *base = chars;
-			Py_ssize_t size = nchars;
-			while (size > 1) {
-				Py_ssize_t half = size / 2;
-				base = base[half] <= cp ? base + half : base;
-				size -= half;
+			const uint32_t cp = c[i];
+			int64_t id = -1;
+			if ((Py_ssize_t)cp < ntable) {
+				id = table[cp];
+			} else if (nchars > 0) {
+				/* The last item not above cp, by halving a window of the
+				 * size that remains (no branch on the comparison). */
+				const int64_t *at = chars;
+				Py_ssize_t size;
+				for (size = nchars; size > 1; size -= size / 2)
+					at = at[size / 2] <= (int64_t)cp ? at + size / 2 : at;
+				if (*at == (int64_t)cp)
+					id = ids[at - chars];
 			}
-			if (*base == cp) {
+			if (id >= 0) {
 				ends[count] = i;
-				found[count] = ids[base - chars];
+				found[count] = id;
 				count++;
 			}
 		}
@@ -270,11 +376,12 @@ check_nodes(const Trie *t, int64_t longest, const int64_t *lengths, uint8_t *wan
 	uint32_t u, v;
 	*words = 0;
 	/* One tree, level by level: a node's children follow all earlier nodes'. */
-	if (t->first[0] != 1 || t->first[n] != n)
+	if (FIELD(t, 0, FIRST) != 1 || FIELD(t, n, FIRST) != n || FIELD(t, n, FAIL) || FIELD(t, n, SUFFIX) ||
+	    FIELD(t, n, VALUE))
 		return "not a tree";
 	depth[0] = 0;
 	for (u = 0; u < n; u++) {
-		uint32_t lo = t->first[u], hi = t->first[u + 1];
+		uint32_t lo = FIELD(t, u, FIRST), hi = FIELD(t, u + 1, FIRST);
 		if (lo < u + 1 || hi < lo || hi > n)
 			return "not a tree";
 		for (v = lo; v < hi; v++) {
@@ -287,17 +394,17 @@ check_nodes(const Trie *t, int64_t longest, const int64_t *lengths, uint8_t *wan
 	}
 	/* Fail links to shallower nodes, so that following them ends at the
 	 * root; suffix links as the fail links make them. */
-	if (t->fail[0] != 0 || t->suffix[0] != 0 || t->value[0] >= 0 || t->letter[0] != 0)
+	if (FIELD(t, 0, FAIL) != 0 || FIELD(t, 0, SUFFIX) != 0 || t->nodes[VALUE] != -1 || t->letter[0] != 0)
 		return "bad root";
 	for (v = 1; v < n; v++) {
-		uint32_t f = t->fail[v];
+		uint32_t f = FIELD(t, v, FAIL);
 		if (f >= n || depth[f] >= depth[v])
 			return "bad fail link";
-		if (t->suffix[v] != (t->value[f] >= 0 ? f : t->suffix[f]))
+		if (FIELD(t, v, SUFFIX) != (t->nodes[(size_t)f * FIELDS + VALUE] >= 0 ? f : FIELD(t, f, SUFFIX)))
 			return "bad suffix link";
 	}
 	for (v = 1; v < n; v++) {
-		int32_t id = t->value[v];
+		int32_t id = t->nodes[(size_t)v * FIELDS + VALUE];
 		if (id < -1)
 			return "bad word id";
 		if (id < 0)
@@ -313,7 +420,7 @@ check_nodes(const Trie *t, int64_t longest, const int64_t *lengths, uint8_t *wan
 }
 
 PyDoc_STRVAR(trie_check_doc,
-"trie_check(first, letter, fail, value, suffix, longest, lengths, ids) -> int\n\
+"trie_check(nodes, letter, longest, lengths, ids) -> int\n\
 \n\
 Checks that the arrays (as trie_walk takes them) are an automaton's: one\n\
 tree numbered level by level, each node's letters ascending, no deeper than\n\
@@ -325,12 +432,10 @@ the number of words; ValueError saying why if they are not.");
 static PyObject *
 trie_check(PyObject *Py_UNUSED(self), PyObject *args)
 {
-	enum { FIRST, LETTER, FAIL, VALUE, SUFFIX, LENGTHS, IDS, VIEWS };
-	static const BufferSpec specs[VIEWS] = {
-		{"first", sizeof(uint32_t)}, {"letter", sizeof(uint32_t)}, {"fail", sizeof(uint32_t)},
-		{"value", sizeof(int32_t)}, {"suffix", sizeof(uint32_t)}, {"lengths", sizeof(int64_t)},
-		{"ids", sizeof(int64_t)}};
-	Py_buffer v[VIEWS], no_root = {0};
+	enum { NODES, LETTER, LENGTHS, IDS, VIEWS };
+	static const BufferSpec specs[VIEWS] = {{"nodes", sizeof(int32_t)}, {"letter", sizeof(uint32_t)},
+	                                        {"lengths", sizeof(int64_t)}, {"ids", sizeof(int64_t)}};
+	Py_buffer v[VIEWS];
 	PyObject *result = NULL;
 	Trie t;
 	long long longest;
@@ -339,10 +444,10 @@ trie_check(PyObject *Py_UNUSED(self), PyObject *args)
 	int32_t *depth = NULL;
 	const char *error = NULL;
 
-	if (take_buffers(args, v, specs, VIEWS, "y*y*y*y*y*Ly*y*:trie_check", &v[FIRST], &v[LETTER], &v[FAIL],
-	                 &v[VALUE], &v[SUFFIX], &longest, &v[LENGTHS], &v[IDS]) < 0)
+	if (take_buffers(args, v, specs, VIEWS, "y*y*Ly*y*:trie_check", &v[NODES], &v[LETTER], &longest, &v[LENGTHS],
+	                 &v[IDS]) < 0)
 		return NULL;
-	if (take_trie(&t, &v[FIRST], &v[LETTER], &v[FAIL], &v[VALUE], &v[SUFFIX], &no_root) < 0)
+	if (take_trie(&t, &v[NODES], &v[LETTER], NULL, NULL, 1) < 0)
 		goto done;
 	nids = v[LENGTHS].len / (Py_ssize_t)sizeof(int64_t);
 	nwanted = v[IDS].len / (Py_ssize_t)sizeof(int64_t);
@@ -386,6 +491,7 @@ done:
 
 HIDDEN PyMethodDef match_methods[] = {
 	METHOD(trie_walk),
+	METHOD(trie_edges),
 	METHOD(single_matches),
 	METHOD(trie_check),
 	END_OF_METHODS

@@ -224,50 +224,50 @@ def words(lines: tuple[str, ...], tags: Buffer, space: Buffer, line_starts: Buff
 
 def trie_walk(
     cps: Buffer,
-    first: Buffer,
+    nodes: Buffer,
     letter: Buffer,
-    fail: Buffer,
-    value: Buffer,
-    suffix: Buffer,
     root: Buffer,
+    edges: Buffer,
+    wide: int,
     longest: int,
     ends: Buffer,
     ids: Buffer,
     /,
 ) -> int:
-    """Every occurrence in ``cps`` of a word of the automaton (segcli.trie's
-    arrays: ``first`` n + 1 items, ``letter``, ``fail``, ``suffix`` uint32
-    and ``value`` int32, n each; ``root``: the root's child by each letter
-    below 0x10000, or empty), as pyahocorasick's iter finds them: by end
+    """Every occurrence in ``cps`` (uint32) of a word of the automaton
+    (segcli.trie's arrays: ``nodes`` int32 records of (first child, fail
+    link, suffix link, word id or -1), one per node and one more; ``letter``
+    uint32, one per node), as pyahocorasick's iter finds them: by end
     position, and at one position the longest word first, then those along
-    its fail links.  End positions and word ids go into ``ends`` and ``ids``
+    its fail links.  ``root``: uint32, the root's child by each letter below
+    0x10000, or empty; ``edges``: as trie_edges filled it for ``wide``, or
+    empty.  End positions and word ids go into ``ends`` and ``ids``
     (writable int64, as many) while there is room; returns how many there
     are, which may be more than ``len(ends)``: then call again with room for
-    all.  cps: uint32; longest: the longest word's length.  Raises
-    ValueError on wrong sizes, or arrays that are not an automaton where
-    the walk meets it (it never reads outside them).  The GIL is released
-    while walking.
+    all.  longest: the longest word's length.  Raises ValueError on wrong
+    sizes, or arrays that are not an automaton where the walk meets it (it
+    never reads outside them).  The GIL is released while walking.
     """
 
-def single_matches(cps: Buffer, chars: Buffer, ids: Buffer, ends: Buffer, found: Buffer, /) -> int:
-    """The positions of ``cps`` (uint32) whose code point is in ``chars``
-    (sorted int64) into ``ends``, ``ids[k]`` for ``chars[k]`` into ``found``,
-    in order; returns how many.  ids: int64 as many as chars; ends, found:
-    writable int64, at least ``len(cps)`` each, else ValueError.  The GIL is
-    released while searching.
+def trie_edges(nodes: Buffer, letter: Buffer, wide: int, edges: Buffer, /) -> int:
+    """Fill the zeroed uint32 table ``edges`` (a power of two of slots of
+    two items: a child and its letter) with the children of every node of
+    ``wide`` or more children, each at its edge's slot (Fibonacci hashing of
+    the node and letter, linear probing), for trie_walk; returns how many.
+    Raises ValueError on wrong sizes or where they leave no empty slot.  The
+    GIL is released while filling.
     """
 
-def trie_check(
-    first: Buffer,
-    letter: Buffer,
-    fail: Buffer,
-    value: Buffer,
-    suffix: Buffer,
-    longest: int,
-    lengths: Buffer,
-    ids: Buffer,
-    /,
-) -> int:
+def single_matches(cps: Buffer, table: Buffer, chars: Buffer, ids: Buffer, ends: Buffer, found: Buffer, /) -> int:
+    """The positions of ``cps`` (uint32) whose code point is a one-character
+    word into ``ends``, its id into ``found``, in order; returns how many.  A
+    code point below ``len(table)`` is one where ``table`` (int32) holds its
+    id (-1: none there), any other where it is ``chars[k]`` (sorted int64),
+    of id ``ids[k]`` (int64, as many).  ends, found: writable int64, at least
+    ``len(cps)`` each, else ValueError.  The GIL is released while searching.
+    """
+
+def trie_check(nodes: Buffer, letter: Buffer, longest: int, lengths: Buffer, ids: Buffer, /) -> int:
     """Check that the arrays (as trie_walk takes them) are an automaton's:
     one tree numbered level by level, each node's letters ascending, no
     deeper than ``longest``; fail links to shallower nodes, suffix links as

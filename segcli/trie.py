@@ -45,6 +45,7 @@ import array
 import struct
 import sys
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
@@ -68,13 +69,17 @@ _NODE_WORDS, _PAIR_WORDS = 6, 3
 LAYOUT_OK = (struct.calcsize("P") == 8 and sys.byteorder == "little" and sys.maxunicode > 0xFFFF
              and bool(ahocorasick.unicode))
 
-#: The arrays of a trie and their dtypes: ``first`` has one item more than
-#: there are nodes, the others one per node (see the module's doc).
-COLUMNS = {"first": "<u4", "letter": "<u4", "fail": "<u4", "value": "<i4", "suffix": "<u4"}
+#: The arrays of a trie and their dtypes: ``nodes`` holds a record of
+#: FIELDS per node and one more, ``letter`` one item per node (see the
+#: module's doc).
+COLUMNS = {"nodes": "<i4", "letter": "<u4"}
+FIELDS = ("first", "fail", "suffix", "value")
 
 _RANK_BITS = 21  # a letter's rank, below 0x110000, in the low bits of an edge key
 _ROOT_TABLE = 0x10000  # letters below this find the root's child in a table (csrc/match.c)
 _ROOT_TABLE_FROM = 16  # children of the root from which the table pays
+_WIDE = 16  # children of a node from which the walk finds them by hashing, not by binary search
+_NO_TABLE = np.empty(0, dtype=np.uint32)
 
 
 class Nodes(NamedTuple):
@@ -122,7 +127,7 @@ def build(words: list[str], ids: np.ndarray, lengths: np.ndarray) -> Nodes:
     parent, letter_rank = np.concatenate(parents), np.concatenate(ranks)
     del parents, ranks
     fail = _fail_links(parent, letter_rank, len(letters))
-    value = np.full(count, -1, dtype=COLUMNS["value"])
+    value = np.full(count, -1, dtype=np.int32)
     value[np.concatenate(ends)] = np.concatenate(values)
     letter = letters[letter_rank].astype(COLUMNS["letter"])
     letter[0] = 0
@@ -136,15 +141,17 @@ def _arrays(children: np.ndarray, letter: np.ndarray, fail: np.ndarray, value: n
     """The columns of nodes numbered level by level (the levels end before
     ``level_ends``), from every node's number of children, letter, fail link
     (the root's: itself) and value."""
-    first = np.empty(len(children) + 1, dtype=COLUMNS["first"])
+    n = len(children)
+    nodes = np.zeros((n + 1, len(FIELDS)), dtype=COLUMNS["nodes"])
+    first, suffix = nodes[:, FIELDS.index("first")], nodes[:n, FIELDS.index("suffix")]
     first[0] = 1
     first[1:] = np.cumsum(children) + 1
-    suffix = np.zeros(len(value), dtype=COLUMNS["suffix"])
+    nodes[:n, FIELDS.index("fail")] = fail
+    nodes[:n, FIELDS.index("value")] = value
     for start, end in zip(level_ends, level_ends[1:]):  # a fail link goes to a level done before
         links = fail[start:end]
         suffix[start:end] = np.where(value[links] >= 0, links, suffix[links])
-    return {"first": first, "letter": letter, "fail": fail.astype(COLUMNS["fail"]), "value": value,
-            "suffix": suffix}
+    return {"nodes": nodes, "letter": letter}
 
 
 def _fail_links(parent: np.ndarray, letter_rank: np.ndarray, letters: int) -> np.ndarray:
@@ -208,11 +215,11 @@ def check(nodes: Nodes, lengths: np.ndarray | None = None, ids: np.ndarray | Non
     ValueError if not.  The walk itself never reads outside the arrays, but
     over arrays that are not an automaton it finds nonsense."""
     columns = nodes.columns
-    if sorted(columns) != sorted(COLUMNS) or any(
-            columns[name].dtype.str != dtype or columns[name].ndim != 1 for name, dtype in COLUMNS.items()):
+    if (sorted(columns) != sorted(COLUMNS) or any(columns[name].dtype.str != dtype for name, dtype in COLUMNS.items())
+            or columns["letter"].ndim != 1 or columns["nodes"].shape != (len(columns["letter"]) + 1, len(FIELDS))):
         raise ValueError("other arrays than an automaton's")
     no_ids = np.empty(0, dtype=np.int64)
-    return _core.trie_check(*(columns[name] for name in COLUMNS), nodes.longest,
+    return _core.trie_check(columns["nodes"], columns["letter"], nodes.longest,
                             no_ids if lengths is None else np.ascontiguousarray(lengths, dtype=np.int64),
                             no_ids if ids is None else np.ascontiguousarray(ids, dtype=np.int64))
 
@@ -223,24 +230,31 @@ class Trie:
     ``store``).  Its arrays may be a cache file's, mapped: they are never
     written."""
 
-    __slots__ = ("nodes", "_arrays", "_root")
+    __slots__ = ("nodes", "_arrays", "_root", "_edges", "_wide")
     kind = ahocorasick.AHOCORASICK
     store = ahocorasick.STORE_INTS
 
-    def __init__(self, nodes: Nodes) -> None:
+    def __init__(self, nodes: Nodes, wide: int = _WIDE) -> None:
         self.nodes = nodes
+        self._wide = wide
         # The C walk reads items in this machine's byte order (no copy where it is little-endian).
         self._arrays = tuple(np.ascontiguousarray(nodes.columns[name], dtype=np.dtype(dtype).newbyteorder("="))
                              for name, dtype in COLUMNS.items())
-        first, letter = self._arrays[0], self._arrays[1]
-        lo, hi = int(first[0]), int(first[1])
-        self._root = np.empty(0, dtype=np.uint32)
+        records, letter = self._arrays
+        lo = min(max(int(records[0, 0]), 0), len(letter))  # bounded: the walk checks, not this
+        hi = min(max(int(records[1, 0]), lo), len(letter))
+        self._edges = _NO_TABLE
+        children = np.diff(records[:, 0])
+        wide_edges = int(children[children >= wide].sum(dtype=np.int64))
+        if 0 < wide_edges < len(letter):  # (more edges than nodes: arrays the walk will refuse)
+            self._edges = np.zeros(2 << (2 * wide_edges).bit_length(), dtype=np.uint32)  # at most half full
+            _core.trie_edges(records, letter, wide, self._edges)
+        self._root = _NO_TABLE
         if hi - lo >= _ROOT_TABLE_FROM:
             root = np.zeros(_ROOT_TABLE, dtype=np.uint32)
-            kids = np.arange(lo, hi, dtype=np.uint32)
             letters = letter[lo:hi]
             narrow = letters < _ROOT_TABLE
-            root[letters[narrow]] = kids[: len(letters)][narrow]
+            root[letters[narrow]] = np.arange(lo, hi, dtype=np.uint32)[narrow]
             self._root = root
 
     def __len__(self) -> int:
@@ -253,7 +267,8 @@ class Trie:
         while True:
             ends = np.empty(room, dtype=np.int64)
             ids = np.empty(room, dtype=np.int64)
-            found = _core.trie_walk(cps, *self._arrays, self._root, self.nodes.longest, ends, ids)
+            found = _core.trie_walk(cps, *self._arrays, self._root, self._edges, self._wide, self.nodes.longest,
+                                    ends, ids)
             if found <= room:
                 return ends[:found], ids[:found]
             room = found
@@ -265,16 +280,17 @@ class Trie:
 
     def get(self, word: str, *default: object) -> object:
         """The id of ``word``, else ``default`` (KeyError without one), as pyahocorasick's get."""
-        first, letter, _, value, _ = self._arrays
+        records, letter = self._arrays
         node = 0
         for point in map(ord, word):
-            lo, hi = int(first[node]), int(first[node + 1])
+            lo, hi = int(records[node, 0]), int(records[node + 1, 0])
             node = lo + int(np.searchsorted(letter[lo:hi], point))
             if node >= hi or letter[node] != point:
                 break
         else:
-            if word and value[node] >= 0:
-                return int(value[node])
+            value = int(records[node, FIELDS.index("value")])
+            if word and value >= 0:
+                return value
         if default:
             return default[0]
         raise KeyError(word)
@@ -291,7 +307,8 @@ def matches(layers: Sequence[Trie | ahocorasick.Automaton], singles: tuple[np.nd
     """(ends, ids) as int64 arrays: every occurrence in the code points
     ``cps`` of a word of each automaton of ``layers`` in turn, in the order
     of pyahocorasick's iter, then of the one-character words ``singles``
-    (sorted int64 code points, their ids) in the order of the text."""
+    (sorted int64 code points, their ids; arrays that never change, as a
+    dictionary's) in the order of the text."""
     cps = np.ascontiguousarray(cps, dtype=np.uint32)
     found = []
     text = None
@@ -303,17 +320,40 @@ def matches(layers: Sequence[Trie | ahocorasick.Automaton], singles: tuple[np.nd
             text = from_codepoints(cps) if text is None else text
             flat = np.fromiter((x for match in layer.iter(text) for x in match), dtype=np.int64)
             found.append((flat[0::2], flat[1::2]))
-    chars, ids = singles
-    if len(chars):
+    if len(singles[0]):
         ends, at = np.empty(len(cps), dtype=np.int64), np.empty(len(cps), dtype=np.int64)
-        count = _core.single_matches(cps, np.ascontiguousarray(chars, dtype=np.int64),
-                                     np.ascontiguousarray(ids, dtype=np.int64), ends, at)
+        count = _core.single_matches(cps, *_single_table(*singles), ends, at)
         found.append((ends[:count], at[:count]))
     if len(found) == 1:
         return found[0]
     if not found:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     return np.concatenate([e for e, _ in found]), np.concatenate([i for _, i in found])
+
+
+# The one-character words of the dictionary last matched, as single_matches
+# takes them: a table of the ids of those below _SINGLES_TABLE (one read a
+# character, where a binary search among thousands takes a dozen), the
+# others for a binary search.  Made at its first match and kept for the
+# next batches, held by weak references to the arrays it was made of (a
+# dictionary's are read-only: they never change).
+_SINGLES_TABLE = 0x10000
+_singles_made: tuple = (lambda: None, lambda: None, ())
+
+
+def _single_table(chars: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, ...]:
+    global _singles_made
+    chars_of, ids_of, made = _singles_made
+    if chars_of() is chars and ids_of() is ids:
+        return made
+    points = np.ascontiguousarray(chars, dtype=np.int64)
+    values = np.ascontiguousarray(ids, dtype=np.int64)
+    narrow = int(np.searchsorted(points, _SINGLES_TABLE))
+    table = np.full(int(points[narrow - 1]) + 1 if narrow else 0, -1, dtype=np.int32)
+    table[points[:narrow]] = values[:narrow]
+    made = (table, points[narrow:], values[narrow:])
+    _singles_made = (weakref.ref(chars), weakref.ref(ids), made)  # one assignment: threads see all or none
+    return made
 
 
 # pyahocorasick's automata (small dictionaries, overlays) walked as Tries:
@@ -409,6 +449,6 @@ def _renumbered(output: np.ndarray, fail: np.ndarray, children: np.ndarray, eow:
     new_fail[new[linked]] = new[fail[linked].astype(np.int64) - 1]
     if int(output[eow].max(initial=0)) >= 2**31:
         raise ValueError("word ids must be below 2**31")
-    value = np.full(n, -1, dtype=COLUMNS["value"])
+    value = np.full(n, -1, dtype=np.int32)
     value[new[eow]] = output[eow]
     return _arrays(new_children, new_letter, new_fail, value, level_ends)

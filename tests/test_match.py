@@ -23,10 +23,17 @@ FORCE = math.inf
 # --- twins ------------------------------------------------------------------------
 
 
+def fields(columns):
+    """The per-node lists first (one item more), fail, suffix, value and letter of a trie's columns."""
+    records = columns["nodes"].astype(np.int64)
+    first, fail, suffix, value = (records[:, k].tolist() for k in range(len(trie.FIELDS)))
+    return first, fail[:-1], suffix[:-1], value[:-1], columns["letter"].astype(np.int64).tolist()
+
+
 def _walk_twin(columns, cps):
     """trie_walk in Python: each node's children by a scan, the words along the
     fail links one by one (as pyahocorasick's iter reports them)."""
-    first, letter, fail, value = (columns[name].tolist() for name in ("first", "letter", "fail", "value"))
+    first, fail, _, value, letter = fields(columns)
 
     def child(node, c):
         return next((k for k in range(first[node], first[node + 1]) if letter[k] == c), 0)
@@ -46,7 +53,7 @@ def _walk_twin(columns, cps):
 
 
 def _singles_twin(chars, ids, cps):
-    """single_matches with numpy, as dictionary.py found one-character words before."""
+    """single_matches (and a table of them) with numpy, as dictionary.py found one-character words before."""
     if not len(chars):
         return [], []
     at = np.searchsorted(chars, cps)
@@ -56,9 +63,10 @@ def _singles_twin(chars, ids, cps):
 
 def _check_twin(columns, longest, lengths=None, ids=None):
     """trie_check in Python: the number of words, or ValueError."""
-    first, letter, fail, value, suffix = (columns[name].astype(np.int64).tolist() for name in trie.COLUMNS)
+    first, fail, suffix, value, letter = fields(columns)
     n = len(value)
-    if len(first) != n + 1 or first[0] != 1 or first[n] != n or fail[0] or suffix[0] or value[0] >= 0 or letter[0]:
+    if first[0] != 1 or first[n] != n or fail[0] or suffix[0] or value[0] != -1 or letter[0] or any(
+            columns["nodes"][n, 1:]):
         raise ValueError("not a tree")
     depth = [0] * n
     for u in range(n):
@@ -73,7 +81,7 @@ def _check_twin(columns, longest, lengths=None, ids=None):
         raise ValueError("too deep")
     for v in range(1, n):
         f = fail[v]
-        if f >= n or depth[f] >= depth[v] or suffix[v] != (f if value[f] >= 0 else suffix[f]):
+        if not 0 <= f < n or depth[f] >= depth[v] or suffix[v] != (f if value[f] >= 0 else suffix[f]):
             raise ValueError("bad link")
     if min(value) < -1:
         raise ValueError("bad word id")
@@ -100,8 +108,8 @@ def numpy_built(words):
     return trie.build(list(words), np.arange(len(words)), lengths), lengths
 
 
-def walked(nodes, text):
-    ends, ids = trie.Trie(nodes).matches(codepoints(text))
+def walked(nodes, text, wide=trie._WIDE):
+    ends, ids = trie.Trie(nodes, wide).matches(codepoints(text))
     return list(zip(ends.tolist(), ids.tolist()))
 
 
@@ -123,6 +131,8 @@ def test_walk_finds_what_pyahocorasick_finds_in_its_order(words, text):
     nodes, lengths = numpy_built(words)
     assert trie.check(nodes, lengths, np.arange(len(words))) == len(words)
     assert walked(nodes, text) == want
+    assert walked(nodes, text, wide=1) == want  # every node's children by hashing
+    assert walked(nodes, text, wide=10**6) == want  # every node's by binary search
     assert _walk_twin(nodes.columns, codepoints(text)) == want
     taken = trie.of_automaton(reference)  # pyahocorasick's own nodes, renumbered
     assert walked(taken, text) == want
@@ -176,14 +186,15 @@ def test_contrived(words, text):
     want = list(pyahocorasick_built(words).iter(text))
     nodes, _ = numpy_built(words)
     assert walked(nodes, text) == want == _walk_twin(nodes.columns, codepoints(text))
+    assert walked(nodes, text, wide=1) == want == walked(nodes, text, wide=10**6)
 
 
 def test_a_short_room_is_counted_past_and_never_overrun():
     nodes, _ = numpy_built(["a" * k for k in range(1, 11)])
     cps = codepoints("a" * 20)
-    arrays = [nodes.columns[name] for name in trie.COLUMNS]
     ends, ids = np.full(100, -7, dtype=np.int64), np.full(100, -7, dtype=np.int64)
-    found = _core.trie_walk(cps, *arrays, np.empty(0, np.uint32), nodes.longest, ends[:5], ids[:5])
+    found = _core.trie_walk(cps, nodes.columns["nodes"], nodes.columns["letter"], np.empty(0, np.uint32),
+                            np.empty(0, np.uint32), 1, nodes.longest, ends[:5], ids[:5])
     want = list(pyahocorasick_built(["a" * k for k in range(1, 11)]).iter("a" * 20))
     assert found == len(want) == 155
     assert list(zip(ends[:5].tolist(), ids[:5].tolist())) == want[:5]
@@ -195,8 +206,12 @@ def test_a_short_room_is_counted_past_and_never_overrun():
 
 
 def damaged(nodes, name, at, value):
+    """nodes with ``name`` (a field or "letter") of node ``at`` set to ``value``."""
     columns = {k: v.copy() for k, v in nodes.columns.items()}
-    columns[name][at] = value
+    if name == "letter":
+        columns["letter"][at] = value
+    else:
+        columns["nodes"][at, trie.FIELDS.index(name)] = value
     return trie.Nodes(columns, nodes.words, nodes.longest)
 
 
@@ -213,6 +228,8 @@ def damaged(nodes, name, at, value):
     ("value", 5, -2),
     ("value", 0, 0),        # the root a word
     ("value", 5, 3),        # another word's id (twice)
+    ("value", -1, 5),       # the record after the last node holds only where its children end
+    ("fail", 4, -1),
 ])
 def test_damage_is_refused_and_never_read_outside(name, at, value):
     nodes, lengths = numpy_built(["abc", "bc", "c", "bd"])
@@ -229,13 +246,15 @@ def test_damage_is_refused_and_never_read_outside(name, at, value):
 
 
 @settings(max_examples=300, deadline=None)
-@given(WORDS, TEXTS, st.sampled_from(sorted(trie.COLUMNS)), st.integers(0, 10**6),
-       st.one_of(st.integers(-3, 40), st.integers(0, 2**32 - 1)))
+@given(WORDS, TEXTS, st.sampled_from(("letter",) + trie.FIELDS), st.integers(0, 10**6),
+       st.one_of(st.integers(-3, 40), st.integers(-2**31, 2**32 - 1)))
 def test_any_damage_checks_or_walks_safely(words, text, name, at, value):
     nodes, lengths = numpy_built(words)
-    column = nodes.columns[name]
-    value = min(max(value, -1), 2**31 - 1) if name == "value" else max(value, 0)
-    bad = damaged(nodes, name, at % len(column), value)
+    if name == "letter":
+        value = value % 2**32
+    else:
+        value = (value + 2**31) % 2**32 - 2**31
+    bad = damaged(nodes, name, at % (len(nodes.columns["letter"]) + (name != "letter")), value)
     try:
         count = trie.check(bad, lengths, np.arange(len(words)))
     except ValueError:
@@ -249,6 +268,14 @@ def test_any_damage_checks_or_walks_safely(words, text, name, at, value):
         pass
 
 
+def test_a_table_of_edges_too_small_is_refused():
+    nodes, _ = numpy_built(["ab", "ac", "ad", "b"])
+    records, letter = nodes.columns["nodes"], nodes.columns["letter"]
+    with pytest.raises(ValueError, match="too few slots"):  # 5 edges from nodes of 1 child or more, 4 slots
+        _core.trie_edges(records, letter, 1, np.zeros(8, np.uint32))
+    assert _core.trie_edges(records, letter, 3, np.zeros(8, np.uint32)) == 3  # the three of "a"
+
+
 def test_check_without_ids_counts_the_words():
     nodes, _ = numpy_built(["ab", "b"])
     assert trie.check(nodes) == 2 == _check_twin(nodes.columns, nodes.longest)
@@ -256,17 +283,26 @@ def test_check_without_ids_counts_the_words():
         trie.check(trie.Nodes(nodes.columns, 2, 1))
 
 
+NO_TABLE = np.empty(0, np.int32)
+
+
 @pytest.mark.parametrize("call", [
-    lambda c, z: _core.trie_walk(c, z[:1], z[:1], z[:1], z[:1].view(np.int32), z[:1], z[:0], 1, *[np.empty(1, np.int64)] * 2),
-    lambda c, z: _core.trie_walk(c, z[:2], z[:1], z[:1], z[:1].view(np.int32), z[:1], z[:7], 1, *[np.empty(1, np.int64)] * 2),
-    lambda c, z: _core.single_matches(c, np.zeros(2, np.int64), np.zeros(1, np.int64), *[np.empty(9, np.int64)] * 2),
-    lambda c, z: _core.single_matches(c, np.zeros(2, np.int64), np.zeros(2, np.int64), *[np.empty(2, np.int64)] * 2),
-    lambda c, z: _core.trie_check(z[:2], z[:1], z[:1], z[:1].view(np.int32), z[:1], 1, np.zeros(0, np.int64),
-                                  np.zeros(1, np.int64)),
+    lambda c, r, z: _core.trie_walk(c, r[:4], z[:1], z[:0], z[:0], 1, 1, *[np.empty(1, np.int64)] * 2),  # nodes: 2
+    lambda c, r, z: _core.trie_walk(c, r[:8], z[:1], z[:7], z[:0], 1, 1, *[np.empty(1, np.int64)] * 2),  # root
+    lambda c, r, z: _core.trie_walk(c, r[:8], z[:1], z[:0], z[:6], 1, 1, *[np.empty(1, np.int64)] * 2),  # edges
+    lambda c, r, z: _core.trie_walk(c, r[:8], z[:1], z[:0], z[:4], 0, 1, *[np.empty(1, np.int64)] * 2),  # wide
+    lambda c, r, z: _core.trie_walk(c, r[:8], z[:1], z[:0], z[:0], 1, 1, np.empty(2, np.int64), np.empty(1, np.int64)),
+    lambda c, r, z: _core.trie_edges(r[:8], z[:1], 1, z[:0]),
+    lambda c, r, z: _core.trie_edges(r[:8], z[:1], 1, z[:3]),
+    lambda c, r, z: _core.single_matches(c, NO_TABLE, np.zeros(2, np.int64), np.zeros(1, np.int64),
+                                         *[np.empty(9, np.int64)] * 2),
+    lambda c, r, z: _core.single_matches(c, NO_TABLE, np.zeros(2, np.int64), np.zeros(2, np.int64),
+                                         *[np.empty(2, np.int64)] * 2),
+    lambda c, r, z: _core.trie_check(r[:8], z[:1], 1, np.zeros(0, np.int64), np.zeros(1, np.int64)),
 ])
 def test_wrong_sizes_are_value_errors(call):
     with pytest.raises(ValueError):
-        call(codepoints("abc"), np.zeros(8, np.uint32))
+        call(codepoints("abc"), np.zeros(16, np.int32), np.zeros(8, np.uint32))
 
 
 @settings(max_examples=200, deadline=None)
@@ -275,9 +311,12 @@ def test_single_matches_is_its_twin(letters, text):
     chars = np.array(sorted(map(ord, letters)), dtype=np.int64)
     ids = np.arange(len(chars), dtype=np.int64)[::-1].copy()
     cps = codepoints(text)
-    ends, found = np.empty(len(cps), np.int64), np.empty(len(cps), np.int64)
-    count = _core.single_matches(cps, chars, ids, ends, found)
-    assert (ends[:count].tolist(), found[:count].tolist()) == _singles_twin(chars, ids, cps)
+    want = _singles_twin(chars, ids, cps)
+    for table in (NO_TABLE, *trie._single_table(chars, ids)[:1]):  # by binary search alone, and as seg calls it
+        narrow = len(table)
+        ends, found = np.empty(len(cps), np.int64), np.empty(len(cps), np.int64)
+        count = _core.single_matches(cps, table, chars[chars >= narrow], ids[chars >= narrow], ends, found)
+        assert (ends[:count].tolist(), found[:count].tolist()) == want
 
 
 # --- the Trie as seg uses it, and pyahocorasick's automata through it -------------------
@@ -346,7 +385,7 @@ def _pyahocorasick_matches(layers, singles, cps):
 
 def _pyahocorasick_of(layer):
     """pyahocorasick's automaton of a Trie's words, read back from its arrays."""
-    first, letter, _, value, _ = (layer.nodes.columns[name].tolist() for name in trie.COLUMNS)
+    first, _, _, value, letter = fields(layer.nodes.columns)
     made = ahocorasick.Automaton(ahocorasick.STORE_INTS)
     words = {0: ""}
     for u in range(len(value)):
