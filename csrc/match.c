@@ -1,7 +1,7 @@
 /* The loops of segcli/trie.py: a user dictionary's words found in a batch's
  * code points by walking its Aho-Corasick automaton (trie_walk), its
- * one-character words found by a table or binary search (single_matches), and an
- * automaton's arrays checked whole before any of them is walked
+ * one-character words found by a table or a binary search (single_matches),
+ * and an automaton's arrays checked whole before any of them is walked
  * (trie_check: they may come from a cache file).
  *
  * Twins: _walk_twin, _singles_twin and _check_twin in tests/test_match.py,
@@ -25,27 +25,19 @@
 
 #define ROOT_TABLE 0x10000  /* letters a root table covers */
 #define MAX_LETTER 0x10FFFF
-#define MULTIPLIER 0x9E3779B97F4A7C15ULL  /* Fibonacci hashing, as encode.c's tables */
 
 enum { FIRST, FAIL, SUFFIX, VALUE, FIELDS };
 
 typedef struct {
 	const int32_t *nodes;
-	const uint32_t *letter, *root, *edges;
-	uint32_t n, wide;
-	int has_root, edge_bits;
+	const uint32_t *letter, *root;
+	uint32_t n;
+	int has_root;
 } Trie;
 
 /* Node v's field f, read once (the arrays may be rewritten meanwhile: no
  * GIL), as an unsigned number: a negative one is out of every range. */
 #define FIELD(t, v, f) ((uint32_t)(t)->nodes[(size_t)(v) * FIELDS + (f)])
-
-/* The first slot of node v's edge by letter c in a table of 2^bits slots. */
-static inline uint64_t
-edge_slot(uint32_t v, uint32_t c, int bits)
-{
-	return ((((uint64_t)v << 21) | c) * MULTIPLIER) >> (64 - bits);
-}
 
 /* --- walking ------------------------------------------------------------- */
 
@@ -67,20 +59,6 @@ child_of(const Trie *t, uint32_t v, uint32_t c)
 		return UINT32_MAX;
 	if (lo == hi)
 		return 0;
-	if (hi - lo >= t->wide && t->edge_bits) {
-		/* A wide node's children are found in the table of edges: one probe
-		 * or a few, where a binary search waits on a dozen reads. */
-		const uint64_t mask = ((uint64_t)1 << t->edge_bits) - 1;
-		uint64_t slot = edge_slot(v, c, t->edge_bits), k;
-		for (k = 0; k <= mask; k++, slot = (slot + 1) & mask) {
-			uint32_t child = t->edges[2 * slot];
-			if (child == 0)
-				return 0;
-			if (child >= lo && child < hi && t->edges[2 * slot + 1] == c)
-				return child;
-		}
-		return 0;
-	}
 	/* The last child whose letter is not above c, by halving a window of
 	 * the size that remains (no branch on the comparison). */
 	at = t->letter + lo;
@@ -136,133 +114,54 @@ emit(const Trie *t, uint32_t v, int64_t i, int64_t longest, int64_t *ends, int64
 	return 0;
 }
 
-/* Checks the sizes of an automaton's arrays, its root table and its table
- * of edges, and points t at them; -1 with an exception set if they do not
- * fit.  root, edges: NULL for none. */
+/* Checks the sizes of an automaton's arrays and its root table (NULL:
+ * none), and points t at them; -1 with an exception set if they do not fit. */
 static int
-take_trie(Trie *t, const Py_buffer *nodes, const Py_buffer *letter, const Py_buffer *root, const Py_buffer *edges,
-          long long wide)
+take_trie(Trie *t, const Py_buffer *nodes, const Py_buffer *letter, const Py_buffer *root)
 {
 	Py_ssize_t n = letter->len / (Py_ssize_t)sizeof(uint32_t);
-	Py_ssize_t slots = edges ? edges->len / (Py_ssize_t)(2 * sizeof(uint32_t)) : 0;
 	if (n < 1 || n >= INT32_MAX || nodes->len != (n + 1) * FIELDS * (Py_ssize_t)sizeof(int32_t) ||
-	    (root && root->len != 0 && root->len != ROOT_TABLE * (Py_ssize_t)sizeof(uint32_t)) ||
-	    (edges && edges->len % (Py_ssize_t)(2 * sizeof(uint32_t)) != 0) ||
-	    (slots != 0 && (slots < 2 || (slots & (slots - 1)) != 0)) || wide < 1) {
-		PyErr_SetString(PyExc_ValueError, "letter: n >= 1 items; nodes: (n + 1) * 4; root: none or 65536; "
-		                                  "edges: none or twice a power of two >= 2; wide: >= 1");
+	    (root && root->len != 0 && root->len != ROOT_TABLE * (Py_ssize_t)sizeof(uint32_t))) {
+		PyErr_SetString(PyExc_ValueError, "letter: n >= 1 items; nodes: (n + 1) * 4; root: none or 65536");
 		return -1;
 	}
 	t->nodes = (const int32_t *)nodes->buf;
 	t->letter = (const uint32_t *)letter->buf;
 	t->root = root ? (const uint32_t *)root->buf : NULL;
 	t->has_root = root && root->len != 0;
-	t->edges = edges ? (const uint32_t *)edges->buf : NULL;
-	t->edge_bits = 0;
-	while (((Py_ssize_t)1 << t->edge_bits) < slots)
-		t->edge_bits++;
-	t->wide = wide > UINT32_MAX ? UINT32_MAX : (uint32_t)wide;
 	t->n = (uint32_t)n;
 	return 0;
 }
 
-PyDoc_STRVAR(trie_edges_doc,
-"trie_edges(nodes, letter, wide, edges) -> int\n\
-\n\
-Fills the table edges (uint32, zeroed, a power of two of slots of two\n\
-items: a child and its letter) with the children of every node of wide or\n\
-more children, each at its edge's slot (Fibonacci hashing of the node and\n\
-letter, linear probing), for trie_walk; returns how many.  ValueError if\n\
-they do not leave an empty slot.");
-
-static PyObject *
-trie_edges(PyObject *Py_UNUSED(self), PyObject *args)
-{
-	enum { NODES, LETTER, EDGES, VIEWS };
-	static const BufferSpec specs[VIEWS] = {
-		{"nodes", sizeof(int32_t)}, {"letter", sizeof(uint32_t)}, {"edges", sizeof(uint32_t)}};
-	Py_buffer v[VIEWS];
-	PyObject *result = NULL;
-	Trie t;
-	long long wide;
-	int64_t count = 0;
-	int failed = 0;
-
-	if (take_buffers(args, v, specs, VIEWS, "y*y*Lw*:trie_edges", &v[NODES], &v[LETTER], &wide, &v[EDGES]) < 0)
-		return NULL;
-	if (take_trie(&t, &v[NODES], &v[LETTER], NULL, &v[EDGES], wide) < 0)
-		goto done;
-	if (!t.edge_bits) {
-		PyErr_SetString(PyExc_ValueError, "edges: twice a power of two >= 2");
-		goto done;
-	}
-
-	Py_BEGIN_ALLOW_THREADS
-	{
-		uint32_t *edges = (uint32_t *)v[EDGES].buf;
-		const uint64_t mask = ((uint64_t)1 << t.edge_bits) - 1;
-		uint32_t u, child;
-		for (u = 0; u < t.n && !failed; u++) {
-			uint32_t lo = FIELD(&t, u, FIRST), hi = FIELD(&t, u + 1, FIRST);
-			if (hi > t.n || lo > hi || lo == 0) {
-				failed = 1;
-				break;
-			}
-			if (hi - lo < t.wide)
-				continue;
-			for (child = lo; child < hi; child++) {
-				uint64_t slot = edge_slot(u, t.letter[child], t.edge_bits);
-				while (edges[2 * slot] != 0)
-					slot = (slot + 1) & mask;
-				edges[2 * slot] = child;
-				edges[2 * slot + 1] = t.letter[child];
-				if ((uint64_t)++count > mask) {  /* no empty slot left: every probe would go round */
-					failed = 1;
-					break;
-				}
-			}
-		}
-	}
-	Py_END_ALLOW_THREADS
-
-	if (failed)
-		PyErr_SetString(PyExc_ValueError, "edges: too few slots, or the arrays are not an automaton");
-	else
-		result = PyLong_FromLongLong(count);
-done:
-	return release_buffers(v, VIEWS, result);
-}
-
 PyDoc_STRVAR(trie_walk_doc,
-"trie_walk(cps, nodes, letter, root, edges, wide, longest, ends, ids) -> int\n\
+"trie_walk(cps, nodes, letter, root, longest, ends, ids) -> int\n\
 \n\
 Every occurrence of the automaton's words in cps, as pyahocorasick's iter\n\
 finds them: by end position, and at one position the longest word first,\n\
 then the words along its fail links.  Their end positions and word ids go\n\
 into ends and ids (int64, as many) while there is room; returns how many\n\
 there are, which may be more than len(ends) (then call again with room for\n\
-all).  cps, letter, root: uint32; nodes: int32 (see match.c); edges: as\n\
-trie_edges filled it for wide, or empty; longest: the longest word's length.");
+all).  cps, letter, root: uint32; nodes: int32 (see match.c); longest: the\n\
+longest word's length.");
 
 static PyObject *
 trie_walk(PyObject *Py_UNUSED(self), PyObject *args)
 {
-	enum { CPS, NODES, LETTER, ROOT, EDGES, ENDS, IDS, VIEWS };
+	enum { CPS, NODES, LETTER, ROOT, ENDS, IDS, VIEWS };
 	static const BufferSpec specs[VIEWS] = {
 		{"cps", sizeof(uint32_t)}, {"nodes", sizeof(int32_t)}, {"letter", sizeof(uint32_t)},
-		{"root", sizeof(uint32_t)}, {"edges", sizeof(uint32_t)}, {"ends", sizeof(int64_t)},
-		{"ids", sizeof(int64_t)}};
+		{"root", sizeof(uint32_t)}, {"ends", sizeof(int64_t)}, {"ids", sizeof(int64_t)}};
 	Py_buffer v[VIEWS];
 	PyObject *result = NULL;
 	Trie t;
-	long long wide, longest;
+	long long longest;
 	int64_t count = 0;
 	int failed = 0;
 
-	if (take_buffers(args, v, specs, VIEWS, "y*y*y*y*y*LLw*w*:trie_walk", &v[CPS], &v[NODES], &v[LETTER], &v[ROOT],
-	                 &v[EDGES], &wide, &longest, &v[ENDS], &v[IDS]) < 0)
+	if (take_buffers(args, v, specs, VIEWS, "y*y*y*y*Lw*w*:trie_walk", &v[CPS], &v[NODES], &v[LETTER], &v[ROOT],
+	                 &longest, &v[ENDS], &v[IDS]) < 0)
 		return NULL;
-	if (take_trie(&t, &v[NODES], &v[LETTER], &v[ROOT], &v[EDGES], wide) < 0)
+	if (take_trie(&t, &v[NODES], &v[LETTER], &v[ROOT]) < 0)
 		goto done;
 	if (v[ENDS].len != v[IDS].len || longest < 0) {
 		PyErr_SetString(PyExc_ValueError, "ends and ids: as many items each; longest: >= 0");
@@ -447,7 +346,7 @@ trie_check(PyObject *Py_UNUSED(self), PyObject *args)
 	if (take_buffers(args, v, specs, VIEWS, "y*y*Ly*y*:trie_check", &v[NODES], &v[LETTER], &longest, &v[LENGTHS],
 	                 &v[IDS]) < 0)
 		return NULL;
-	if (take_trie(&t, &v[NODES], &v[LETTER], NULL, NULL, 1) < 0)
+	if (take_trie(&t, &v[NODES], &v[LETTER], NULL) < 0)
 		goto done;
 	nids = v[LENGTHS].len / (Py_ssize_t)sizeof(int64_t);
 	nwanted = v[IDS].len / (Py_ssize_t)sizeof(int64_t);
@@ -491,7 +390,6 @@ done:
 
 HIDDEN PyMethodDef match_methods[] = {
 	METHOD(trie_walk),
-	METHOD(trie_edges),
 	METHOD(single_matches),
 	METHOD(trie_check),
 	END_OF_METHODS

@@ -222,40 +222,19 @@ def words(lines: tuple[str, ...], tags: Buffer, space: Buffer, line_starts: Buff
     the GIL: it makes the strings.
     """
 
-def trie_walk(
-    cps: Buffer,
-    nodes: Buffer,
-    letter: Buffer,
-    root: Buffer,
-    edges: Buffer,
-    wide: int,
-    longest: int,
-    ends: Buffer,
-    ids: Buffer,
-    /,
-) -> int:
+def trie_walk(cps: Buffer, nodes: Buffer, letter: Buffer, root: Buffer, longest: int, ends: Buffer, ids: Buffer, /) -> int:
     """Every occurrence in ``cps`` (uint32) of a word of the automaton
     (segcli.trie's arrays: ``nodes`` int32 records of (first child, fail
     link, suffix link, word id or -1), one per node and one more; ``letter``
-    uint32, one per node), as pyahocorasick's iter finds them: by end
+    uint32, one per node; ``root``: uint32, the root's child by each letter
+    below 0x10000, or empty), as pyahocorasick's iter finds them: by end
     position, and at one position the longest word first, then those along
-    its fail links.  ``root``: uint32, the root's child by each letter below
-    0x10000, or empty; ``edges``: as trie_edges filled it for ``wide``, or
-    empty.  End positions and word ids go into ``ends`` and ``ids``
+    its fail links.  End positions and word ids go into ``ends`` and ``ids``
     (writable int64, as many) while there is room; returns how many there
     are, which may be more than ``len(ends)``: then call again with room for
     all.  longest: the longest word's length.  Raises ValueError on wrong
     sizes, or arrays that are not an automaton where the walk meets it (it
     never reads outside them).  The GIL is released while walking.
-    """
-
-def trie_edges(nodes: Buffer, letter: Buffer, wide: int, edges: Buffer, /) -> int:
-    """Fill the zeroed uint32 table ``edges`` (a power of two of slots of
-    two items: a child and its letter) with the children of every node of
-    ``wide`` or more children, each at its edge's slot (Fibonacci hashing of
-    the node and letter, linear probing), for trie_walk; returns how many.
-    Raises ValueError on wrong sizes or where they leave no empty slot.  The
-    GIL is released while filling.
     """
 
 def single_matches(cps: Buffer, table: Buffer, chars: Buffer, ids: Buffer, ends: Buffer, found: Buffer, /) -> int:

@@ -19,13 +19,19 @@ The arrays
 ----------
 Nodes are numbered level by level (the root, 0, first), within a level by
 (parent, letter), so every node's children are contiguous and in the order
-of their letters: ``first[u] .. first[u + 1] - 1`` are ``u``'s children,
-found by binary search in ``letter`` (the letter of the edge into each
-node).  ``fail[u]`` is the node of the longest proper suffix of ``u``'s
-word in the trie, ``value[u]`` the id of the word ending at ``u`` (-1 for
-none) and ``suffix[u]`` the first node on ``u``'s chain of fail links
-where a word ends (0 for none): the walk reports the words ending at a
-position without visiting the nodes between.
+of their letters, found by binary search in ``letter`` (the letter of the
+edge into each node).  ``nodes`` holds a record per node, and one after
+the last: its first child (the children of ``u`` are ``first[u] ..
+first[u + 1] - 1``), its fail link (the node of the longest proper suffix
+of ``u``'s word in the trie), its suffix link (the first node on its chain
+of fail links where a word ends, 0 for none: the walk reports the words
+ending at a position without visiting the nodes between) and the id of the
+word ending there (-1 for none); one record is one read for the walk.  The
+root's children are also found by a table of the letters below 0x10000,
+made when a Trie is: it is the widest node and the most visited.  (A hash
+table of the children of all wide nodes was tried: no faster on the
+benchmark text with jieba's dictionary, slower with a million random words,
+whose walk waits on memory more than on the searches.)
 
 Fail links
 ----------
@@ -78,7 +84,6 @@ FIELDS = ("first", "fail", "suffix", "value")
 _RANK_BITS = 21  # a letter's rank, below 0x110000, in the low bits of an edge key
 _ROOT_TABLE = 0x10000  # letters below this find the root's child in a table (csrc/match.c)
 _ROOT_TABLE_FROM = 16  # children of the root from which the table pays
-_WIDE = 16  # children of a node from which the walk finds them by hashing, not by binary search
 _NO_TABLE = np.empty(0, dtype=np.uint32)
 
 
@@ -230,25 +235,18 @@ class Trie:
     ``store``).  Its arrays may be a cache file's, mapped: they are never
     written."""
 
-    __slots__ = ("nodes", "_arrays", "_root", "_edges", "_wide")
+    __slots__ = ("nodes", "_arrays", "_root")
     kind = ahocorasick.AHOCORASICK
     store = ahocorasick.STORE_INTS
 
-    def __init__(self, nodes: Nodes, wide: int = _WIDE) -> None:
+    def __init__(self, nodes: Nodes) -> None:
         self.nodes = nodes
-        self._wide = wide
         # The C walk reads items in this machine's byte order (no copy where it is little-endian).
         self._arrays = tuple(np.ascontiguousarray(nodes.columns[name], dtype=np.dtype(dtype).newbyteorder("="))
                              for name, dtype in COLUMNS.items())
         records, letter = self._arrays
         lo = min(max(int(records[0, 0]), 0), len(letter))  # bounded: the walk checks, not this
         hi = min(max(int(records[1, 0]), lo), len(letter))
-        self._edges = _NO_TABLE
-        children = np.diff(records[:, 0])
-        wide_edges = int(children[children >= wide].sum(dtype=np.int64))
-        if 0 < wide_edges < len(letter):  # (more edges than nodes: arrays the walk will refuse)
-            self._edges = np.zeros(2 << (2 * wide_edges).bit_length(), dtype=np.uint32)  # at most half full
-            _core.trie_edges(records, letter, wide, self._edges)
         self._root = _NO_TABLE
         if hi - lo >= _ROOT_TABLE_FROM:
             root = np.zeros(_ROOT_TABLE, dtype=np.uint32)
@@ -267,8 +265,7 @@ class Trie:
         while True:
             ends = np.empty(room, dtype=np.int64)
             ids = np.empty(room, dtype=np.int64)
-            found = _core.trie_walk(cps, *self._arrays, self._root, self._edges, self._wide, self.nodes.longest,
-                                    ends, ids)
+            found = _core.trie_walk(cps, *self._arrays, self._root, self.nodes.longest, ends, ids)
             if found <= room:
                 return ends[:found], ids[:found]
             room = found

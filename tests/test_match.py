@@ -108,8 +108,8 @@ def numpy_built(words):
     return trie.build(list(words), np.arange(len(words)), lengths), lengths
 
 
-def walked(nodes, text, wide=trie._WIDE):
-    ends, ids = trie.Trie(nodes, wide).matches(codepoints(text))
+def walked(nodes, text):
+    ends, ids = trie.Trie(nodes).matches(codepoints(text))
     return list(zip(ends.tolist(), ids.tolist()))
 
 
@@ -131,8 +131,6 @@ def test_walk_finds_what_pyahocorasick_finds_in_its_order(words, text):
     nodes, lengths = numpy_built(words)
     assert trie.check(nodes, lengths, np.arange(len(words))) == len(words)
     assert walked(nodes, text) == want
-    assert walked(nodes, text, wide=1) == want  # every node's children by hashing
-    assert walked(nodes, text, wide=10**6) == want  # every node's by binary search
     assert _walk_twin(nodes.columns, codepoints(text)) == want
     taken = trie.of_automaton(reference)  # pyahocorasick's own nodes, renumbered
     assert walked(taken, text) == want
@@ -186,7 +184,6 @@ def test_contrived(words, text):
     want = list(pyahocorasick_built(words).iter(text))
     nodes, _ = numpy_built(words)
     assert walked(nodes, text) == want == _walk_twin(nodes.columns, codepoints(text))
-    assert walked(nodes, text, wide=1) == want == walked(nodes, text, wide=10**6)
 
 
 def test_a_short_room_is_counted_past_and_never_overrun():
@@ -194,7 +191,7 @@ def test_a_short_room_is_counted_past_and_never_overrun():
     cps = codepoints("a" * 20)
     ends, ids = np.full(100, -7, dtype=np.int64), np.full(100, -7, dtype=np.int64)
     found = _core.trie_walk(cps, nodes.columns["nodes"], nodes.columns["letter"], np.empty(0, np.uint32),
-                            np.empty(0, np.uint32), 1, nodes.longest, ends[:5], ids[:5])
+                            nodes.longest, ends[:5], ids[:5])
     want = list(pyahocorasick_built(["a" * k for k in range(1, 11)]).iter("a" * 20))
     assert found == len(want) == 155
     assert list(zip(ends[:5].tolist(), ids[:5].tolist())) == want[:5]
@@ -268,14 +265,6 @@ def test_any_damage_checks_or_walks_safely(words, text, name, at, value):
         pass
 
 
-def test_a_table_of_edges_too_small_is_refused():
-    nodes, _ = numpy_built(["ab", "ac", "ad", "b"])
-    records, letter = nodes.columns["nodes"], nodes.columns["letter"]
-    with pytest.raises(ValueError, match="too few slots"):  # 5 edges from nodes of 1 child or more, 4 slots
-        _core.trie_edges(records, letter, 1, np.zeros(8, np.uint32))
-    assert _core.trie_edges(records, letter, 3, np.zeros(8, np.uint32)) == 3  # the three of "a"
-
-
 def test_check_without_ids_counts_the_words():
     nodes, _ = numpy_built(["ab", "b"])
     assert trie.check(nodes) == 2 == _check_twin(nodes.columns, nodes.longest)
@@ -287,13 +276,9 @@ NO_TABLE = np.empty(0, np.int32)
 
 
 @pytest.mark.parametrize("call", [
-    lambda c, r, z: _core.trie_walk(c, r[:4], z[:1], z[:0], z[:0], 1, 1, *[np.empty(1, np.int64)] * 2),  # nodes: 2
-    lambda c, r, z: _core.trie_walk(c, r[:8], z[:1], z[:7], z[:0], 1, 1, *[np.empty(1, np.int64)] * 2),  # root
-    lambda c, r, z: _core.trie_walk(c, r[:8], z[:1], z[:0], z[:6], 1, 1, *[np.empty(1, np.int64)] * 2),  # edges
-    lambda c, r, z: _core.trie_walk(c, r[:8], z[:1], z[:0], z[:4], 0, 1, *[np.empty(1, np.int64)] * 2),  # wide
-    lambda c, r, z: _core.trie_walk(c, r[:8], z[:1], z[:0], z[:0], 1, 1, np.empty(2, np.int64), np.empty(1, np.int64)),
-    lambda c, r, z: _core.trie_edges(r[:8], z[:1], 1, z[:0]),
-    lambda c, r, z: _core.trie_edges(r[:8], z[:1], 1, z[:3]),
+    lambda c, r, z: _core.trie_walk(c, r[:4], z[:1], z[:0], 1, *[np.empty(1, np.int64)] * 2),   # nodes: 2 records
+    lambda c, r, z: _core.trie_walk(c, r[:8], z[:1], z[:7], 1, *[np.empty(1, np.int64)] * 2),   # root: 65536
+    lambda c, r, z: _core.trie_walk(c, r[:8], z[:1], z[:0], 1, np.empty(2, np.int64), np.empty(1, np.int64)),
     lambda c, r, z: _core.single_matches(c, NO_TABLE, np.zeros(2, np.int64), np.zeros(1, np.int64),
                                          *[np.empty(9, np.int64)] * 2),
     lambda c, r, z: _core.single_matches(c, NO_TABLE, np.zeros(2, np.int64), np.zeros(2, np.int64),
