@@ -58,9 +58,9 @@ def with_hidden_output(model: onnx.ModelProto, width: int) -> onnx.ModelProto:
 
 def splice_head(model: onnx.ModelProto, head: onnx.ModelProto, tags: int) -> onnx.ModelProto:
     """A copy of ``model`` with ``head`` (an exported graph from ``hidden``,
-    (batch, hidden, length), to ``pos``, (batch, length, tags)) reading the
-    encoder's last hidden state: one more input, ``with_pos`` (bool, a
-    scalar), and one more output, ``pos``.
+    (batch, hidden, length), and any of the graph's own inputs to ``pos``,
+    (batch, length, tags)) reading the encoder's last hidden state: one more
+    input, ``with_pos`` (bool, a scalar), and one more output, ``pos``.
 
     onnxruntime computes every node of a graph whatever outputs a run asks
     for (measured: a large head cost a scores-only run as much as a run of
@@ -76,8 +76,10 @@ def splice_head(model: onnx.ModelProto, head: onnx.ModelProto, tags: int) -> onn
         raise ValueError(f"the graph already has a {POS_OUTPUT!r} output")
     head_graph = head.graph
     initializer_names = {t.name for t in head_graph.initializer}
-    if [i.name for i in head_graph.input if i.name not in initializer_names] != [HEAD_INPUT]:
-        raise ValueError(f"the head must take one input, {HEAD_INPUT!r}")
+    head_inputs = [i.name for i in head_graph.input if i.name not in initializer_names]
+    outer_inputs = {i.name for i in graph.input}
+    if HEAD_INPUT not in head_inputs or not set(head_inputs) - {HEAD_INPUT} <= outer_inputs:
+        raise ValueError(f"the head must take {HEAD_INPUT!r} and inputs of the graph ({', '.join(outer_inputs)})")
     if [o.name for o in head_graph.output] != [POS_OUTPUT]:
         raise ValueError(f"the head must have one output, {POS_OUTPUT!r}")
     source = hidden_tensor(graph)
@@ -95,7 +97,7 @@ def splice_head(model: onnx.ModelProto, head: onnx.ModelProto, tags: int) -> onn
     def renamed(name: str) -> str:
         if name == HEAD_INPUT:
             return source
-        if name == POS_OUTPUT or not name:
+        if name == POS_OUTPUT or name in head_inputs or not name:  # the graph's own inputs keep their names
             return name
         return PREFIX + name
 
@@ -144,3 +146,4 @@ def without_head(model: onnx.ModelProto) -> onnx.ModelProto:
     del graph.output[:]
     graph.output.extend(keep_outputs)
     return result
+
