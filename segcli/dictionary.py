@@ -26,6 +26,17 @@ Special multipliers
     position (the longer one first at equal starts) and an occurrence that
     overlaps an already accepted one is dropped.  Occurrences of ordinary
     (non-forced) words are never dropped, they only add their multipliers.
+``None`` (``dictfile.LISTED``: a bare line, ``add_word(word)``)
+    Lists the word: it sticks.  Each occurrence that overlaps no other listed
+    one is cut whole; where listed words overlap, the model chooses among
+    the ways of cutting them into listed words and words the dictionary does
+    not discourage.  Atoms, forced and forbidden words win over a listed
+    word.  See :mod:`segcli.dictrules`, which applies forced and listed words.
+
+A jieba frequency line (``云计算 5``) is left to the model where it knows the
+word (:func:`~segcli.dictrules.model_knows`; its entry is then 1: no effect,
+but a piece among listed words), and listed otherwise.  Tags
+(``tag_of``) are kept for the words a line gives one.
 
 Files
 -----
@@ -72,7 +83,8 @@ from .decode import B, E, HARD, M, S
 # The parsing half of the stage: its public calls are named here too.
 from .dictfile import (DEFAULT_MULTIPLIER, LISTED, MAX_WORD_LENGTH, check_entry, contains_whitespace, load_dicts,
                        parse_dict)
-from .encode import UNK, codepoints, from_codepoints
+from .dictrules import apply_forced, apply_listed, model_knows
+from .encode import codepoints, from_codepoints
 from .errors import DictError
 
 __all__ = [
@@ -81,20 +93,9 @@ __all__ = [
     "UserDictionary",
     "check_entry",
     "load_dicts",
+    "model_knows",
     "parse_dict",
 ]
-
-#: How far a listed word's characters' other tags are put below the tags it
-#: needs: beyond any difference of the model's log-scores and any finite
-#: log-multiplier (under 710), below HARD, so atoms, forced and forbidden
-#: words win over a listed one.
-LISTED_PENALTY = HARD / 5
-
-#: How overlapping listed occurrences are resolved: "tiling" (the model picks
-#: among the ways listed words can cover them) or "leftmost" (leftmost first,
-#: then longest, as forced words: forward maximum matching); see _apply_listed
-#: and benchmarks/experiments/jieba_dict.py.
-LISTED_OVERLAPS = "tiling"
 
 #: The log-multiplier of a removed word, which keeps its id: no effect on
 #: the scores (it is below float32's resolution), and being below 0 it is no
@@ -541,125 +542,12 @@ class UserDictionary:
             listed = self._listed[ids]
             if listed.any():
                 # The pieces a cluster of listed words may be cut into besides
-                # them: the words the dictionary does not discourage.
-                piece = ~listed & (logk >= 0.0) & ~self._force[ids]
-                _apply_listed(scores, starts[listed], lengths[listed], starts[piece], lengths[piece])
+                # them: one-character listed words, and the words the
+                # dictionary does not discourage.
+                piece = (~listed | (lengths == 1)) & (logk >= 0.0) & ~self._force[ids]
+                apply_listed(scores, starts[listed], lengths[listed], starts[piece], lengths[piece])
         if self._any_force:
             forced = self._force[ids]
             if forced.any():
-                return _apply_forced(scores, starts[forced], lengths[forced])
+                return apply_forced(scores, starts[forced], lengths[forced])
         return _NO_SPANS
-
-
-def model_knows(vocab) -> Callable[[list[str]], np.ndarray]:
-    """A function telling, for words, whether the model behind ``vocab``
-    knows each as a word: one of its training words or of the lexicon its
-    word-match features read (jieba's dictionary for the shipped model), the
-    only words it was shown as words.  Decides jieba frequency lines
-    (dictfile.COUNTED): a count says how common a word is, which such a
-    model has learned for the words it knows."""
-
-    def knows(words: list[str]) -> np.ndarray:
-        result = np.zeros(len(words), dtype=bool)
-        if not words:
-            return result
-        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-        ids = vocab.char_ids_of(vocab.lookup_codepoints(codepoints("".join(words))))
-        first = np.cumsum(lengths) - lengths
-        for n in sorted(set(vocab.word_keys) | set(vocab.lexicon_keys)):
-            which = np.flatnonzero(lengths == n)
-            if not len(which):
-                continue
-            chars = ids[first[which][:, None] + np.arange(n)]
-            key = np.zeros(len(which), dtype=np.int64)
-            for column in chars.T:  # the key of word_keys_of: ids as digits in base vocab.size
-                key = key * vocab.size + column
-            keys = np.concatenate([vocab.word_keys.get(n, _NO_KEYS), vocab.lexicon_keys.get(n, _NO_KEYS)])
-            keys.sort()
-            at = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
-            result[which] = (keys[at] == key) & (chars != UNK).all(axis=1) if len(keys) else False
-        return result
-
-    return knows
-
-
-_NO_KEYS = np.empty(0, dtype=np.int64)
-
-
-def _required_tags(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(position, tag) of every character of the occurrences text[starts[k]:
-    starts[k] + lengths[k]], the tag being the one that cuts it whole."""
-    total = int(lengths.sum())
-    offs = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    pos = np.repeat(starts, lengths) + offs
-    wlen = np.repeat(lengths, lengths)
-    req = np.full(total, M, dtype=np.int64)
-    req[offs == 0] = B
-    req[offs == wlen - 1] = E
-    req[wlen == 1] = S
-    return pos, req
-
-
-def _leftmost_longest(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The occurrences kept when those that overlap are taken leftmost
-    first, then longest, and whatever overlaps a kept one is dropped."""
-    order = np.lexsort((-lengths, starts))
-    acc_start: list[int] = []
-    acc_len: list[int] = []
-    free_from = -1
-    for st, ln in zip(starts[order].tolist(), lengths[order].tolist()):
-        if st >= free_from:
-            acc_start.append(st)
-            acc_len.append(ln)
-            free_from = st + ln
-    return np.asarray(acc_start, dtype=np.int64), np.asarray(acc_len, dtype=np.int64)
-
-
-def _apply_listed(scores: np.ndarray, starts: np.ndarray, lengths: np.ndarray, piece_starts: np.ndarray,
-                  piece_lengths: np.ndarray) -> None:
-    """Listed occurrences ``text[starts[k]:starts[k] + lengths[k]]`` stick.
-
-    Every character covered by a listed word of two or more characters gets
-    LISTED_PENALTY off each tag that no occurrence covering it needs, where
-    the occurrences are the listed ones and the pieces (one-character listed
-    words, and words the dictionary does not discourage): so every way of
-    cutting a cluster of overlapping listed words into such words costs
-    nothing, any other costs the penalty, and the model's own scores choose
-    among the free ones.  An occurrence that overlaps no other is therefore
-    cut whole.  A piece adds its tags only where listed words cover (alone,
-    a one-character word's "cut me alone" would shred the words around it).
-    With LISTED_OVERLAPS = "leftmost" only the leftmost-longest listed
-    occurrences count, and no pieces."""
-    multi = lengths > 1
-    if not multi.any():
-        return
-    starts, lengths = starts[multi], lengths[multi]
-    if LISTED_OVERLAPS == "leftmost":
-        starts, lengths = _leftmost_longest(starts, lengths)
-        piece_starts = piece_starts[:0]
-    pos, req = _required_tags(starts, lengths)
-    if len(piece_starts):
-        covered = np.zeros(len(scores), dtype=bool)
-        covered[pos] = True
-        piece_pos, piece_req = _required_tags(piece_starts, piece_lengths)
-        inside = covered[piece_pos]
-        pos = np.concatenate([pos, piece_pos[inside]])
-        req = np.concatenate([req, piece_req[inside]])
-    where, row = np.unique(pos, return_inverse=True)
-    needed = np.zeros((len(where), 4), dtype=bool)
-    needed[row, req] = True
-    scores[where] -= np.where(needed, np.float32(0.0), np.float32(LISTED_PENALTY))
-
-
-def _apply_forced(scores: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    st, ln = _leftmost_longest(starts, lengths)
-    total = int(ln.sum())
-    # Positions covered by accepted occurrences (disjoint, so unique).
-    pos, req = _required_tags(st, ln)
-    rows = scores[pos]
-    cap = rows[np.arange(total), req] - HARD
-    required = rows[np.arange(total), req].copy()
-    np.minimum(rows, cap[:, None], out=rows)
-    rows[np.arange(total), req] = required
-    scores[pos] = rows
-    return st, st + ln

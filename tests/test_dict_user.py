@@ -325,6 +325,8 @@ def test_model_knows_the_training_and_lexicon_words():
 
     knows = model_knows(Segmenter().vocab)
     assert knows(["物流", "中华人民", "李小福", "物", "", "𠀀𠀀"]).tolist() == [True, True, False, False, False, False]
+    # Longer than the model's word lists: known where made of known words of two characters or more.
+    assert knows(["中华人民共和国", "全国人大常委会", "韩玉赏鉴八一双鹿", "李小福李小福"]).tolist() == [True, True, False, False]
 
 
 # --- interface 1: word spans and tags -------------------------------------------------------

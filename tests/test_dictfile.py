@@ -11,7 +11,7 @@ import threading
 import pytest
 from conftest import SEG
 
-from segcli import dictfile
+from segcli import dictread
 from segcli.dictfile import MAX_LINE_BYTES, load_dicts
 from segcli.errors import DictError
 
@@ -78,13 +78,13 @@ def test_an_endless_line_is_refused_after_a_piece(tmp_path, seg_env, text_file):
                           capture_output=True, timeout=120)
     assert (proc.returncode, proc.stdout) == (1, b"")
     assert proc.stderr.decode() == f"seg: error: {feeder.fifo}:1: {LONG}\n"
-    assert feeder.written <= 3 * dictfile._PIECE_BYTES  # what the pipe holds besides one piece
+    assert feeder.written <= 3 * dictread._PIECE_BYTES  # what the pipe holds besides one piece
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_ends_the_reading_of_an_endless_dictionary(tmp_path, seg_env, text_file, signum):
     # Valid lines for ever: the file is read piece after piece, never refused.
-    feeder = endless_dictionary(tmp_path, "词\n".encode() * 16384, until=4 * dictfile._PIECE_BYTES)
+    feeder = endless_dictionary(tmp_path, "词\n".encode() * 16384, until=4 * dictread._PIECE_BYTES)
     proc = subprocess.Popen(limited([*SEG, "--dict", str(feeder.fifo), str(text_file)]), env=seg_env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -98,7 +98,7 @@ def test_a_stop_signal_ends_the_reading_of_an_endless_dictionary(tmp_path, seg_e
     # Stopped where it was, not once the endless file had filled the memory
     # allowed (as when the whole file was read at once: 2 GB, then MemoryError).
     feeder.join(60)
-    assert feeder.written < feeder.until + 16 * dictfile._PIECE_BYTES
+    assert feeder.written < feeder.until + 16 * dictread._PIECE_BYTES
 
 
 # --- what a bad file says, and where --------------------------------------------
@@ -114,11 +114,11 @@ FILES = {
 }
 
 
-@pytest.mark.parametrize("piece_bytes", [dictfile._PIECE_BYTES, 7, MAX_LINE_BYTES + 3])
+@pytest.mark.parametrize("piece_bytes", [dictread._PIECE_BYTES, 7, MAX_LINE_BYTES + 3])
 @pytest.mark.parametrize("case", FILES)
 def test_the_first_bad_line_is_the_one_reported_whatever_the_pieces(tmp_path, monkeypatch, case, piece_bytes):
     content, message = FILES[case]
-    monkeypatch.setattr(dictfile, "_PIECE_BYTES", piece_bytes)
+    monkeypatch.setattr(dictread, "_PIECE_BYTES", piece_bytes)
     path = tmp_path / "F"
     path.write_bytes(content)
     monkeypatch.chdir(tmp_path)
@@ -127,9 +127,9 @@ def test_the_first_bad_line_is_the_one_reported_whatever_the_pieces(tmp_path, mo
     assert str(info.value) == message
 
 
-@pytest.mark.parametrize("piece_bytes", [dictfile._PIECE_BYTES, 5, MAX_LINE_BYTES + 1])
+@pytest.mark.parametrize("piece_bytes", [dictread._PIECE_BYTES, 5, MAX_LINE_BYTES + 1])
 def test_the_longest_line_allowed_and_the_longest_word(tmp_path, monkeypatch, piece_bytes):
-    monkeypatch.setattr(dictfile, "_PIECE_BYTES", piece_bytes)
+    monkeypatch.setattr(dictread, "_PIECE_BYTES", piece_bytes)
     longest = "x" * (MAX_LINE_BYTES - 2) + ",2"
     path = tmp_path / "d.txt"
     path.write_text(f"\ufeff微信\r\n{longest}\n号码,3", encoding="utf-8")
