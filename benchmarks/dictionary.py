@@ -1,13 +1,14 @@
 #!/usr/bin/env python
-"""How long a large user dictionary takes to load, cold and from the cache.
+"""Large user dictionaries: loading them cold and from the cache, cutting with one, and the output's identity.
 
-    python benchmarks/dictionary.py [--runs 3] [--words 1000000] [--seed 20240601]
+    python benchmarks/dictionary.py [--runs 5] [--words 1000000] [--seed 20240601] [--skip-identity]
 
 Generates a dictionary of random Han words (2-6 characters from
 U+4E00..U+9FA5, one word per line, a fixed seed) in a temporary directory
 and, when the ``jieba`` package is installed, converts its ``dict.txt``
-(``word freq tag`` lines) into ``word,10`` lines.  For each one it runs, in a
-fresh Python process each time::
+(``word freq tag`` lines) into ``word,10`` lines.
+
+Loading: for each dictionary it runs, in a fresh Python process each time::
 
     UserDictionary(load_dicts([path])[0])
 
@@ -15,12 +16,26 @@ with ``SEG_CACHE_DIR`` pointing at a temporary directory: *cold* runs each
 get an empty one (a full compile, which also writes the cache), *warm* runs
 share one that a cold run filled.  Each process reports its own time (from
 before ``import segcli.dictionary`` to the compiled dictionary: interpreter
-start-up excluded) and its peak RSS (``ru_maxrss``).  Printed: the median of
-``--runs`` runs, with min-max, as a markdown table.
+start-up excluded), how much of it was reading the file (``load_dicts``),
+and its peak RSS (``ru_maxrss``).
+
+Cutting (jieba's dictionary): whole-process wall time of ``seg < news5 >
+/dev/null`` and ``seg --dict jieba.txt < news5`` (its cache warm), the two
+run in turn ``--runs`` times so that the machine's ups and downs fall on
+both alike; the ratio of their throughputs is taken run by run.
+
+Identity (jieba's dictionary, the benchmark text): the words cut with the
+dictionary matched by segcli's C walk and by pyahocorasick's own iter (an
+automaton of the very same words and ids, the way seg matched before the
+walk) must be the same, byte for byte.
+
+Printed: medians of ``--runs`` runs, with min–max, as markdown tables.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import os
 import platform
@@ -28,6 +43,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import common
@@ -38,9 +54,10 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 from segcli.dictionary import UserDictionary, load_dicts
 entries, _ = load_dicts([sys.argv[1]])
+read = time.perf_counter() - t0
 d = UserDictionary(entries)
 seconds = time.perf_counter() - t0
-print(json.dumps({"seconds": seconds, "words": len(d),
+print(json.dumps({"seconds": seconds, "read": read, "words": len(d),
                   "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
 
@@ -51,7 +68,8 @@ def run_child(path: Path, cache: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(name: str, path: Path, runs: int, tmp: Path) -> list[str]:
+def measure(name: str, path: Path, runs: int, tmp: Path) -> tuple[list[str], Path]:
+    """The loading table's row of a dictionary, and a cache directory it fills."""
     cold, warm = [], []
     filled = None
     for i in range(runs):
@@ -67,33 +85,135 @@ def measure(name: str, path: Path, runs: int, tmp: Path) -> list[str]:
         warm.append(run_child(path, filled))
     # seg caches only dictionaries of CACHE_MIN_ENTRIES words or more
     cached = list(filled.iterdir()) if filled.is_dir() else []
-    return [
+    row = [
         name,
         f"{cold[0]['words']:,}",
         spread([r["seconds"] for r in cold], ".2f"),
         spread([r["seconds"] for r in warm], ".2f"),
+        spread([r["seconds"] - r["read"] for r in warm], ".2f"),
         spread([r["maxrss_kb"] / 1024 for r in cold], ".0f"),
         spread([r["maxrss_kb"] / 1024 for r in warm], ".0f"),
         f"{sum(f.stat().st_size for f in cached) / 2**20:.0f}" if cached else "none",
     ]
+    return row, filled
+
+
+def seg_command() -> list[str]:
+    script = Path(sys.executable).with_name("seg")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "segcli"]
+
+
+def wall(cmd: list[str], stdin: Path, cache: Path) -> float:
+    env = common.child_env(SEG_CACHE_DIR=str(cache), PYTHONIOENCODING="utf-8")
+    start = time.perf_counter()
+    common.run_quiet(cmd, stdin, env)
+    return time.perf_counter() - start
+
+
+def cutting(news: Path, dict_path: Path, cache: Path, runs: int) -> list[str]:
+    """The cutting table's rows: plain seg and seg --dict, run in turn."""
+    chars = len(news.read_text(encoding="utf-8"))
+    wall(seg_command() + ["--dict", str(dict_path)], news, cache)  # the model's tables and the dictionary cached
+    plain, with_dict = [], []
+    for i in range(runs):
+        log(f"cutting: run {i + 1}/{runs}")
+        plain.append(wall(seg_command(), news, cache))
+        with_dict.append(wall(seg_command() + ["--dict", str(dict_path)], news, cache))
+    ratios = [100 * p / d for p, d in zip(plain, with_dict)]
+    return [
+        ["seg", spread([chars / s / 1000 for s in plain], ",.0f"), "100%"],
+        ["seg --dict jieba dict.txt", spread([chars / s / 1000 for s in with_dict], ",.0f"), spread(ratios, ".0f") + "%"],
+    ]
+
+
+def pyahocorasick_matches(layers, singles, cps):
+    """segcli.trie.matches as seg matched before its C walk: pyahocorasick's
+    iter over an automaton of each layer's words and ids, then the
+    one-character words by numpy's searchsorted."""
+    import ahocorasick
+    import numpy as np
+
+    text = cps.tobytes().decode("utf-32-le", "surrogatepass")
+    automata = [layer if isinstance(layer, ahocorasick.Automaton) else _pyahocorasick_of(layer) for layer in layers]
+    flat = np.fromiter(itertools.chain.from_iterable(itertools.chain.from_iterable(a.iter(text) for a in automata)),
+                       dtype=np.int64)
+    ends, ids = flat[0::2], flat[1::2]
+    chars, char_ids = singles
+    if len(chars):
+        at = np.searchsorted(chars, cps)
+        hit = np.flatnonzero(chars[np.minimum(at, len(chars) - 1)] == cps)
+        ends, ids = np.concatenate([ends, hit]), np.concatenate([ids, char_ids[at[hit]]])
+    return ends, ids
+
+
+_AUTOMATA: dict[int, object] = {}
+
+
+def _pyahocorasick_of(layer):
+    """pyahocorasick's automaton of a segcli.trie.Trie's words, read back from its arrays (made once)."""
+    import ahocorasick
+
+    if id(layer) not in _AUTOMATA:
+        records, letter = (layer.nodes.columns[name].tolist() for name in ("nodes", "letter"))
+        made = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        words = [""] * len(letter)
+        for u in range(len(letter)):
+            for k in range(records[u][0], records[u + 1][0]):  # nodes come after their parents
+                words[k] = words[u] + chr(letter[k])
+                if records[k][3] >= 0:
+                    made.add_word(words[k], records[k][3])
+        made.make_automaton()
+        _AUTOMATA[id(layer)] = (layer, made)
+    return _AUTOMATA[id(layer)][1]
+
+
+def identity(news: Path, dict_path: Path, cache: Path) -> list[str]:
+    """The identity table's rows: the digest of the words cut through each matcher."""
+    from segcli import Segmenter, trie
+
+    os.environ["SEG_CACHE_DIR"] = str(cache)
+    lines = news.read_text(encoding="utf-8").splitlines()
+    segmenter = Segmenter(dicts=[dict_path])
+    digests = {}
+    walk = trie.matches
+    for name, matcher in [("segcli.trie (C walk)", walk), ("pyahocorasick iter", pyahocorasick_matches)]:
+        log(f"identity: cutting through {name}")
+        trie.matches = matcher
+        try:
+            start = time.perf_counter()
+            cut = "".join(" ".join(words) + "\n" for words in segmenter.cut_lines(lines)).encode("utf-8")
+            seconds = time.perf_counter() - start
+        finally:
+            trie.matches = walk
+        digests[name] = (hashlib.sha256(cut).hexdigest()[:16], len(cut), seconds)
+    same = len({d for d, _, _ in digests.values()}) == 1
+    return [[name, f"{size:,}", digest, f"{seconds:.1f}", "yes" if same else "**NO**"]
+            for name, (digest, size, seconds) in digests.items()]
 
 
 def main() -> None:
     parser = common.parser(__doc__)
-    parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (default 3)")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each measurement (default 5)")
     parser.add_argument("--words", type=int, default=1_000_000, help="random words (default 1,000,000)")
     parser.add_argument("--seed", type=int, default=20240601, help="seed of the random dictionary")
+    parser.add_argument("--skip-identity", action="store_true", help="leave out the identity check (a minute)")
     args = parser.parse_args()
 
-    rows = []
+    rows, cutting_rows, identity_rows = [], [], []
     with tempfile.TemporaryDirectory(prefix="seg-dict-bench-") as tmp:
         tmp = Path(tmp)
         random_path = tmp / "random.txt"
         common.random_dictionary(random_path, args.words, args.seed)
-        rows.append(measure(f"random {args.words:,} × 2–6 Han", random_path, args.runs, tmp))
+        rows.append(measure(f"random {args.words:,} × 2–6 Han", random_path, args.runs, tmp)[0])
         jieba_path = tmp / "jieba.txt"
         if common.jieba_dictionary(jieba_path) is not None:
-            rows.append(measure("jieba dict.txt", jieba_path, args.runs, tmp))
+            row, jieba_cache = measure("jieba dict.txt", jieba_path, args.runs, tmp)
+            rows.append(row)
+            news = tmp / "news5.txt"
+            news.write_text(common.text(common.news(5_000_000)), encoding="utf-8")
+            cutting_rows = cutting(news, jieba_path, jieba_cache, args.runs)
+            if not args.skip_identity:
+                identity_rows = identity(news, jieba_path, jieba_cache)
         else:
             log("jieba is not installed: its dict.txt is skipped")
 
@@ -102,8 +222,18 @@ def main() -> None:
     print(f"segcli from {common.SEG_ROOT}; Python {platform.python_version()}; "
           f"pyahocorasick {metadata.version('pyahocorasick')}; {os.cpu_count()} CPUs; "
           f"median of {args.runs} runs (min–max)\n")
-    print(common.table(["dictionary", "entries", "cold s", "from cache s", "cold peak RSS MB",
-                        "cached peak RSS MB", "cache file MB"], rows))
+    print(common.table(["dictionary", "entries", "cold s", "from cache s", "of which compiled s",
+                        "cold peak RSS MB", "cached peak RSS MB", "cache file MB"], rows, "lrrrrrrr"))
+    print("\n'from cache' counts from `import segcli.dictionary` on; 'of which compiled' leaves out reading "
+          "the file (load_dicts).")
+    if cutting_rows:
+        print("\nWhole process, the benchmark text (news5), jieba's dictionary cached; ratio run by run:\n")
+        print(common.table(["command", "k chars/s", "of plain"], cutting_rows, "lrr"))
+    if identity_rows:
+        print("\nWords cut with jieba's dictionary through each matcher (sha256 of the output):\n")
+        print(common.table(["matcher", "bytes", "sha256", "s", "identical"], identity_rows, "lrlrl"))
+    if identity_rows and identity_rows[0][-1] != "yes":
+        sys.exit("the outputs differ")
 
 
 if __name__ == "__main__":
