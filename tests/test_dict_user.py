@@ -420,3 +420,12 @@ def test_a_listed_word_that_overlaps_nothing_comes_out_whole(segmenter, case):
         overlapped = others + [span for span in mine if span != (start, end)]  # 一一 in 一一一 overlaps itself
         if not any(a < end and start < b for a, b in overlapped):
             assert (start, end) in spans, (text, word, spans)
+
+
+def test_search_mode_knows_a_listed_word():
+    # Fails until Segmenter._search_words reads a listed word's None as known
+    # (segmenter.py: `k is None or k > 0`); it raised TypeError.
+    from segcli import Segmenter
+
+    segmenter = Segmenter(entries={"带货": None, "直播带货": None})
+    assert segmenter.cut("他在直播带货", mode="search") == ["他", "在", "直播", "带货", "直播带货"]
