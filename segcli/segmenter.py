@@ -50,8 +50,9 @@ class Segmenter:
                  standard: str | None = None, threads: int = 0, progress: Callable[[str], None] | None = None,
                  entries: Mapping[str, float | str] | None = None, device: str = "cpu"):
         """model: a model directory (default: the shipped model).
-        dicts: dictionary files; entries: more dictionary words as data
-        (word -> multiplier, as in a file: a number or "force"), over the files'.
+        dicts: dictionary files, paths or open files (text or binary), or one
+        alone; entries: more dictionary words as data (word -> multiplier, as
+        in a file: a number or "force"; None lists the word), over the files'.
         standard: the segmentation standard to cut by (see `standards`;
         default: the model's first, pku for the shipped model).
         threads: batches scored at once (0: one per available core).
