@@ -266,7 +266,10 @@ done:
 
 /* Why the arrays are not a well-formed automaton, or NULL if they are; the
  * words' count into *words.  depth: room for n items; wanted: for each id
- * below nids, 1 if it must be in the trie (set to 2 once found). */
+ * below nids, 1 if it must be in the trie (set to 2 once found).  One pass,
+ * parents before children: a node's fail link must go to an earlier node
+ * (one of a lower level comes earlier), whose depth and links are then
+ * known and checked. */
 static const char *
 check_nodes(const Trie *t, int64_t longest, const int64_t *lengths, uint8_t *wanted, int64_t nids, int32_t *depth,
             int64_t *words)
@@ -274,45 +277,41 @@ check_nodes(const Trie *t, int64_t longest, const int64_t *lengths, uint8_t *wan
 	const uint32_t n = t->n;
 	uint32_t u, v;
 	*words = 0;
-	/* One tree, level by level: a node's children follow all earlier nodes'. */
 	if (FIELD(t, 0, FIRST) != 1 || FIELD(t, n, FIRST) != n || FIELD(t, n, FAIL) || FIELD(t, n, SUFFIX) ||
 	    FIELD(t, n, VALUE))
 		return "not a tree";
+	if (FIELD(t, 0, FAIL) != 0 || FIELD(t, 0, SUFFIX) != 0 || t->nodes[VALUE] != -1 || t->letter[0] != 0)
+		return "bad root";
 	depth[0] = 0;
 	for (u = 0; u < n; u++) {
+		/* One tree, level by level: a node's children follow all earlier nodes'. */
 		uint32_t lo = FIELD(t, u, FIRST), hi = FIELD(t, u + 1, FIRST);
 		if (lo < u + 1 || hi < lo || hi > n)
 			return "not a tree";
 		for (v = lo; v < hi; v++) {
+			uint32_t f = FIELD(t, v, FAIL);
+			int32_t id = t->nodes[(size_t)v * FIELDS + VALUE];
 			if (t->letter[v] > MAX_LETTER || (v > lo && t->letter[v] <= t->letter[v - 1]))
 				return "letters out of order";
 			depth[v] = depth[u] + 1;
 			if (depth[v] > longest)
 				return "deeper than the longest word";
-		}
-	}
-	/* Fail links to shallower nodes, so that following them ends at the
-	 * root; suffix links as the fail links make them. */
-	if (FIELD(t, 0, FAIL) != 0 || FIELD(t, 0, SUFFIX) != 0 || t->nodes[VALUE] != -1 || t->letter[0] != 0)
-		return "bad root";
-	for (v = 1; v < n; v++) {
-		uint32_t f = FIELD(t, v, FAIL);
-		if (f >= n || depth[f] >= depth[v])
-			return "bad fail link";
-		if (FIELD(t, v, SUFFIX) != (t->nodes[(size_t)f * FIELDS + VALUE] >= 0 ? f : FIELD(t, f, SUFFIX)))
-			return "bad suffix link";
-	}
-	for (v = 1; v < n; v++) {
-		int32_t id = t->nodes[(size_t)v * FIELDS + VALUE];
-		if (id < -1)
-			return "bad word id";
-		if (id < 0)
-			continue;
-		(*words)++;
-		if (nids) {
-			if (id >= nids || wanted[id] != 1 || lengths[id] != depth[v])
-				return "other words";
-			wanted[id] = 2;
+			/* A fail link to a shallower node, so that following them ends
+			 * at the root; the suffix link the fail links make. */
+			if (f >= v || depth[f] >= depth[v])
+				return "bad fail link";
+			if (FIELD(t, v, SUFFIX) != (t->nodes[(size_t)f * FIELDS + VALUE] >= 0 ? f : FIELD(t, f, SUFFIX)))
+				return "bad suffix link";
+			if (id < -1)
+				return "bad word id";
+			if (id < 0)
+				continue;
+			(*words)++;
+			if (nids) {
+				if (id >= nids || wanted[id] != 1 || lengths[id] != depth[v])
+					return "other words";
+				wanted[id] = 2;
+			}
 		}
 	}
 	return NULL;
