@@ -20,8 +20,12 @@ Mapped, and checked whole
 -------------------------
 A file is mapped, and the automaton walks its arrays where they lie: no copy
 and no object per node (a million words load in a fraction of a second, and
-the pages are the file's, shared and given back as the system needs).  A
-file that passes the checksum (which catches damage, not a deliberate
+the pages are the file's, shared and given back as the system needs).  seg
+only ever replaces a cache file by renaming a new one over it, which leaves
+a mapped one whole; a file cut short in place under a running seg would end
+it with SIGBUS, and only its user can do that.
+
+A file that passes the checksum (which catches damage, not a deliberate
 change with the checksum recomputed) is checked whole before it is used
 (:func:`segcli.trie.check`, one pass in C): the nodes form one tree,
 numbered level by level, no deeper than the longest word, each node's
