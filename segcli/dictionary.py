@@ -71,6 +71,7 @@ before it starts.
 from __future__ import annotations
 
 import collections
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import NamedTuple
@@ -299,6 +300,7 @@ def _overlay_automaton(pairs: Iterable[tuple[str, int]]) -> ahocorasick.Automato
 
 _NO_ENTRIES: Mapping[str, float] = MappingProxyType({})
 _NO_TAGS: Mapping[str, str] = MappingProxyType({})
+_LAST_MATCHES = threading.local()
 _NO_SPANS = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
 for _array in _NO_SPANS:
     _array.flags.writeable = False
@@ -481,7 +483,7 @@ class UserDictionary:
         multiplier above 1; occurrences may overlap.  Sorted by start, then end."""
         if not self._has_words() or not len(cps):
             return _NO_SPANS
-        ends, ids = self._matches(from_codepoints(cps))
+        ends, ids = self._matches_of(cps)
         wanted = self._force[ids] | self._listed[ids] | (self._logk[ids] > 0.0)
         ends, ids = ends[wanted], ids[wanted]
         starts = ends - self._len[ids] + 1
@@ -493,7 +495,18 @@ class UserDictionary:
         the dictionary has words to match (most runs have none)."""
         if not self._has_words() or not len(cps):
             return _NO_SPANS
-        return self.apply(from_codepoints(cps), scores)
+        return self._apply_matches(len(cps), scores, *self._matches_of(cps))
+
+    def _matches_of(self, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """_matches of the text of these code points, walked once for a
+        batch's apply_codepoints and word_spans_codepoints alike (the last
+        answer is kept per thread, for the same dictionary and array)."""
+        last = getattr(_LAST_MATCHES, "value", None)
+        if last is not None and last[0] is self and last[1] is cps:
+            return last[2]
+        matches = self._matches(from_codepoints(cps))
+        _LAST_MATCHES.value = (self, cps, matches)
+        return matches
 
     def apply(self, text: str, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Add the dictionary's log-multipliers to ``scores`` in place, make
@@ -508,10 +521,12 @@ class UserDictionary:
         """
         if not self._has_words() or not text:
             return _NO_SPANS
-        n = len(text)
+        return self._apply_matches(len(text), scores, *self._matches(text))
+
+    def _apply_matches(self, n: int, scores: np.ndarray, ends: np.ndarray,
+                       ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if scores.ndim != 2 or scores.shape[0] != n or scores.shape[1] != 4:
             raise ValueError(f"scores must have shape ({n}, 4), got {scores.shape}")
-        ends, ids = self._matches(text)
         if not ends.size:
             return _NO_SPANS
         lengths = self._len[ids]

@@ -164,6 +164,11 @@ def apply_listed(scores: np.ndarray, starts: np.ndarray, lengths: np.ndarray, pi
     if len(piece_starts):
         covered = np.zeros(len(scores), dtype=bool)
         covered[pos] = True
+        # Most of a large dictionary's matches touch no listed word: their
+        # characters are not looked at one by one.
+        covered_before = np.concatenate([[0], np.cumsum(covered)])
+        touches = covered_before[piece_starts + piece_lengths] > covered_before[piece_starts]
+        piece_starts, piece_lengths = piece_starts[touches], piece_lengths[touches]
         piece_pos, piece_req = _required_tags(piece_starts, piece_lengths)
         inside = covered[piece_pos]
         pos = np.concatenate([pos, piece_pos[inside]])

@@ -429,3 +429,16 @@ def test_search_mode_knows_a_listed_word():
 
     segmenter = Segmenter(entries={"带货": None, "直播带货": None})
     assert segmenter.cut("他在直播带货", mode="search") == ["他", "在", "直播", "带货", "直播带货"]
+
+
+def test_a_batch_walked_once_answers_for_its_own_dictionary():
+    import numpy as np
+
+    cps = codepoints("南京市长江大桥")
+    first, second = UserDictionary({"南京市": None}), UserDictionary({"长江": None})
+    scores = np.zeros((len(cps), 4), np.float32)
+    first.apply_codepoints(cps, scores)
+    assert [a.tolist() for a in first.word_spans_codepoints(cps)] == [[0], [3]]
+    assert [a.tolist() for a in second.word_spans_codepoints(cps)] == [[3], [5]]
+    other = codepoints("长江")
+    assert [a.tolist() for a in second.word_spans_codepoints(other)] == [[0], [2]]
