@@ -45,8 +45,10 @@ class PosConfig:
     # The head (see Head): `mid` hidden units fed by the encoder's hidden
     # state and by tables of the characters around each position and of the
     # bigrams over it; `bigram_buckets` rows of bigram tables (ids hashed).
-    mid: int = 64
+    mid: int = 64  # 0: no hidden units, the rows and the state's projection are the tag scores (faster, see docs/model.md)
     bigram_buckets: int = 8192
+    char_offsets: tuple[int, ...] = (-1, 0, 1)
+    bigram_offsets: tuple[int, ...] = (-1, 0)
     dropout: float = 0.1
     epochs: int = 3
     lr: float = 3e-3
@@ -62,8 +64,8 @@ POS_SMOKE = {"epochs": 1, "max_steps": 20, "train_lines": 500}
 
 CHARS_INPUT = "chars"  # the graph inputs the head reads besides the hidden state
 BIGRAM_INPUT = "ngrams2"
-CHAR_OFFSETS = (-1, 0, 1)  # the characters whose rows add to a position's units: before, itself, after
-BIGRAM_OFFSETS = (-1, 0)  # the bigrams over a position: ending at it, starting at it
+CHAR_OFFSETS = PosConfig.char_offsets  # the characters whose rows add to a position's units: before, itself, after
+BIGRAM_OFFSETS = PosConfig.bigram_offsets  # the bigrams over a position: ending at it, starting at it
 
 
 def shifted(ids: torch.Tensor, offset: int) -> torch.Tensor:
@@ -93,10 +95,11 @@ class Head(nn.Module):
         self.chars, self.buckets = chars, bigram_buckets
         self.char_offsets, self.bigram_offsets = tuple(char_offsets), tuple(bigram_offsets)
         self.drop = nn.Dropout(dropout)
-        self.inp = nn.Linear(hidden, mid)
-        self.table = nn.Embedding(len(self.char_offsets) * chars + len(self.bigram_offsets) * bigram_buckets, mid)
+        width = mid or tags  # mid 0: the rows and the hidden state's projection are the tag scores
+        self.inp = nn.Linear(hidden, width)
+        self.table = nn.Embedding(len(self.char_offsets) * chars + len(self.bigram_offsets) * bigram_buckets, width)
         nn.init.normal_(self.table.weight, std=0.05)
-        self.out = nn.Linear(mid, tags)
+        self.out = nn.Linear(mid, tags) if mid else None
 
     def rows(self, chars: torch.Tensor, bigrams: torch.Tensor) -> torch.Tensor:
         """(batch, length, 5): each position's rows of the table."""
@@ -108,6 +111,8 @@ class Head(nn.Module):
 
     def forward(self, hidden: torch.Tensor, chars: torch.Tensor, bigrams: torch.Tensor) -> torch.Tensor:
         units = self.inp(self.drop(hidden.transpose(1, 2))) + self.table(self.rows(chars, bigrams)).sum(2)
+        if self.out is None:
+            return torch.log_softmax(units, -1)
         return torch.log_softmax(self.out(self.drop(torch.relu(units))), -1)
 
 
@@ -123,17 +128,21 @@ class Int8Head(nn.Module):
         scale = weights.abs().amax(0).clamp_min(1e-8) / 127
         self.register_buffer("table", torch.round(weights / scale).clamp(-127, 127).to(torch.int8))
         self.inp = nn.Linear(head.inp.in_features, head.inp.out_features)
-        self.out = nn.Linear(head.out.in_features, head.out.out_features)
+        self.out = nn.Linear(head.out.in_features, head.out.out_features) if head.out is not None else None
+        self.register_buffer("scale", scale.clone())
         with torch.no_grad():
             self.inp.weight.copy_(head.inp.weight / scale[:, None])
             self.inp.bias.copy_(head.inp.bias / scale)
-            self.out.weight.copy_(head.out.weight * scale[None, :])
-            self.out.bias.copy_(head.out.bias)
+            if self.out is not None:
+                self.out.weight.copy_(head.out.weight * scale[None, :])
+                self.out.bias.copy_(head.out.bias)
 
     def forward(self, hidden: torch.Tensor, chars: torch.Tensor, bigrams: torch.Tensor) -> torch.Tensor:
         units = self.inp(hidden.transpose(1, 2)) + self.table[self.head.rows(chars, bigrams)].to(torch.float32).sum(2)
         # No log-softmax: a character's normaliser is the same for every tag,
         # so a word's argmax over its summed scores is the same without it.
+        if self.out is None:
+            return units * self.scale
         return self.out(torch.relu(units))
 
 
@@ -249,7 +258,7 @@ def fit(cfg: PosConfig, data: Lines, labels: list[np.ndarray], width: int, chars
     """The head fitted on the lines: per-character cross-entropy, Adam, warm-up and cosine schedule."""
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
-    head = Head(width, tags, cfg.mid, chars, cfg.bigram_buckets, cfg.dropout)
+    head = Head(width, tags, cfg.mid, chars, cfg.bigram_buckets, cfg.dropout, cfg.char_offsets, cfg.bigram_offsets)
     lengths = [len(h) for h in data.hidden]
     order = sorted((i for i in range(len(lengths)) if lengths[i]), key=lambda i: lengths[i])
     batches, current = [], []
@@ -429,7 +438,7 @@ def train_pos(model_dir: str | Path, out: str | Path, cfg: PosConfig | None = No
             **data.info,
             "standard": standard,
             "encoder": "frozen: this model's segmentation encoder, unchanged (segmentation output identical)",
-            "head": {"mid": cfg.mid, "char_offsets": list(CHAR_OFFSETS), "bigram_offsets": list(BIGRAM_OFFSETS),
+            "head": {"mid": cfg.mid, "char_offsets": list(cfg.char_offsets), "bigram_offsets": list(cfg.bigram_offsets),
                      "table": "int8, one scale a unit",
                      "bigram_buckets": cfg.bigram_buckets, "parameters": sum(p.numel() for p in head.parameters())},
             "config": dataclasses.asdict(cfg),
@@ -456,7 +465,10 @@ def parse_pos_settings(settings) -> dict:
         if not sep or key not in defaults:
             raise ValueError(f"unknown setting {item!r}; known: {', '.join(sorted(defaults))}")
         try:
-            result[key] = type(defaults[key])(value)
+            if isinstance(defaults[key], tuple):
+                result[key] = tuple(int(v) for v in value.split(",") if v)
+            else:
+                result[key] = type(defaults[key])(value)
         except ValueError:
             raise ValueError(f"setting {key} needs a value like {defaults[key]!r}, not {value!r}") from None
     return result
