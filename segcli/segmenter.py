@@ -376,9 +376,12 @@ class Segmenter:
         atom_starts, atom_ends = atoms.without_overlaps(*atoms.find_codepoints(batch.folded), forced_starts,
                                                         forced_ends)
         atoms.constrain(scores, atom_starts, atom_ends)
-        # Inside a dictionary word (forced, listed or encouraged) no boundary rule cuts.
+        # Inside a dictionary word (forced, listed or encouraged) no boundary
+        # rule cuts. The forced spans are those of the dictionary that scored
+        # this batch: if add_word swapped it since, a forced word stays whole.
+        word_starts, word_ends = self._dictionary.word_spans_codepoints(batch.folded)
         boundaries.apply(scores, batch.folded, cps, self.vocab, self.standard, (atom_starts, atom_ends),
-                         self._dictionary.word_spans_codepoints(batch.folded))
+                         (np.concatenate((forced_starts, word_starts)), np.concatenate((forced_ends, word_ends))))
 
         boundary = np.diff(space.astype(np.int8), prepend=1, append=1)
         seg_starts = np.flatnonzero(boundary == -1)

@@ -72,10 +72,10 @@ def test_required_cuts(segmenter, text, standard, expected):
 def test_a_user_dictionary_word_is_exempt(segmenter):
     from segcli import Segmenter
 
-    seg = Segmenter(entries={"C#大法": "force", "微博[哈哈]": "force", "谢谢🙏": 1e6, "A梦": None})
+    seg = Segmenter(entries={"C#大法": "force", "微博[哈哈]": "force", "谢谢🙏": None, "Star数": None, "A.I.": 1e6})
     assert seg.cut("我爱C#大法，刷微博[哈哈]") == ["我", "爱", "C#大法", "，", "刷", "微博[哈哈]"]
-    # A multiplier or a listed word: the rules leave its inside to the model and the dictionary.
-    assert seg.cut("谢谢🙏，哆啦A梦")[:2] == ["谢谢🙏", "，"] and "A梦" in seg.cut("哆啦A梦")
+    assert seg.cut("谢谢🙏，Star数") == ["谢谢🙏", "，", "Star数"]  # listed words
+    assert "A.I." in seg.cut("A.I.时代")  # a multiplier: the rules leave its inside to the model and the dictionary
 
 
 def test_unknown_code_points_are_classified_once_and_alike():
