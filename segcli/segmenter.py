@@ -372,14 +372,15 @@ class Segmenter:
         kept_scores = np.ascontiguousarray(kept_scores, dtype=np.float32)
         # Each row as one 16-byte item: numpy scatters those ~7x faster than rows of four floats.
         scores.view("V16")[:, 0][batch.kept] = kept_scores.view("V16")[:, 0]
-        forced_starts, forced_ends = self._dictionary.apply_codepoints(batch.folded, scores)
+        # One dictionary for the whole batch: add_word may swap self._dictionary meanwhile.
+        dictionary = self._dictionary
+        forced_starts, forced_ends = dictionary.apply_codepoints(batch.folded, scores)
         atom_starts, atom_ends = atoms.without_overlaps(*atoms.find_codepoints(batch.folded), forced_starts,
                                                         forced_ends)
         atoms.constrain(scores, atom_starts, atom_ends)
         # Inside a dictionary word (forced, listed or encouraged) no boundary
-        # rule cuts. The forced spans are those of the dictionary that scored
-        # this batch: if add_word swapped it since, a forced word stays whole.
-        word_starts, word_ends = self._dictionary.word_spans_codepoints(batch.folded)
+        # rule cuts.
+        word_starts, word_ends = dictionary.word_spans_codepoints(batch.folded)
         boundaries.apply(scores, batch.folded, cps, self.vocab, self.standard, (atom_starts, atom_ends),
                          (np.concatenate((forced_starts, word_starts)), np.concatenate((forced_ends, word_ends))))
 
