@@ -106,8 +106,9 @@ def build(words: list[str], ids: np.ndarray, lengths: np.ndarray) -> Nodes:
     del order
     points = codepoints("".join(map(words.__getitem__, ids.tolist())))
     starts = np.cumsum(word_lengths) - word_lengths
-    letters = np.unique(points)  # a letter's rank is its place among them: children in the order of their letters
-    rank = np.zeros(int(letters[-1]) + 1, dtype=np.int64)
+    # A letter's rank is its place among the letters, so children go in the order of their letters.
+    rank = np.bincount(points)  # (np.unique sorts: seconds for a million words, this is one pass)
+    letters = np.flatnonzero(rank)
     rank[letters] = np.arange(len(letters))
 
     # Level by level: the node of every word's prefix of each length.
