@@ -389,7 +389,10 @@ def train_pos(model_dir: str | Path, out: str | Path, cfg: PosConfig | None = No
     """Trains a tagging head on `model_dir`'s encoder and writes the model
     with it to `out` (a full model directory; `out` may be `model_dir`
     itself, whose head, if any, is replaced). Returns metadata["pos"]."""
-    import onnx
+    try:
+        import onnx
+    except ImportError:
+        raise CorpusError("a part-of-speech head is spliced in with onnx: pip install .[train]") from None
 
     from .posgraph import splice_head, without_head
 
