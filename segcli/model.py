@@ -3,9 +3,11 @@
 A model directory holds
 
 * ``model.onnx``: the tagger, per-character log-probabilities of s b m e;
-  with a part-of-speech head, also of each tag (output ``pos``, computed
-  only when the bool input ``with_pos`` is true; ``metadata["pos"]["tags"]``
-  names its columns, see training/posgraph.py);
+  with a part-of-speech head, also each character's tag scores (output
+  ``pos``: log-probabilities up to a constant per character, so a word's
+  tag, the argmax of its characters' summed scores, is the same as with
+  them; computed only when the bool input ``with_pos`` is true;
+  ``metadata["pos"]["tags"]`` names its columns, see training/posgraph.py);
 * ``vocab.json`` and ``ngrams.npz``: the inputs' vocabulary (``encode.Vocab``);
 * ``transitions.json``: the 4 x 4 tag transition scores for decoding, one
   matrix per annotation standard: ``{"pku": [[…], …], "weibo": …}`` (format 1:
@@ -50,7 +52,7 @@ TRAIN_WORDS_FILE = "train_words.txt"
 METADATA_FILE = "metadata.json"
 PLOT_FILE = "training.png"
 LOOKUP_FILE = "lookup.npy"
-POS_OUTPUT = "pos"  # the ONNX output of a tagging head: (batch, length, tags) log-probabilities
+POS_OUTPUT = "pos"  # the ONNX output of a tagging head: (batch, length, tags) scores (see the module docstring)
 WITH_POS_INPUT = "with_pos"  # and its bool input: compute the head (else pos is empty)
 FORMAT = 2  # metadata["format"] of the models save() writes: the version of this layout
 FORMATS = (1, 2)  # the versions load() reads

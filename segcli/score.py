@@ -125,8 +125,9 @@ class Scorer:
               ends: np.ndarray, pos: bool = False):
         """(len(char_ids), 4) scores of the back-to-back sequences [starts[k], ends[k]).
         pos=True: (scores, pos scores), the second (len(char_ids), tags): the
-        tagging head's log-probabilities of each tag, for the same characters
-        (ModelError for a model without a head)."""
+        tagging head's score of each tag for the same characters,
+        log-probabilities up to a constant per character (ModelError for a
+        model without a head)."""
         if not pos:
             if not len(char_ids):
                 return np.empty((0, 4), dtype=np.float32)
