@@ -45,7 +45,9 @@ class Config:
     # frequent than two of their parts side by side (log10 PMI <= min_pmi, see
     # data.cohesive; wordfreq only), and those the training text contradicts:
     # seen as text min_seen times or more, a gold word in fewer than
-    # gold_rate of them (see data.contradicted).
+    # gold_rate of them (see data.contradicted). In small runs, training with
+    # wordfreq's list scored lower on dev than adding it to the trained model
+    # (benchmarks/experiments/everyday.py --extend-lexicon; everyday.md).
     lexicon_extra: str = ""
     lexicon_extra_max_cb: int = 800
     lexicon_extra_min_pmi: float = 0.0
