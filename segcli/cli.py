@@ -33,8 +33,9 @@ Examples:
   seg eval gold.txt                 score the model on segmented text
   seg train --out models/           retrain the model (pip install .[train])
 
-Dictionary lines are `word,multiplier` (e.g. 科学空间,10), `word,force`,
-`word,0` (forbid) or a bare `word` (multiplier 10).
+Dictionary lines are a bare `word` (cut whole wherever it occurs),
+`word,multiplier` (e.g. 科学空间,10), `word,force`, `word,0` (forbid), each
+optionally with a final `,tag`; or jieba's `word [freq] [tag]`.
 
 \b
 Never cut inside (unless a forced dictionary word says so):
@@ -95,10 +96,28 @@ def _warn_if_unsegmented(name: str, lines) -> None:
 def _segmenter(model, dicts, standard=None, threads: int = 0, quiet: bool = False, device: str = "cpu"):
     from .segmenter import Segmenter
 
-    segmenter = Segmenter(model=model, dicts=dicts, standard=standard, threads=threads,
-                          progress=None if quiet else _progress(), device=device)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        segmenter = Segmenter(model=model, dicts=dicts, standard=standard, threads=threads,
+                              progress=None if quiet else _progress(), device=device)
+    _warn_dictionary(caught)
     _warn_duplicates(segmenter.duplicate_words)
     return segmenter
+
+
+def _warn_dictionary(caught) -> None:
+    """Skipped dictionary lines, one line each on stderr; other warnings as Python shows them."""
+    import warnings
+
+    from .dictfile import DictWarning
+
+    for warning in caught:
+        if issubclass(warning.category, DictWarning):
+            click.echo(f"seg: warning: {warning.message}", err=True)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def _progress():
@@ -217,7 +236,7 @@ def cut(files, output, dicts, delimiter, fmt, pos, pos_delimiter, mode, quiet, d
                 stream.run(render, lines, out, output_format, threads=segmenter.threads, batch_chars=batch_chars,
                            write=write)
         else:
-            from .dictionary import load_dicts
+            from .dictfile import read_dicts
             from .segmenter import Recipe
             from .workers import run_parallel
 
@@ -226,7 +245,10 @@ def cut(files, output, dicts, delimiter, fmt, pos, pos_delimiter, mode, quiet, d
             _check_standard(model, standard)
             if pos:
                 _check_tagging_head(model)
-            _warn_duplicates(load_dicts(list(dicts))[1])
+            contents = read_dicts(list(dicts))
+            for warning in contents.warnings:
+                click.echo(f"seg: warning: {warning}", err=True)
+            _warn_duplicates(contents.duplicates)
 
             def segment(lines, out):
                 run_parallel(Recipe(model, tuple(dicts), standard, mode, device), lines, out, output_format,

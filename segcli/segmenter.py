@@ -262,7 +262,7 @@ class Segmenter:
         known = set(self.vocab.lookup_form("\n".join(words)).split("\n")) if words else set()
         for word, k in dictionary.entries.items():
             if 2 <= len(word) <= 3:
-                (known.add if k > 0 else known.discard)(word)
+                (known.add if k is None or k > 0 else known.discard)(word)
         result = frozenset(known)
         self._known = (dictionary, result)  # a race only computes it twice
         return result
@@ -507,7 +507,13 @@ class Recipe:
     device: str = "cpu"
 
     def __call__(self, output: writer.Format) -> writer.Renderer:
-        segmenter = Segmenter(self.model, self.dicts, standard=self.standard, threads=1, device=self.device)
+        import warnings
+
+        from .dictfile import DictWarning
+
+        with warnings.catch_warnings():  # the parent has said them once
+            warnings.simplefilter("ignore", DictWarning)
+            segmenter = Segmenter(self.model, self.dicts, standard=self.standard, threads=1, device=self.device)
         return renderer(segmenter, output, self.mode)
 
 

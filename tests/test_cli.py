@@ -210,7 +210,7 @@ def test_usage_errors_exit_2(args):
 
 def test_errors_in_a_real_process(tmp_path, seg_env):
     bad = tmp_path / "bad.txt"
-    bad.write_text("好\n\n科学 空间,3\n", encoding="utf-8")
+    bad.write_text("好\n\n科学空间;3\n", encoding="utf-8")
     for args, status in ([str(tmp_path / "missing.txt")], 1), (["--dict", str(bad)], 1), (["--nope"], 2):
         proc = subprocess.run(SEG + args, input=b"", env=seg_env, capture_output=True, timeout=60)
         assert proc.returncode == status, proc.stderr
@@ -221,10 +221,22 @@ def test_errors_in_a_real_process(tmp_path, seg_env):
 
 def test_bad_dict_line_number_in_real_process(tmp_path, seg_env):
     bad = tmp_path / "bad.txt"
-    bad.write_text("好\n\n科学 空间,3\n", encoding="utf-8")
+    bad.write_text("好\n\n科学空间;3\n", encoding="utf-8")
     proc = subprocess.run(SEG + ["--dict", str(bad)], input=b"", env=seg_env, capture_output=True, timeout=60)
     assert proc.returncode == 1
-    assert proc.stderr.decode() == f"seg: error: {bad}:3: word '科学 空间' contains whitespace\n"
+    assert proc.stderr.decode() == (f"seg: error: {bad}:3: a semicolon before '3': did you mean ','? "
+                                    "(a multiplier: 科学空间,3; a jieba frequency: 科学空间 3)\n")
+
+
+def test_a_skipped_dictionary_line_is_one_warning_line(tmp_path, seg_env):
+    spaced = tmp_path / "spaced.txt"
+    spaced.write_text("好\n\nEdu Trust认证 2000\n", encoding="utf-8")
+    for jobs in ("1", "2"):
+        proc = subprocess.run(SEG + ["--dict", str(spaced), "--jobs", jobs], input="你好\n".encode(), env=seg_env,
+                              capture_output=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr.decode().startswith(f"seg: warning: {spaced}:3: word 'Edu Trust认证' contains whitespace")
+        assert proc.stderr.count(b"\n") == 1, proc.stderr
 
 
 # --- real processes: pipes, signals, terminals ------------------------------------

@@ -183,7 +183,7 @@ def test_forced_words_beyond_the_bmp():
 
 @pytest.mark.parametrize("word, multiplier", [
     ("", 10), ("a b", 10), ("a\nb", 10), ("a\u3000b", 10), (None, 10), (b"ab", 10), (3, 10),
-    ("ab", -1), ("ab", float("nan")), ("ab", "many"), ("ab", ""), ("ab", None), ("ab", [1]),
+    ("ab", -1), ("ab", float("nan")), ("ab", "many"), ("ab", ""), ("ab", [1]),
 ])
 def test_invalid_add_word_raises(word, multiplier):
     s = Segmenter()
