@@ -525,6 +525,7 @@ TRAINING = [[["还", "将", "出发"], ["他", "还", "将", "来"], ["还将", 
     (4, 0.5, set()),
 ])
 def test_contradicted_words_are_the_ones_the_annotators_cut(min_seen, gold_rate, dropped):
+    pytest.importorskip("torch", reason="the training code needs torch (pip install .[train])")
     from segcli.training.data import contradicted
 
     # 聚类 never occurs in the training text: it is kept, whatever the settings.
@@ -532,6 +533,7 @@ def test_contradicted_words_are_the_ones_the_annotators_cut(min_seen, gold_rate,
 
 
 def test_extended_lexicon_adds_han_words_of_two_to_five_characters(tmp_path):
+    pytest.importorskip("torch", reason="the training code needs torch (pip install .[train])")
     from segcli.training.config import Config
     from segcli.training.data import extended_lexicon
 
@@ -561,12 +563,14 @@ FREQUENCIES = {"链是": -7.0, "链": -4.5, "是": -1.8, "聚类": -6.7, "聚": 
     ("打赏", 0.0, True),  # not in the list: nothing to judge by
 ])
 def test_cohesive_words_beat_their_parts_side_by_side(word, min_pmi, expected):
+    pytest.importorskip("torch", reason="the training code needs torch (pip install .[train])")
     from segcli.training.data import cohesive
 
     assert cohesive(word, FREQUENCIES, min_pmi) is expected
 
 
 def test_extended_lexicon_errors_are_one_line(tmp_path, monkeypatch):
+    pytest.importorskip("torch", reason="the training code needs torch (pip install .[train])")
     import importlib.util
 
     from segcli.errors import CorpusError
