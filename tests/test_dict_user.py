@@ -50,7 +50,8 @@ def cut_with(tmp_path, lines, text):
 
     path = write(tmp_path, lines)
     api = " ".join(Segmenter(dicts=[path]).cut(text))
-    done = subprocess.run([*SEG, "--dict", str(path)], input=(text + "\n").encode(), capture_output=True)
+    done = subprocess.run([*SEG, "--dict", str(path)], input=(text + "\n").encode(), capture_output=True,
+                          cwd=tmp_path)  # not the checkout, which would shadow the installed package
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode() == api + "\n"
     return api
@@ -124,7 +125,7 @@ def test_jiebas_test_dictionary_keeps_every_listed_word_whole(tmp_path):
 def test_jiebas_test_dictionary_through_seg(tmp_path):
     path = write(tmp_path, JIEBA_TEST_DICT, "userdict.txt")
     text = "".join(sentence + "\n" for sentence in JIEBA_SENTENCES)
-    done = subprocess.run([*SEG, "--dict", str(path)], input=text.encode(), capture_output=True)
+    done = subprocess.run([*SEG, "--dict", str(path)], input=text.encode(), capture_output=True, cwd=tmp_path)
     assert done.returncode == 0
     assert f"{path}:10: word 'Edu Trust认证' contains whitespace" in done.stderr.decode()
     for line, listed in zip(done.stdout.decode().splitlines(), JIEBA_SENTENCES.values()):

@@ -237,17 +237,18 @@ def test_the_exported_head_computes_what_torch_does():
     (["mid=big"], "setting mid needs a value like 64"),
     (["mid"], "unknown setting 'mid'"),
 ])
-def test_a_bad_setting_is_a_usage_error(settings, message):
+def test_a_bad_setting_is_a_usage_error(settings, message, tmp_path, seg_env):
     args = [sys.executable, "-m", "segcli.training.pos", "--out", "unused"]
     for setting in settings:
         args += ["--set", setting]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, env=seg_env, cwd=tmp_path)
     assert done.returncode == 2
     assert message in done.stderr
 
 
-def test_a_missing_tagged_corpus_is_a_one_line_error(tmp_path):
+def test_a_missing_tagged_corpus_is_a_one_line_error(tmp_path, seg_env):
     done = subprocess.run([sys.executable, "-m", "segcli.training.pos", "--out", str(tmp_path / "out"),
-                           "--corpus", str(tmp_path / "missing.txt")], capture_output=True, text=True, timeout=120)
+                           "--corpus", str(tmp_path / "missing.txt")], capture_output=True, text=True, timeout=120,
+                          env=seg_env, cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [f"seg: error: tagged corpus file not found: {tmp_path / 'missing.txt'}"]
