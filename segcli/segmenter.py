@@ -241,11 +241,16 @@ class Segmenter:
         result = []
         for line, spans in zip(lines, spans_of_lines):
             folded = self.vocab.lookup_form(line)
+            # A shorter word never begins inside an atom (cc98.org's 98) nor
+            # ends inside one (its 8.): the atom is whole, or not there at all.
+            # Both are a bound strictly between an atom's first and last character.
+            inner = {i for s, e in zip(*(bounds.tolist() for bounds in atoms.find(folded))) for i in range(s + 1, e)}
             expanded: Spans = []
             for a, b in spans:
                 for n in (2, 3):
                     if b - a > n:
-                        expanded += [(i, i + n) for i in range(a, b - n + 1) if folded[i:i + n] in known]
+                        expanded += [(i, i + n) for i in range(a, b - n + 1)
+                                     if folded[i:i + n] in known and i not in inner and i + n not in inner]
                 expanded.append((a, b))
             result.append(expanded)
         return result

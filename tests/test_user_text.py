@@ -145,3 +145,68 @@ def test_no_word_mixes_punctuation_or_emoji_with_a_word_character(segmenters, pa
     words = segmenter.cut(text)
     check(text, words, segmenter.vocab.lookup_form)
     assert segmenter.cut(text) == words
+
+
+# Search mode (--mode search): (text, standard, shorter words it once took
+# from inside an atom, the atoms: each comes out once, whole). A shorter word
+# never begins or ends strictly inside an atom.
+SEARCH_CASES = [
+    ("访问cc98.org和https://github.com/foo查看C++教程", "pku", ["98", "8."], ["cc98.org", "C++"]),
+    ("1998年3月5日", "pku", ["19", "99", "98", "199", "998"], []),
+    ("2024年GDP增长5.2%", "pku", ["20", "02", "24", "024", "5.", "2%", "5.2"], ["GDP", "5.2%"]),
+    ("售价¥1,299.00元", "pku", ["29", "99", "9.", "299"], []),
+    ("电话138-0013-8000", "pku", ["13", "38", "01", "80", "138", "800"], ["138-0013-8000"]),
+    ("邮箱name2010@example.com", "pku", ["20", "01", "10", "201", "010"], ["name2010@example.com"]),
+    ("版本v1.2.3发布了", "pku", ["1.", "2.", "1.2", "2.3"], ["v1.2.3"]),
+    ("在19:30:05开会", "pku", ["19", "30"], ["19:30:05"]),
+    ("iPhone15售价5999元", "weibo", ["15", "59", "99"], ["iPhone15"]),
+    ("Python3.11很快，RTX4090显卡", "pku", ["3.", "11", "3.1", "40", "90", "409"], ["Python3.11", "RTX4090"]),
+    ("共12345678人", "ctb", ["12", "23", "34", "123", "234"], []),
+]
+
+
+def search_check(segmenter, text: str, tokens: list[tuple[str, int, int]]) -> None:
+    """Every token of search mode is text[a:b]; the default words come out in
+    order; no shorter word begins or ends strictly inside an atom."""
+    assert all(text[a:b] == word for word, a, b in tokens)
+    default = segmenter.cut(text)
+    rest = iter(word for word, _, _ in tokens)
+    assert all(word in rest for word in default)
+    starts, ends = atoms.find(segmenter.vocab.lookup_form(text))
+    inner = {i for s, e in zip(starts.tolist(), ends.tolist()) for i in range(s + 1, e)}
+    assert not [word for word, a, b in tokens if a in inner or b in inner]
+
+
+@pytest.mark.parametrize("text, standard, taken, whole", SEARCH_CASES)
+def test_search_mode_adds_no_word_from_inside_an_atom(segmenters, text, standard, taken, whole):
+    segmenter = segmenters[standard]
+    words = segmenter.cut(text, mode="search")
+    search_check(segmenter, text, list(segmenter.tokenize(text, mode="search")))
+    assert [token for token in taken if token in words] == []
+    assert [words.count(atom) for atom in whole] == [1] * len(whole), words
+
+
+@pytest.mark.parametrize("standard", sorted({standard for _, standard, _, _ in SEARCH_CASES}))
+def test_cli_search_mode_cuts_as_the_api(segmenters, seg_env, standard):
+    cases = [(text, taken) for text, s, taken, _ in SEARCH_CASES if s == standard]
+    proc = subprocess.run(SEG + ["--standard", standard, "--mode", "search"],
+                          input="".join(text + "\n" for text, _ in cases).encode(), env=seg_env, capture_output=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    lines = proc.stdout.decode().split("\n")
+    assert [[token for token in taken if token in line.split(" ")] for (_, taken), line in zip(cases, lines)] == [
+        []] * len(cases)
+    assert lines[:-1] == [" ".join(segmenters[standard].cut(text, mode="search")) for text, _ in cases]
+
+
+search_pieces = st.one_of(st.sampled_from(list(WORD)), st.sampled_from(["1998年", "12345", "5.2%", "v1.2.3", "cc98.org",
+                                                                        "19:30", "中华人民共和国", "C++", "，", " "]))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(parts=st.lists(search_pieces, min_size=1, max_size=20), standard=st.sampled_from(["pku", "weibo", "ctb"]))
+def test_search_words_never_cut_into_an_atom(segmenters, parts, standard):
+    segmenter = segmenters[standard]
+    text = "".join(parts)
+    search_check(segmenter, text, list(segmenter.tokenize(text, mode="search")))
