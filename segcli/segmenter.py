@@ -106,8 +106,8 @@ class Segmenter:
         math.inf) forces it. `tag` is its part-of-speech tag. Raises DictError
         (a ValueError) for an invalid word, multiplier or tag."""
         value = check_entry(word, multiplier)
-        if tag is not None and (not isinstance(tag, str) or not tag or contains_whitespace(tag)):
-            raise DictError(f"tag {tag!r} of {word!r}: must be a non-empty string without whitespace")
+        if tag is not None:
+            _check_tag(word, tag)
         key = self.vocab.lookup_form(word)
         with self._dictionary_lock:
             self._dictionary = self._dictionary.updated({key: value}, {key: tag} if tag else {})
@@ -129,7 +129,7 @@ class Segmenter:
         # the installed package wherever this is unpickled), the dictionary as
         # its entries, never as file paths that may not exist there.
         return _restore, (self._model_arg, self.standard, self._threads_arg, dict(self._dictionary.entries),
-                          self.device)
+                          self.device, dict(self._dictionary.tags))
 
     def load_dict(self, source) -> None:
         """Adds the words of a dictionary file, a path or an open file (text
@@ -143,14 +143,17 @@ class Segmenter:
                 self._dictionary = self._dictionary.updated(self._lookup_entries(contents.entries),
                                                             self._lookup_entries(contents.tags))
 
-    def replace_entries(self, entries: Mapping[str, float | str]) -> None:
+    def replace_entries(self, entries: Mapping[str, float | str], tags: Mapping[str, str] | None = None) -> None:
         """Makes `entries` (word -> multiplier, a number or "force"; None: listed)
-        the whole dictionary. Raises DictError for an invalid entry, TypeError for
-        entries that are not a mapping."""
+        the whole dictionary, `tags` (word -> part-of-speech tag) its words' tags.
+        Raises DictError for an invalid entry or tag, TypeError for entries that
+        are not a mapping."""
         if not isinstance(entries, Mapping):
             raise TypeError(f"replace_entries() takes a mapping word -> multiplier, not {type(entries).__name__}")
         checked = {word: check_entry(word, k) for word, k in entries.items()}
-        dictionary = UserDictionary(self._lookup_entries(checked))
+        for word, tag in (tags or {}).items():
+            _check_tag(word, tag)
+        dictionary = UserDictionary(self._lookup_entries(checked), tags=self._lookup_entries(tags or {}))
         with self._dictionary_lock:
             self._dictionary = dictionary
 
@@ -481,11 +484,16 @@ class _Tagged(NamedTuple):
 
 
 def _restore(model: str | None, standard: str, threads: int, entries: dict[str, float],
-             device: str = "cpu") -> Segmenter:
+             device: str = "cpu", tags: dict[str, str] | None = None) -> Segmenter:
     segmenter = Segmenter(model, standard=standard, threads=threads, device=device)
     if entries:  # already in their lookup form
-        segmenter._dictionary = UserDictionary(entries)
+        segmenter._dictionary = UserDictionary(entries, tags=tags or {})
     return segmenter
+
+
+def _check_tag(word: object, tag: object) -> None:
+    if not isinstance(tag, str) or not tag or contains_whitespace(tag):
+        raise DictError(f"tag {tag!r} of {word!r}: must be a non-empty string without whitespace")
 
 
 def renderer(segmenter: Segmenter, output: writer.Format = writer.Format(), mode: str = "default") -> writer.Renderer:

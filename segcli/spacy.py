@@ -73,11 +73,12 @@ class SegTokenizer:
 
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
         entries = {word: ("force" if k == float("inf") else k) for word, k in self.segmenter.entries.items()}
-        return json.dumps({"entries": entries}, ensure_ascii=False).encode("utf-8")
+        tags = dict(self.segmenter._dictionary.tags)
+        return json.dumps({"entries": entries, "tags": tags}, ensure_ascii=False).encode("utf-8")
 
     def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> SegTokenizer:
-        entries = json.loads(data.decode("utf-8"))["entries"]
-        self.segmenter.replace_entries(entries)
+        saved = json.loads(data.decode("utf-8"))
+        self.segmenter.replace_entries(saved["entries"], saved.get("tags"))  # saved before tags were: none
         return self
 
     def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = ()) -> None:

@@ -443,3 +443,43 @@ def test_a_batch_walked_once_answers_for_its_own_dictionary():
     assert [a.tolist() for a in second.word_spans_codepoints(cps)] == [[3], [5]]
     other = codepoints("长江")
     assert [a.tolist() for a in second.word_spans_codepoints(other)] == [[0], [2]]
+
+
+# Dictionary tags travel with the dictionary wherever it goes as data: they
+# were dropped by pickling (--jobs, Spark), replace_entries and spaCy's
+# to_disk/from_disk, which rebuilt the dictionary from its entries alone.
+TAGGED = {"李小福": "nr", "创新办": "i"}
+
+
+def test_pickling_keeps_dictionary_tags():
+    import pickle
+
+    from segcli import Segmenter
+
+    original = Segmenter(dicts=[io.StringIO(JIEBA_TEST_DICT)])
+    copy = pickle.loads(pickle.dumps(original))
+    assert {w: copy._dictionary.tag_of(w) for w in TAGGED} == TAGGED
+    assert dict(copy._dictionary.tags) == dict(original._dictionary.tags)
+
+
+def test_replace_entries_takes_tags(segmenter):
+    segmenter.replace_entries(dict.fromkeys(TAGGED, None), tags=TAGGED)
+    try:
+        assert {w: segmenter._dictionary.tag_of(w) for w in TAGGED} == TAGGED
+    finally:
+        segmenter.replace_entries({})
+
+
+def test_replace_entries_refuses_a_bad_tag(segmenter):
+    with pytest.raises(DictError, match="tag '' of '李小福'"):
+        segmenter.replace_entries({"李小福": None}, tags={"李小福": ""})
+
+
+def test_spacy_to_disk_keeps_dictionary_tags(tmp_path):
+    spacy = pytest.importorskip("spacy", reason="the spacy extra is not installed: pip install '.[spacy]'")
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"@tokenizers": "seg.Tokenizer.v1", "standard": "pku"}}})
+    nlp.tokenizer.segmenter.load_dict(io.StringIO(JIEBA_TEST_DICT))
+    nlp.to_disk(tmp_path / "pipeline")
+    loaded = spacy.load(tmp_path / "pipeline")
+    assert dict(loaded.tokenizer.segmenter._dictionary.tags) == dict(nlp.tokenizer.segmenter._dictionary.tags)
+    assert {w: loaded.tokenizer.segmenter._dictionary.tag_of(w) for w in TAGGED} == TAGGED
