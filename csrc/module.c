@@ -19,6 +19,7 @@ segcli modules do the validation and policy and call them:\n\
   unpack_rows);\n\
 - decode: constrained Viterbi (viterbi) and the words as str (words);\n\
 - writer: the words as delimited UTF-8 output (render_text);\n\
+- pos: each word's tag id from its characters' tag scores (word_tags);\n\
 - trie: a user dictionary's words found in a batch (trie_walk,\n\
   single_matches) and its automaton's arrays checked (trie_check).");
 
@@ -27,7 +28,7 @@ segcli modules do the validation and policy and call them:\n\
 HIDDEN extern PyMethodDef match_methods[];
 
 static PyMethodDef *const stage_methods[] = {
-	encode_methods, atoms_methods, score_methods, decode_methods, writer_methods, match_methods,
+	encode_methods, atoms_methods, score_methods, decode_methods, writer_methods, match_methods, tags_methods,
 };
 
 /* The functions, and the tag ids, exported so that tests can check that

@@ -186,6 +186,16 @@ def unpack_rows(rows: Buffer, item_bytes: int, stream_at: Buffer, margin: int, c
     the rows.  The GIL is released while copying.
     """
 
+def word_tags(rows: Buffer, tags: int, first_rows: Buffer, lengths: Buffer, ids: Buffer, /) -> None:
+    """Each word's tag id into ``ids`` (writable int64): the argmax over the
+    ``tags`` columns of ``rows`` (C-contiguous float32, whole rows of
+    ``tags``) of its rows ``[first_rows[k], first_rows[k] + lengths[k])``
+    (int64, one a word) summed, added in row order in float32; the first
+    largest, or the first NaN, as numpy's argmax.  Raises ValueError on
+    wrong sizes or a word of no row or outside the rows.  The GIL is
+    released while summing.
+    """
+
 def render_text(
     cps: Buffer,
     tags: Buffer,

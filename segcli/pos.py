@@ -20,6 +20,7 @@ Two things overrule the model, in this order:
    digit groups, clock time      m     m (３∶１, ２１∶１６)    m, x (pieces)
    Latin word (iPhone15, ＩＭＦ)  nx    nx (345 of 411)       eng
    URL, e-mail address           nx    nx (its one URL)      eng, x, m
+   file path, --option           nx    (none)                x, eng
    emoji, keycap (1️⃣)            w     (none)                x
    punctuation, symbols (，●±)   w     w (173,047 of 173,062) x
    unit symbols ℃ ℉ °            q     q (12 of 12)          x
@@ -42,7 +43,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from . import atoms
+from . import _core, atoms
 from .encode import from_codepoints
 from .errors import ModelError
 
@@ -60,6 +61,8 @@ def no_head(directory) -> NoTaggingHead:
 ATOM_TAGS = {
     "url": "nx",
     "email": "nx",
+    "path": "nx",  # as a URL: ~/.bashrc, C:\\Users\\x
+    "option": "nx",  # a command line's --dry-run
     "keycap": "w",
     "digit groups": "m",
     "clock time": "m",
@@ -163,7 +166,7 @@ def span_tags(pos_rows: np.ndarray, kept: np.ndarray, folded: np.ndarray, starts
     names: the T tags; tag_of: the dictionary's tag of a word (lookup form)."""
     if not len(starts):
         return []
-    ids = _word_sums(pos_rows, np.searchsorted(kept, starts), ends - starts).argmax(axis=1)
+    ids = word_tag_ids(pos_rows, np.searchsorted(kept, starts), ends - starts)
     firsts = folded[starts]
     single = (ends - starts == 1) & (firsts < 0x10000)
     kind_names, kinds = _single_kinds()
@@ -190,19 +193,18 @@ def span_tags(pos_rows: np.ndarray, kept: np.ndarray, folded: np.ndarray, starts
     return tags
 
 
-def _word_sums(rows: np.ndarray, first_rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The sums of rows[first_rows[k] : first_rows[k] + lengths[k]], each
-    added in row order (so a word's sum, and its tag, is the same in any
-    batch): a step per character position, over the words that long
-    (np.add.reduceat over (N, T) rows took 5 times longer)."""
-    sums = rows[first_rows]
-    longer = np.flatnonzero(lengths > 1)
-    offset = 1
-    while len(longer):
-        sums[longer] += rows[first_rows[longer] + offset]
-        offset += 1
-        longer = longer[lengths[longer] > offset]
-    return sums
+def word_tag_ids(rows: np.ndarray, first_rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Each word's tag id: the argmax of the sum of rows[first_rows[k] :
+    first_rows[k] + lengths[k]], added in row order (so a word's sum, and
+    its tag, is the same in any batch). In C: numpy's passes over the
+    (N, T) rows (the first rows gathered, the rest added a character
+    position at a time, then the argmax) cost more than the tagging head's
+    rows cost to place (tests/reference_tags.py is that code)."""
+    rows = np.ascontiguousarray(rows, dtype=np.float32)
+    ids = np.empty(len(first_rows), dtype=np.int64)
+    _core.word_tags(rows, rows.shape[1], np.ascontiguousarray(first_rows, dtype=np.int64),
+                    np.ascontiguousarray(lengths, dtype=np.int64), ids)
+    return ids
 
 
 def dictionary_tags(dictionary) -> Callable[[str], str | None] | None:

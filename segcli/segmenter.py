@@ -30,6 +30,11 @@ from .score import Scorer
 #: word) or "search" (jieba's cut_for_search: before each long word, its
 #: known shorter words; tokens overlap, so this mode is not lossless).
 MODES = ("default", "search")
+#: Each mode's batch functions, by name: (lines -> spans of each, lines -> (spans, tags) of each).
+_MODE_FUNCTIONS = {
+    "default": ("_spans_batch", "_tagged_spans_batch"),
+    "search": ("_search_spans_batch", "_tagged_search_spans_batch"),
+}
 
 # The code points str.isspace() accepts (a test holds this to it), all below
 # U+3001: a literal, because asking isspace() of 12,289 characters cost every start.
@@ -225,11 +230,7 @@ class Segmenter:
 
     def _spans_function(self, mode: str = "default") -> writer.SpansFunction:
         """The batch function (lines -> spans of each) of a mode."""
-        if mode == "default":
-            return self._spans_batch
-        if mode == "search":
-            return self._search_spans_batch
-        raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
+        return getattr(self, _mode_functions(mode)[0])
 
     def _search_spans_batch(self, lines: Sequence[str]) -> list[Spans]:
         """_spans_batch, each long word preceded by its known shorter words:
@@ -396,17 +397,14 @@ class Segmenter:
         seg_starts = np.flatnonzero(boundary == -1)
         seg_ends = np.flatnonzero(boundary == 1)
         tags = decode(scores, seg_starts, seg_ends, self._transitions)
-        return _Tagged(cps, space, tags, batch.line_starts, batch.line_ends, pos_rows, batch.kept, batch.folded)
+        return _Tagged(cps, space, tags, batch.line_starts, batch.line_ends, pos_rows, batch.kept, batch.folded,
+                       dictionary)
 
     # -- part-of-speech tags (pos.py decides each word's) ------------------------
 
     def _tagged_spans_function(self, mode: str = "default") -> writer.TaggedSpansFunction:
         """The batch function (lines -> (spans, tags) of each) of a mode."""
-        if mode == "default":
-            return self._tagged_spans_batch
-        if mode == "search":
-            return self._tagged_search_spans_batch
-        raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
+        return getattr(self, _mode_functions(mode)[1])
 
     def _tagged_words_batch(self, lines: Sequence[str]) -> list[tuple[list[str], list[str]]]:
         """(words, their tags) of each line of one batch."""
@@ -434,11 +432,13 @@ class Segmenter:
         return _split_like(spans, self._word_tags(tagged, flat[:, 0] + at, flat[:, 1] + at))
 
     def _word_tags(self, tagged: _Tagged, starts: np.ndarray, ends: np.ndarray) -> list[str]:
-        """The tags of the words [starts[k], ends[k]) of a batch tagged with pos."""
+        """The tags of the words [starts[k], ends[k]) of a batch tagged with
+        pos. Dictionary tags are the batch's dictionary's: add_word may swap
+        self._dictionary between the cut and the tags."""
         from . import pos
 
         return pos.span_tags(tagged.pos, tagged.kept, tagged.folded, starts, ends, self._pos_tag_names(),
-                             pos.dictionary_tags(self._dictionary))
+                             pos.dictionary_tags(tagged.dictionary))
 
     @staticmethod
     def _spans(lines: Sequence[str], tagged: _Tagged) -> list[Spans]:
@@ -481,6 +481,15 @@ class _Tagged(NamedTuple):
     pos: np.ndarray | None = None  # with pos: the tagging head's rows of the kept positions
     kept: np.ndarray | None = None  # the positions that are not whitespace
     folded: np.ndarray | None = None  # the code points' lookup form
+    dictionary: UserDictionary | None = None  # the dictionary the batch was cut with (its words' tags too)
+
+
+def _mode_functions(mode: str) -> tuple[str, str]:
+    """The names of `mode`'s batch functions; ValueError for an unknown mode."""
+    try:
+        return _MODE_FUNCTIONS[mode]
+    except (KeyError, TypeError):  # TypeError: an unhashable mode
+        raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}") from None
 
 
 def _restore(model: str | None, standard: str, threads: int, entries: dict[str, float],

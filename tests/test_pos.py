@@ -15,6 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -463,3 +464,99 @@ def test_spacy_tokens_get_pku_tags_and_universal_pos(tagger):
     assert [(w, tag) for w, tag, _ in words] == tagger.tag(text)
     assert all(upos == pos.universal(tag, w) for w, tag, upos in words)
     assert all((t.tag_, t.pos_) == ("_SP", "SPACE") for t in doc if t.is_space)
+
+
+# --- a word's tag id in C (csrc/tags.c) and its numpy twin -------------------------------
+
+@st.composite
+def rows_and_words(draw):
+    """(rows (N, T) float32, first rows, lengths): values from a small set, so
+    sums tie often, and infinities and NaN among them."""
+    tags = draw(st.integers(1, 6))
+    count = draw(st.integers(1, 12))
+    values = st.sampled_from([-2.0, -0.5, 0.0, 0.5, 1.0, 3.0, float("inf"), float("-inf"), float("nan")])
+    rows = np.array(draw(st.lists(st.lists(values, min_size=tags, max_size=tags), min_size=count, max_size=count)),
+                    dtype=np.float32).reshape(count, tags)
+    words = draw(st.lists(st.integers(0, count - 1).flatmap(
+        lambda a: st.tuples(st.just(a), st.integers(1, count - a))), max_size=20))
+    return rows, np.array([a for a, _ in words], np.int64), np.array([n for _, n in words], np.int64)
+
+
+@given(rows_and_words())
+@settings(max_examples=300, deadline=None)
+def test_word_tag_ids_are_the_numpy_twins(case):
+    import reference_tags
+
+    rows, first_rows, lengths = case
+    with np.errstate(invalid="ignore"):  # inf - inf in the twin's sums
+        expected = reference_tags.word_tags(rows, first_rows, lengths)
+    assert pos.word_tag_ids(rows, first_rows, lengths).tolist() == expected.tolist()
+
+
+@given(st.lists(st.floats(-50, 50, width=32), min_size=44 * 9, max_size=44 * 9), st.integers(1, 9))
+@settings(max_examples=100, deadline=None)
+def test_word_tag_ids_add_in_row_order_as_the_twin(values, length):
+    import reference_tags
+
+    rows = np.array(values, np.float32).reshape(9, 44)
+    first_rows = np.arange(0, 10 - length, dtype=np.int64)
+    lengths = np.full(len(first_rows), length, np.int64)
+    sums = reference_tags.word_sums(rows, first_rows, lengths)
+    assert pos.word_tag_ids(rows, first_rows, lengths).tolist() == sums.argmax(axis=1).tolist()
+
+
+@pytest.mark.parametrize("first_rows, lengths, tags", [
+    ([0], [0], 4),  # a word of no row
+    ([-1], [1], 4),
+    ([2], [2], 4),  # past the last row
+    ([0], [1, 1], 4),  # lengths not one a word
+    ([0], [1], 5),  # rows not whole rows of `tags`
+    ([0], [1], 0),
+])
+def test_word_tags_in_c_refuses_words_outside_the_rows(first_rows, lengths, tags):
+    from segcli import _core
+
+    rows = np.zeros((3, 4), np.float32)
+    with pytest.raises(ValueError):
+        _core.word_tags(rows, tags, np.array(first_rows, np.int64), np.array(lengths, np.int64),
+                        np.empty(len(first_rows), np.int64))
+
+
+# --- one dictionary a batch, one mode table ---------------------------------------------------
+
+def test_tags_are_the_dictionary_the_batch_was_cut_with(tmp_path):
+    """add_word between a batch's cut and its tags: the words keep the tags
+    of the dictionary that cut them."""
+    path = tmp_path / "dict.txt"
+    path.write_text("科学空间,force,nz\n", encoding="utf-8")
+    segmenter = Segmenter(MODEL, [path])
+    cut = segmenter._tag
+
+    def cut_then_add_word(lines, pos=False):
+        segmenter.add_word("科学空间", "force", tag="nz")
+        tagged = cut(lines, pos)
+        segmenter.add_word("科学空间", "force", tag="vn")
+        return tagged
+
+    segmenter._tag = cut_then_add_word
+    assert ("科学空间", "nz") in segmenter.tag("科学空间是一个博客。")
+    assert ("科学空间", "nz") in [(w, t) for w, _, _, t in segmenter.tokenize("科学空间是博客", pos=True)]
+    assert ("科学空间", "nz") in segmenter.tag("科学空间是一个博客。", mode="search")
+    segmenter._tag = cut
+    assert ("科学空间", "vn") in segmenter.tag("科学空间是一个博客。")
+
+
+@pytest.mark.parametrize("mode", ["fast", "", None, ["default"]])
+def test_an_unknown_mode_is_one_value_error_with_and_without_tags(tagger, mode):
+    with pytest.raises(ValueError, match="unknown mode"):
+        tagger.cut("科学空间", mode=mode)
+    with pytest.raises(ValueError, match="unknown mode"):
+        tagger.tag("科学空间", mode=mode)
+
+
+def test_every_mode_cuts_the_same_with_and_without_tags(tagger):
+    from segcli.segmenter import MODES
+
+    text = "中华人民共和国成立了。我用 iPhone15 拍照"
+    for mode in MODES:
+        assert [w for w, _ in tagger.tag(text, mode=mode)] == tagger.cut(text, mode=mode)
