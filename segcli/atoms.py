@@ -30,6 +30,8 @@ from .encode import codepoints, from_codepoints
 _URL_CHARS = r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'*+,;=%]|\\[#_*()\[\]~&!.\-]|\([A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*\))"
 _URL_END = r"(?:[A-Za-z0-9/_\-=#%&~+]|\([A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*\))"  # not . , ; : ) and the like
 _COMPONENT = r"[A-Za-z0-9]+(?:\.[0-9]+[A-Za-z0-9]*)*"  # iPhone15, 3.5G
+# A file name in a path: .bashrc, access.log, Python311, .. (never ends in a dot).
+_PATH_PART = r"(?:\.\.?(?=[/\\])|\.?[A-Za-z0-9_\-+]+(?:\.[A-Za-z0-9_\-+]+)*)"
 _EMOJI = "\U0001F1E6-\U0001F1FF\U0001F300-\U0001FAFF\u2600-\u27BF"
 
 #: (name, pattern, examples) in the order they are tried at each position.
@@ -37,6 +39,13 @@ PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("url", rf"(?:https?://|ftp://|www\.){_URL_CHARS}*{_URL_END}", "https://www.cc98.org/topic/123"),
     ("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+", "name@example.com"),
     ("keycap", "[0-9#*]\uFE0F?\u20E3", "1\ufe0f\u20e3"),
+    # Home-, dot- and drive-relative paths and parts with backslashes; an
+    # absolute one needs two parts (/about alone is a link's path).
+    ("path", rf"(?:~|\.\.?)(?:/{_PATH_PART})+/?|(?<![A-Za-z0-9._~/\-])(?:/{_PATH_PART}){{2,}}/?"
+             rf"|(?<![A-Za-z0-9])[A-Za-z]:[\\/](?:{_PATH_PART}[\\/])*{_PATH_PART}?"
+             rf"|(?<![A-Za-z0-9._\\])(?:{_PATH_PART}\\)+{_PATH_PART}\\?",  # after a space: Files\x\y.exe
+     "~/.bashrc, ./run.sh, /usr/local/bin/, C:\\Users\\x, Files\\x.exe"),
+    ("option", r"(?<![A-Za-z0-9\-])--[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*", "--size, --dry-run"),
     # Three or more groups: a phone number or a date; two (1993-2013) are a range.
     ("digit groups", r"[0-9]+(?:-[0-9]+){2,}|[0-9]+(?:/[0-9]+){2,}", "138-0013-8000, 2024/1/5"),
     ("clock time", r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?![0-9])", "19:30:05"),
@@ -58,7 +67,7 @@ PATTERNS: tuple[tuple[str, str, str], ...] = (
 
 # The lookahead on an atom's possible first characters lets most positions
 # of Chinese text fail at one set test instead of one per pattern (8x faster).
-_FIRST = "[0-9A-Za-z._%+\\-#*\u2600-\u27BF\U0001F1E6-\U0001FAFF]"
+_FIRST = "[0-9A-Za-z._%+\\-#*~/\u2600-\u27BF\U0001F1E6-\U0001FAFF]"
 _ATOM = re.compile(f"(?={_FIRST})(?:" + "|".join(f"(?:{pattern})" for _, pattern, _ in PATTERNS) + ")")
 
 # Every character any pattern can match: ASCII but space and control, ’, the

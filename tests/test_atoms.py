@@ -43,6 +43,15 @@ CASES = [
     ("国旗\U0001F1E8\U0001F1F3\U0001F1FA\U0001F1F8", ["\U0001F1E8\U0001F1F3", "\U0001F1FA\U0001F1F8"]),
     ("按1\ufe0f\u20e3或#\u20e3", ["1\ufe0f\u20e3", "#\u20e3"]),
     ("点赞\U0001F44D\U0001F3FB\U0001F44D", ["\U0001F44D\U0001F3FB"]),
+    # Paths: home, dot and drive relative, absolute with two parts or more,
+    # backslashed parts after a space; a link's /about and 元/平方米 are not.
+    ("配置在~/.bashrc里，见./data/和../scripts/run.sh", ["~/.bashrc", "./data/", "../scripts/run.sh"]),
+    ("日志在/var/log/nginx/access.log里，放到/usr/local/bin/下", ["/var/log/nginx/access.log", "/usr/local/bin/"]),
+    ("看C:\\Users\\admin\\AppData目录，D:/data/train.csv。", ["C:\\Users\\admin\\AppData", "D:/data/train.csv"]),
+    ("C:\\Program Files\\Python311\\python.exe", ["C:\\Program", "Files\\Python311\\python.exe"]),
+    ("[关于](/about)，元/平方米，km/h，见/usr/bin。", ["about", "km", "/usr/bin"]),
+    ("运行python3 sort.py --size 1000 --dry-run", ["python3", "sort.py", "--size", "1000", "--dry-run"]),
+    ("a--b，——中国", []),
 ]
 
 
@@ -54,8 +63,8 @@ def test_atoms_found(text, expected):
 
 def test_every_pattern_has_a_case():
     names = {name for name, _, _ in atoms.PATTERNS}
-    assert names == {"url", "email", "keycap", "digit groups", "clock time", "latin word", "number",
-                     "emoji sequence"}
+    assert names == {"url", "email", "keycap", "path", "option", "digit groups", "clock time", "latin word",
+                     "number", "emoji sequence"}
     for _, _, examples in atoms.PATTERNS:  # the documented examples are atoms themselves
         for example in examples.split(", "):
             starts, ends = atoms.find(example)

@@ -49,6 +49,13 @@ CASES = [
     ("变量max_len设为512，见config.yaml", "pku", ["max_len", "，", "config.yaml"]),
     ("新款iPhone15售价5999元起（含税）", "pku", ["iPhone15", "（", "）"]),
     ("这家店的T恤不错~", "pku", []),
+    # Paths are atoms; a Latin letter, a dot or a ~ next to Han cuts.
+    ("配置文件在~/.bashrc里，Windows用户请看C:\\Users\\admin\\AppData目录。", "pku",
+     ["~/.bashrc", "里", "，", "Windows", "C:\\Users\\admin\\AppData", "。"]),
+    ("把数据放在D:/data/train.csv，或者./data/目录下。", "pku", ["D:/data/train.csv", "，"]),
+    ("运行../scripts/run.sh之前先source ~/.zshrc。", "pku", ["../scripts/run.sh", "source", "~/.zshrc", "。"]),
+    ("安装路径是C:\\Program Files\\Python311\\python.exe", "pku", ["C:\\Program", "Files\\Python311\\python.exe"]),
+    ("运行：python3 sort.py --size 1000", "pku", ["：", "python3", "sort.py", "--size", "1000"]),
 ]
 
 # Characters the rules always keep apart from a word character (brackets,
