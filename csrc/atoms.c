@@ -151,7 +151,7 @@ done:
 /* Character classes and rule bits: segcli/boundaries.py owns them (its
  * twin test checks that the two agree). */
 enum { C_UNKNOWN, C_NONE, C_HAN, C_LATIN, C_DIGIT, C_LETTER, C_PUNCT, C_CONNECTOR, C_DIGIT_CONNECTOR, C_UNIT, C_EMOJI,
-       C_MARK };
+       C_MARK, C_KEYCAP };
 enum { R_PUNCTUATION = 1, R_RUNS = 2, R_EMOJI = 4, R_LATIN_HAN = 8, R_PKU_BRACKETS = 16 };
 #define IS_WORD(c) ((c) >= C_HAN && (c) <= C_LETTER)
 #define IS_PUNCT(c) ((c) >= C_PUNCT && (c) <= C_UNIT)
@@ -166,7 +166,7 @@ static inline int
 pair_kind(int rules, uint8_t before, uint8_t left, uint8_t right, uint8_t after, uint32_t folded_left,
           uint32_t folded_right, const uint32_t *raw)
 {
-	if (right == C_MARK)
+	if (right == C_MARK || right == C_KEYCAP)
 		return 0; /* a mark belongs to the character before it */
 	if (rules & R_PUNCTUATION) {
 		int cut = 0;
@@ -249,7 +249,7 @@ boundary_cuts(PyObject *Py_UNUSED(self), PyObject *args)
 		}
 		for (i = 0; i + 1 < n && !unknown; i++) {
 			uint32_t f0 = f1;
-			uint8_t k0 = k1;
+			uint8_t k0 = k1, right;
 			int kind;
 			f1 = f2, k1 = k2;
 			k2 = C_NONE;
@@ -261,11 +261,19 @@ boundary_cuts(PyObject *Py_UNUSED(self), PyObject *args)
 				}
 			}
 			before = i ? base : C_NONE;
-			if (k0 != C_MARK || i == 0)
+			if (k0 == C_KEYCAP)
+				base = C_EMOJI; /* a keycap's digit, # or * is an emoji */
+			else if (k0 != C_MARK || i == 0)
 				base = k0;
 			if (base == C_HAN && k1 == C_HAN)
 				continue; /* most pairs of Chinese text: no rule */
-			kind = pair_kind(rules, before, base, k1, k2, f0, f1, c + i);
+			/* The digit, # or * that begins a keycap (0⃣, 0️⃣) is an emoji, as
+			 * the keycap mark makes it for what follows. */
+			right = k1;
+			if ((k1 == C_DIGIT || f1 == '#' || f1 == '*') &&
+			    i + 2 < n && (f2 == 0x20E3 || (f2 == 0xFE0F && i + 3 < n && f[i + 3] == 0x20E3)))
+				right = C_EMOJI;
+			kind = pair_kind(rules, before, base, right, k2, f0, f1, c + i);
 			if (!kind)
 				continue;
 			while (ka < natoms && ae[ka] < i + 2)

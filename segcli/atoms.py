@@ -32,7 +32,18 @@ _URL_END = r"(?:[A-Za-z0-9/_\-=#%&~+]|\([A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*\))"  # 
 _COMPONENT = r"[A-Za-z0-9]+(?:\.[0-9]+[A-Za-z0-9]*)*"  # iPhone15, 3.5G
 # A file name in a path: .bashrc, access.log, Python311, .. (never ends in a dot).
 _PATH_PART = r"(?:\.\.?(?=[/\\])|\.?[A-Za-z0-9_\-+]+(?:\.[A-Za-z0-9_\-+]+)*)"
-_EMOJI = "\U0001F1E6-\U0001F1FF\U0001F300-\U0001FAFF\u2600-\u27BF"
+#: The emoji below U+1F000 drawn as pictures by default (Unicode's
+#: Emoji_Presentation: ⭐ ✅ ⌚ ❌ ⬛, the ⬛ of 🐈‍⬛); boundaries.py classes them as emoji.
+EMOJI_PRESENTATION = ((0x231A, 0x231B), (0x23E9, 0x23EC), (0x23F0, 0x23F0), (0x23F3, 0x23F3), (0x25FD, 0x25FE),
+                      (0x2614, 0x2615), (0x2648, 0x2653), (0x267F, 0x267F), (0x2693, 0x2693), (0x26A1, 0x26A1),
+                      (0x26AA, 0x26AB), (0x26BD, 0x26BE), (0x26C4, 0x26C5), (0x26CE, 0x26CE), (0x26D4, 0x26D4),
+                      (0x26EA, 0x26EA), (0x26F2, 0x26F3), (0x26F5, 0x26F5), (0x26FA, 0x26FA), (0x26FD, 0x26FD),
+                      (0x2705, 0x2705), (0x270A, 0x270B), (0x2728, 0x2728), (0x274C, 0x274C), (0x274E, 0x274E),
+                      (0x2753, 0x2755), (0x2757, 0x2757), (0x2795, 0x2797), (0x27B0, 0x27B0), (0x27BF, 0x27BF),
+                      (0x2B1B, 0x2B1C), (0x2B50, 0x2B50), (0x2B55, 0x2B55))
+_BELOW_2600 = "".join(f"{chr(first)}-{chr(last)}" for first, last in EMOJI_PRESENTATION if last < 0x2600)
+_ABOVE_27BF = "".join(f"{chr(first)}-{chr(last)}" for first, last in EMOJI_PRESENTATION if first > 0x27BF)
+_EMOJI = f"\U0001F1E6-\U0001F1FF\U0001F300-\U0001FAFF\u2600-\u27BF{_BELOW_2600}{_ABOVE_27BF}"
 
 #: (name, pattern, examples) in the order they are tried at each position.
 PATTERNS: tuple[tuple[str, str, str], ...] = (
@@ -67,13 +78,13 @@ PATTERNS: tuple[tuple[str, str, str], ...] = (
 
 # The lookahead on an atom's possible first characters lets most positions
 # of Chinese text fail at one set test instead of one per pattern (8x faster).
-_FIRST = "[0-9A-Za-z._%+\\-#*~/\u2600-\u27BF\U0001F1E6-\U0001FAFF]"
+_FIRST = f"[0-9A-Za-z._%+\\-#*~/{_EMOJI}]"
 _ATOM = re.compile(f"(?={_FIRST})(?:" + "|".join(f"(?:{pattern})" for _, pattern, _ in PATTERNS) + ")")
 
 # Every character any pattern can match: ASCII but space and control, ’, the
 # emoji ranges, variation selectors, the keycap mark and the zero-width joiner.
 _ATOM_CHAR_RANGES = ((0x21, 0x7E), (0x2019, 0x2019), (0x200D, 0x200D), (0x20E3, 0x20E3), (0x2600, 0x27BF),
-                     (0xFE0E, 0xFE0F), (0x1F1E6, 0x1FAFF))
+                     (0xFE0E, 0xFE0F), (0x1F1E6, 0x1FAFF), *EMOJI_PRESENTATION)
 _ATOM_CHAR = np.zeros(max(last for _, last in _ATOM_CHAR_RANGES) + 1, dtype=np.uint8)  # 0 past its end
 for _first, _last in _ATOM_CHAR_RANGES:
     _ATOM_CHAR[_first : _last + 1] = 1

@@ -8,7 +8,8 @@ between i and i + 1: i may only end a word, i + 1 only begin one):
   (Han, Latin, digit or another letter), and two different punctuation
   characters never join each other. Runs of one character (——, ……, ...)
   are left to the model: the annotated corpora disagree on them.
-- an emoji never joins anything but the rest of its own sequence (an atom).
+- an emoji never joins anything but the rest of its own sequence (an atom),
+  a keycap (0️⃣, #️⃣) included.
 - a Latin letter and a Han character never join, unless a known word spans
   them: a training word of any standard or a word of the model's open
   lexicon (its word-match keys), or a dictionary word (A股, T恤, 卡拉OK).
@@ -41,6 +42,7 @@ import unicodedata
 import numpy as np
 
 from . import _core
+from .atoms import EMOJI_PRESENTATION
 from .decode import HARD
 from .encode import UNK, Vocab, from_codepoints
 
@@ -49,7 +51,8 @@ from .encode import UNK, Vocab, from_codepoints
 # joiners, which belong to the character before them.
 # UNKNOWN: not classified yet (0, so that the table starts as zeroed memory
 # the system hands over untouched). csrc/atoms.c numbers them alike.
-UNKNOWN, NONE, HAN, LATIN, DIGIT, LETTER, PUNCT, CONNECTOR, DIGIT_CONNECTOR, UNIT, EMOJI, MARK = range(12)
+# KEYCAP: U+20E3, a mark that makes its digit, # or * an emoji (0️⃣).
+UNKNOWN, NONE, HAN, LATIN, DIGIT, LETTER, PUNCT, CONNECTOR, DIGIT_CONNECTOR, UNIT, EMOJI, MARK, KEYCAP = range(13)
 
 # In their lookup form: full-width ASCII is folded to ASCII already.
 CONNECTORS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212·\u2022\u2027\u2219\u30fb/&_'\u2019.~+×"
@@ -58,7 +61,7 @@ UNITS = "%\u2030\u2031\u2103\u2109°\u2032\u2033$¥£€\uffe5\uffe0\uffe1"
 
 _HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F), (0x3007, 0x3007),
                (0x25CB, 0x25CB))
-_EMOJI_RANGES = ((0x1F000, 0x1FAFF),)
+_EMOJI_RANGES = ((0x1F000, 0x1FAFF), *EMOJI_PRESENTATION)
 
 # Up to the last Han character; past it, every code point is NONE (the C
 # loop's answer past the table; _classes' too).
@@ -72,6 +75,8 @@ _CLASS[0xD800:0xE000] = NONE  # lone surrogates: bytes that were not UTF-8, pass
 
 
 def _class_of(cp: int) -> int:
+    if cp == 0x20E3:
+        return KEYCAP
     char = chr(cp)
     if char in CONNECTORS:
         return CONNECTOR

@@ -60,6 +60,9 @@ CASES = [
     ("参见https://host/path\\#frag。", "pku", "参见|https://host/path\\#frag|。"),
     ("链接(https://a.com/x)和\\\\", "pku", "链接|(|https://a.com/x|)|和|\\\\"),
     ("#话题#@张三", "weibo", "#|话题|#|@|张三"),
+    ("按0️⃣1️⃣或#⃣好", "pku", "按|0️⃣|1️⃣|或|#⃣|好"),  # a keycap is an emoji
+    ("五星⭐⭐好评，任务✅✅，🐈‍⬛好", "pku", "五星|⭐|⭐|好评|，|任务|✅|✅|，|🐈‍⬛|好"),  # emoji below U+1F000
+    ("★★★好评", "pku", "★★★|好评"),  # a symbol, not an emoji: its run is the model's
     ("a\u0301好", "pku", "a\u0301|好"),  # a combining mark belongs to its letter
 ]
 
@@ -106,34 +109,42 @@ def test_constrain_takes_only_the_joining_tags():
 
 def pair_cuts_twin(folded, cps, bits, atom_starts, atom_ends, span_starts, span_ends):
     """boundaries.pair_cuts in numpy: the C loop's twin."""
-    from segcli.boundaries import (CONNECTOR, DIGIT, DIGIT_CONNECTOR, EMOJI, HAN, LATIN, MARK, NONE, UNIT,
-                                   _classes)
+    from segcli.boundaries import (CONNECTOR, DIGIT, DIGIT_CONNECTOR, EMOJI, HAN, KEYCAP, LATIN, MARK, NONE,
+                                   UNIT, _classes)
 
     n = len(folded)
     if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     classes = _classes(folded)
     base = classes.copy()
-    for i in range(1, n):  # a mark takes its base character's class
-        if classes[i] == MARK:
+    for i in range(n):  # a mark takes its base character's class; a keycap makes it an emoji
+        if classes[i] == KEYCAP:
+            base[i] = EMOJI
+        elif classes[i] == MARK and i > 0:
             base[i] = base[i - 1]
+    # The digit, # or * that begins a keycap is an emoji to the character before it.
+    keycap_start = [i + 1 < n and (classes[i] == DIGIT or folded[i] in (0x23, 0x2A))
+                    and (folded[i + 1] == 0x20E3 or (folded[i + 1] == 0xFE0F and i + 2 < n and folded[i + 2] == 0x20E3))
+                    for i in range(n)]
+    rights = np.where(keycap_start, EMOJI, classes)
     is_word = np.isin(classes, [HAN, LATIN, DIGIT, boundaries.LETTER])
     base_word = np.isin(base, [HAN, LATIN, DIGIT, boundaries.LETTER])
     base_punct = np.isin(base, [boundaries.PUNCT, CONNECTOR, DIGIT_CONNECTOR, UNIT])
-    is_punct = np.isin(classes, [boundaries.PUNCT, CONNECTOR, DIGIT_CONNECTOR, UNIT])
+    is_punct = np.isin(rights, [boundaries.PUNCT, CONNECTOR, DIGIT_CONNECTOR, UNIT])
+    right_word = np.isin(rights, [HAN, LATIN, DIGIT, boundaries.LETTER])
     cuts, deferred = [], []
     for i in range(n - 1):
-        left, right = base[i], classes[i + 1]
+        left, right = base[i], rights[i + 1]
         before_word = i > 0 and base_word[i - 1]
         before_digit = i > 0 and base[i - 1] == DIGIT
         after_word = i + 2 < n and is_word[i + 2]
         after_digit = i + 2 < n and classes[i + 2] == DIGIT
         kind = 0
-        if right == MARK:
+        if right in (MARK, KEYCAP):
             continue
         if bits & 1:
             cut = False
-            if base_punct[i] and is_word[i + 1]:
+            if base_punct[i] and right_word[i + 1]:
                 dot_between = folded[i] == 0x2E and i > 0 and {base[i - 1], right} == {LATIN, HAN}
                 cut = not ((left == CONNECTOR and before_word and not dot_between)
                            or (left == DIGIT_CONNECTOR and before_digit and right == DIGIT)
@@ -159,8 +170,8 @@ def pair_cuts_twin(folded, cps, bits, atom_starts, atom_ends, span_starts, span_
     return np.array(cuts, np.int64), np.array(deferred, np.int64)
 
 
-_TWIN_CHARS = list("好的中文aZ09.-·/:∶%‰，。[]［］（）“”—…@#+") + ["😂", "\U0001F3FB", "\u0301", "\u200d", " ", "\n",
-                                                                   "ℌ", "α", "한"]
+_TWIN_CHARS = list("好的中文aZ09.-·/:∶%‰，。[]［］（）“”—…@#*+") + ["😂", "\U0001F3FB", "\u0301", "\u200d", " ", "\n",
+                                                                    "ℌ", "α", "한", "\u20e3", "\ufe0f", "⭐", "★"]
 
 
 @settings(max_examples=300, deadline=None)

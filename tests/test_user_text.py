@@ -56,12 +56,17 @@ CASES = [
     ("运行../scripts/run.sh之前先source ~/.zshrc。", "pku", ["../scripts/run.sh", "source", "~/.zshrc", "。"]),
     ("安装路径是C:\\Program Files\\Python311\\python.exe", "pku", ["C:\\Program", "Files\\Python311\\python.exe"]),
     ("运行：python3 sort.py --size 1000", "pku", ["：", "python3", "sort.py", "--size", "1000"]),
+    # Emoji below U+1F000 and keycaps are emoji: one token each.
+    ("五星⭐⭐⭐⭐⭐推荐", "pku", ["⭐", "⭐", "⭐", "⭐", "⭐"]),
+    ("任务✅✅完成，❌❌失败", "weibo", ["✅", "✅", "，", "❌", "❌"]),
+    ("黑猫🐈‍⬛真可爱", "pku", ["🐈‍⬛"]),
+    ("按0️⃣1️⃣选择，或按#️⃣返回", "pku", ["0️⃣", "1️⃣", "，", "#️⃣"]),
 ]
 
 # Characters the rules always keep apart from a word character (brackets,
 # quotes, sentence punctuation, symbols) and emoji.
 APART = "，。！？、；「」『』【】《》（）“”‘!?;\"<>{}()［］…#@*^|★"
-EMOJI = ["😂", "👍", "🙏", "💪", "🇨🇳", "👍🏻", "👨\u200d👩\u200d👧", "❤️"]
+EMOJI = ["😂", "👍", "🙏", "💪", "🇨🇳", "👍🏻", "👨\u200d👩\u200d👧", "❤️", "⭐", "✅", "🐈\u200d⬛", "0️⃣", "#⃣"]
 WORD = "我们的好东西数组模型中文abcXYZ019１２"
 
 
@@ -71,6 +76,14 @@ def is_word_char(char: str) -> bool:
 
 def apart(char: str) -> bool:
     return char in APART or unicodedata.category(char) == "So" or ord(char) >= 0x1F000
+
+
+def is_emoji(text: str, i: int) -> bool:
+    """Whether text[i] is an emoji: a picture by default, or a keycap's digit, # or *."""
+    if ord(text[i]) >= 0x1F000 or any(a <= ord(text[i]) <= b for a, b in atoms.EMOJI_PRESENTATION):
+        return True
+    rest = text[i + 1 : i + 3]
+    return text[i] in "0123456789#*" and (rest[:1] == "\u20e3" or rest == "\ufe0f\u20e3")
 
 
 def bad_joins(text: str, words: list[str], lookup_form) -> list[str]:
@@ -88,7 +101,7 @@ def bad_joins(text: str, words: list[str], lookup_form) -> list[str]:
             a, b = text[base], text[i + 1]
             if unicodedata.category(b) in ("Mn", "Me", "Cf") or any(s <= i and i + 2 <= e for s, e in spans):
                 continue
-            emoji = ord(a) >= 0x1F000 or ord(b) >= 0x1F000
+            emoji = is_emoji(text, base) or is_emoji(text, i + 1)
             if emoji or (apart(a) and is_word_char(b)) or (is_word_char(a) and apart(b)):
                 bad.append(word)
                 break
