@@ -39,7 +39,7 @@ _PREFIX = struct.Struct("<II")  # header length, CRC-32
 _START = MAGIC_SIZE + _PREFIX.size
 _HEADER_MAX = 1 << 16
 _ALIGN = 64
-_DTYPES = {d: np.dtype(d) for d in ("<i8", "<u8", "<i4", "<u4", "|u1")}
+_DTYPES = {d: np.dtype(d) for d in ("<i8", "<u8", "<i4", "<u4", "|u1", "<f8")}
 
 
 def _aligned(n: int) -> int:
@@ -48,14 +48,15 @@ def _aligned(n: int) -> int:
 
 def pack(magic: bytes, fields: Mapping, arrays: Mapping[str, np.ndarray]) -> list | None:
     """The pieces of the file holding `fields` (JSON-able; "key" among them)
-    and the arrays (int64, uint64, int32, uint32 or uint8), checksum included;
+    and the arrays (int64, uint64, int32, uint32, uint8 or float64), checksum included;
     None if the header would be too long."""
     if len(magic) != MAGIC_SIZE:
         raise ValueError("a cache's magic is 16 bytes")
     prepared = {name: np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")) for name, a in arrays.items()}
     for name, a in prepared.items():
         if a.dtype.str not in _DTYPES:
-            raise ValueError(f"{name}: only int64, uint64, int32, uint32 and uint8 arrays are cached, not {a.dtype}")
+            raise ValueError(f"{name}: only int64, uint64, int32, uint32, uint8 and float64 arrays are cached, "
+                             f"not {a.dtype}")
     # Offsets depend on the header's length, which depends on the offsets: lay
     # the arrays out after room for a header of the longest offsets first.
     room = len(json.dumps({**fields, "arrays": [[name, a.dtype.str, list(a.shape), 10**15]

@@ -1,9 +1,18 @@
-"""On-disk cache of compiled user-dictionary automata, in a format that cannot run code.
+"""On-disk cache of compiled user dictionaries, in a format that cannot run code.
 
 Compiling the Aho-Corasick automaton of a large dictionary takes seconds
-(see :mod:`segcli.trie`), so :mod:`segcli.dictionary` keeps compiled
-automata here, keyed by :func:`cache_key` (sha256 of this format's version
-and the words).
+(see :mod:`segcli.trie`), and parsing its files about a second a million
+lines, so two things are kept here:
+
+* compiled automata, keyed by :func:`cache_key` (sha256 of this format's
+  version and the words), for dictionaries given as data (``SUFFIX``);
+* whole dictionaries read from files (:func:`from_files`, ``FILES_SUFFIX``):
+  keyed by the files' bytes and all that what their lines mean depends on
+  (the model's vocabulary and lexicon, which decide jieba frequency lines;
+  ``GRAMMAR``; seg's version), holding the words, multipliers, tags, the
+  automaton, the duplicate count and the warnings of the lines skipped, so
+  that a cached load reads and hashes the files and maps the arrays: no
+  line is parsed, no Python object made per word.
 
 Why not pickle
 --------------
@@ -53,15 +62,23 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import ahocorasick
 import numpy as np
 
-from . import cachefile, trie
+from . import __version__, cachefile, trie
 from .cachedir import cache_dir, open_dir, prune, write_file
+from .dictfile import MAX_WORD_LENGTH, Contents, DictWarning, read_dicts
+from .dictread import source_name
+from .dictrules import in_lookup_form, model_knows
+from .dictionary import UserDictionary, _compiled_of
+from .encode import codepoints, from_codepoints
 
-__all__ = ["CACHE_MAX_FILES", "MAGIC", "SUFFIX", "cache_dir", "cache_key", "load", "path_of", "store"]
+__all__ = ["CACHE_MAX_FILES", "FILES_MAGIC", "FILES_SUFFIX", "Loaded", "MAGIC", "SUFFIX", "cache_dir", "cache_key",
+           "from_files", "load", "path_of", "store"]
 
 #: At most this many compiled dictionaries are kept.
 CACHE_MAX_FILES = 8
@@ -72,8 +89,24 @@ MAGIC = b"seg-userdict-v05"
 #: Cache files are named KEY + SUFFIX.
 SUFFIX = ".aho"
 
+#: First bytes of a file of a dictionary read from files; the last digits are the format version.
+FILES_MAGIC = b"seg-dictfile-v01"
+
+#: Files of dictionaries read from files are named KEY + FILES_SUFFIX.
+FILES_SUFFIX = ".dict"
+
+#: What the lines of a dictionary file mean, as segcli.dictfile and
+#: segcli.dictrules read them: bump it with any change there, and the
+#: dictionaries cached before are read anew.
+GRAMMAR = 1
+
+#: Dictionary files of fewer bytes than this in all are parsed at every load
+#: (milliseconds), not cached whole.
+FILES_MIN_BYTES = 200_000
+
 _KEY = re.compile(r"[0-9a-f]{64}")
 _CACHE_NAME = re.compile(_KEY.pattern + re.escape(SUFFIX))
+_FILES_NAME = re.compile(_KEY.pattern + re.escape(FILES_SUFFIX))
 #: Files of the pickle-based format (read by nothing now) and its temporary
 #: files, removed when storing.
 _LEGACY_NAME = re.compile(r"[0-9a-f]{64}\.pkl|\.tmp-\w{8}\.pkl")
@@ -187,3 +220,197 @@ def _write(dfd: int, key: str, nodes: trie.Nodes) -> bool:
                                     "key_type": ahocorasick.KEY_STRING, "words": nodes.words,
                                     "longest": nodes.longest}, nodes.columns)
     return pieces is not None and write_file(dfd, key + SUFFIX, pieces)
+
+
+# --------------------------------------------------------------------------
+# Dictionaries read from files
+# --------------------------------------------------------------------------
+
+
+class Loaded(NamedTuple):
+    """A dictionary read from files, how many of their lines repeated a word
+    seen before, and the warnings of the lines skipped, in file order."""
+
+    dictionary: UserDictionary
+    duplicates: int
+    warnings: list[DictWarning]
+
+
+def from_files(sources, vocab=None, progress=None, use_cache: bool = True) -> Loaded:
+    """The dictionary of these files (paths or open files, as
+    :func:`segcli.dictfile.read_dicts` takes them), its words in the lookup
+    form of ``vocab`` and its jieba frequency lines decided by the model
+    behind it (:func:`segcli.dictrules.model_knows`; without one, listed).
+    Paths to regular files of ``FILES_MIN_BYTES`` or more in all are read
+    from the cache where they were read before, byte for byte, with the same
+    vocabulary, and kept there otherwise.  Raises DictError for a bad file,
+    CacheError for an unsafe $SEG_CACHE_DIR."""
+    if isinstance(sources, (str, bytes, os.PathLike)) or hasattr(sources, "read"):
+        sources = [sources]
+    sources = list(sources)
+    key = files_key(sources, vocab) if use_cache else None
+    if key is not None:
+        loaded = _load_files(key, sources)
+        if loaded is not None:
+            return loaded
+    contents = read_dicts(sources, known=model_knows(vocab) if vocab is not None else None)
+    entries, tags = contents.entries, contents.tags
+    if vocab is not None:
+        entries, tags = in_lookup_form(vocab, entries), in_lookup_form(vocab, tags)
+    dictionary = UserDictionary(entries, tags=tags, use_cache=use_cache and key is None, progress=progress)
+    del entries, tags
+    if key is not None:
+        _store_files(key, dictionary, contents, sources)
+    return Loaded(dictionary, contents.duplicates, contents.warnings)
+
+
+def files_key(sources: list, vocab=None) -> str | None:
+    """The key of the dictionary of these files read with ``vocab``; None
+    where it is not kept whole (not all of them paths of regular files
+    that can be read, or fewer than FILES_MIN_BYTES in all)."""
+    if not sources or not all(isinstance(s, (str, bytes, os.PathLike)) for s in sources):
+        return None
+    contents = []
+    for source in sources:
+        try:
+            if not stat.S_ISREG(os.stat(source).st_mode):  # before opening: a FIFO would block
+                return None
+            with open(source, "rb") as f:
+                contents.append(f.read())
+        except (OSError, ValueError):  # reported by the parse, which reads them again
+            return None
+    if sum(map(len, contents)) < FILES_MIN_BYTES:
+        return None
+    h = hashlib.sha256(FILES_MAGIC + f"\0{GRAMMAR}\0{__version__}\0".encode())
+    h.update(vocab_key(vocab).encode() if vocab is not None else b"no model")
+    for data in contents:
+        h.update(f"\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+def vocab_key(vocab) -> str:
+    """What a dictionary's words depend on in a model (see from_files): its
+    characters and lookup form, its training words' and lexicon's keys."""
+    h = hashlib.sha256(b"vocab\0")
+    h.update(vocab.chars.encode("utf-8", "surrogatepass"))
+    h.update(repr(sorted(vocab.lookup.items())).encode())
+    for group in (vocab.word_keys, vocab.lexicon_keys):
+        h.update(b"\0group")
+        for n, keys in group.items():
+            h.update(f"\0{n}:{len(keys)}\0".encode())
+            h.update(np.ascontiguousarray(keys, dtype="<i8").tobytes())
+    return h.hexdigest()
+
+
+_FILES_COLUMNS = {"text": "<u4", "lengths": "<i8", "mults": "<f8", "tag_ids": "<i4", "tag_names": "<u4",
+                  "chars": "<i8", "char_ids": "<i8"}
+
+
+def _store_files(key: str, dictionary: UserDictionary, contents: Contents, sources: list) -> bool:
+    parts = dictionary.parts()
+    if parts is None or any("\n" in name for name in parts["tag_names"]):
+        return False
+    skipped = []
+    for warning in contents.warnings:  # kept as (file's place, line, reason): the key does not cover names
+        at = [i for i, source in enumerate(sources) if source_name(source) == warning.file]
+        prefix = f"{warning.file}:{warning.line}: "
+        if not at or not str(warning).startswith(prefix):
+            return False
+        skipped.append([at[0], warning.line, str(warning)[len(prefix):]])
+    columns = {"text": parts["text"], "lengths": parts["lengths"], "mults": parts["mults"],
+               "tag_ids": parts["tag_ids"], "tag_names": codepoints("\n".join(parts["tag_names"])),
+               "chars": parts["singles"][0], "char_ids": parts["singles"][1]}
+    nodes = parts["nodes"]
+    if nodes is not None:
+        columns.update(nodes.columns)
+    fields = {"key": key, "words": len(dictionary), "tags": len(parts["tag_names"]),
+              "automaton_words": nodes.words if nodes is not None else 0,
+              "longest": nodes.longest if nodes is not None else 0,
+              "duplicates": contents.duplicates, "warnings": skipped}
+    pieces = cachefile.pack(FILES_MAGIC, fields, columns)
+    if pieces is None:
+        return False
+    dfd = open_dir(create=True)
+    if dfd is None:
+        return False
+    try:
+        if not write_file(dfd, key + FILES_SUFFIX, pieces):
+            return False
+        prune(dfd, key + FILES_SUFFIX, _FILES_NAME, CACHE_MAX_FILES)
+        return True
+    finally:
+        os.close(dfd)
+
+
+def _load_files(key: str, sources: list) -> Loaded | None:
+    dfd = open_dir(create=False)
+    if dfd is None:
+        return None
+    try:
+        read = cachefile.read(dfd, key + FILES_SUFFIX, FILES_MAGIC)
+    finally:
+        os.close(dfd)
+    if read is None:
+        return None
+    try:
+        return _checked_files(*read, key, sources)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, UnicodeDecodeError):
+        return None
+
+
+def _checked_files(header: dict, columns: dict[str, np.ndarray], key: str, sources: list) -> Loaded:
+    """The dictionary a file of FILES_MAGIC holds, once its arrays are
+    checked to be one (the words' lengths and separators, multipliers, tags,
+    one-character words, and the automaton as :func:`segcli.trie.check`
+    checks it); ValueError (or the like) if not."""
+    if header.get("key") != key:
+        raise ValueError("another key")
+    count, tags, multi, longest, duplicates = (header[k] for k in ("words", "tags", "automaton_words", "longest",
+                                                                     "duplicates"))
+    if not all(type(x) is int and 0 <= x < 2**31 for x in (count, tags, multi, longest, duplicates)):
+        raise ValueError("bad header")
+    skipped = []
+    for index, line, reason in header["warnings"]:
+        if type(index) is not int or not 0 <= index < len(sources) or type(line) is not int or type(reason) is not str:
+            raise ValueError("bad warning")
+        name = source_name(sources[index])
+        skipped.append(DictWarning(f"{name}:{line}: {reason}", name, line))
+    node_columns = {name: columns.pop(name) for name in trie.COLUMNS if name in columns}
+    if sorted(columns) != sorted(_FILES_COLUMNS) or any(columns[n].dtype.str != d for n, d in _FILES_COLUMNS.items()):
+        raise ValueError("other arrays")
+    text, lengths, mults, tag_ids, tag_text, chars, char_ids = (columns[n] for n in _FILES_COLUMNS)
+    if not (len(lengths) == len(mults) == len(tag_ids) == count) or text.ndim != 1:
+        raise ValueError("another word count")
+    ends = np.cumsum(lengths) + np.arange(count)  # where each word's separator is
+    if count and (lengths.min() < 1 or lengths.max() > MAX_WORD_LENGTH or len(text) != ends[-1]
+                  or not (text[ends[:-1]] == _SEPARATOR).all()
+                  or int(np.count_nonzero(text == _SEPARATOR)) != count - 1):
+        raise ValueError("bad words")
+    if not count and len(text):
+        raise ValueError("bad words")
+    if not (np.isnan(mults) | (mults >= 0)).all():
+        raise ValueError("bad multipliers")
+    names = tuple(from_codepoints(tag_text).split("\n")) if tags else ()
+    if len(names) != tags or not all(names) or (tags == 0 and len(tag_text)) \
+            or (count and (tag_ids.min() < -1 or tag_ids.max() >= tags)):
+        raise ValueError("bad tags")
+    singles = np.flatnonzero(lengths == 1)
+    if (len(chars) != len(singles) or len(char_ids) != len(singles) or (len(chars) and chars[0] < 0)
+            or not (np.diff(chars) > 0).all() or not np.array_equal(np.sort(char_ids), singles)):
+        raise ValueError("bad one-character words")
+    nodes = None
+    longer = np.flatnonzero(lengths > 1)
+    if len(longer) != multi:
+        raise ValueError("another automaton")
+    if multi:
+        nodes = trie.Nodes(node_columns, multi, longest)
+        if trie.check(nodes, lengths, longer) != multi:
+            raise ValueError("another automaton")
+    elif node_columns:
+        raise ValueError("an automaton of no words")
+    return Loaded(UserDictionary(_compiled=_compiled_of(text, lengths, mults, tag_ids, names, (chars, char_ids),
+                                                        nodes)), duplicates, skipped)
+
+
+_SEPARATOR = ord("\n")

@@ -46,37 +46,38 @@ share, are :mod:`segcli.dictfile`'s.
 Compiled form and cache
 -----------------------
 :class:`UserDictionary` compiles its entries into ONE Aho-Corasick automaton
-(pyahocorasick) whose value for each word is an index into numpy arrays of
-word lengths, log-multipliers and force flags.  A compiled dictionary is
-never mutated after construction (its arrays are read-only), so it can be
-shared between threads.  ``updated`` and ``removed`` return new dictionaries
-that share the big automaton: changed values of known words only change the
-(copied) arrays, a removed word keeps its place with no effect, and new words
-go to a small overlay automaton, recompiled in full past ``OVERLAY_MAX`` new
-words.  ``apply`` walks the text once per automaton and then works on numpy
-arrays only (no Python loop per character; a loop over forced matches only).
+(:mod:`segcli.trie`: arrays built with numpy, walked in C) whose value for
+each word is an index into numpy arrays of word lengths, multipliers,
+log-multipliers, force flags and tags.  The words themselves are kept as
+one array of code points (the words joined by "\n"); ``entries`` and
+``tags`` are made from it the first time they are asked for, so a loaded
+million-word dictionary holds no Python object per word.  A compiled
+dictionary is never mutated after construction (its arrays are read-only),
+so it can be shared between threads.  ``updated`` and ``removed`` return new
+dictionaries that share the big automaton: changed values of known words
+only change the (copied) arrays, a removed word keeps its place with no
+effect, and new words go to a small overlay automaton, recompiled in full
+past ``OVERLAY_MAX`` new words.  ``apply`` walks the text once per automaton
+and then works on numpy arrays only (no Python loop per character; a loop
+over forced matches only).
 
-Building the automaton of a large dictionary takes noticeable time, so from
-``NUMPY_MIN_WORDS`` words on it is built with numpy (:mod:`segcli.trie`: a
-stop signal is acted on within a fraction of a second, where
-pyahocorasick's own build held it for tens of seconds), and automata of
-dictionaries of ``CACHE_MIN_ENTRIES`` words or more are kept in a per-user
-on-disk cache,
-:mod:`segcli.dictcache`: a format that cannot run code (no pickle), read only
-from files and a directory that only the user can write.  ``progress``, when
-given, hears about a cold compile of ``PROGRESS_MIN_WORDS`` words or more
-before it starts.
+A stop signal is acted on within a fraction of a second of a compile
+(numpy calls, see :mod:`segcli.trie`).  Automata of dictionaries of
+``CACHE_MIN_ENTRIES`` words or more are kept in a per-user on-disk cache,
+and :func:`from_files` keeps whole parsed dictionary files there, keyed by
+their bytes (:mod:`segcli.dictcache`: a format that cannot run code, no
+pickle, read only from files and a directory that only the user can write).
+``progress``, when given, hears about a cold compile of
+``PROGRESS_MIN_WORDS`` words or more before it starts.
 """
 
 from __future__ import annotations
 
-import collections
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import NamedTuple
 
-import ahocorasick
 import numpy as np
 
 from . import trie
@@ -111,16 +112,6 @@ PROGRESS_MIN_WORDS = 200_000
 
 #: ``updated`` recompiles everything once this many new words are pending.
 OVERLAY_MAX = 2_000
-
-#: From this many words on, automata are built with numpy (segcli.trie);
-#: below, pyahocorasick's own build is quicker, and over in milliseconds.
-NUMPY_MIN_WORDS = 5_000
-
-#: Below this many words pyahocorasick's build adds them in plain order (see
-#: ``_insertion_order``); from it on, only where segcli.trie cannot build
-#: (``trie.LAYOUT_OK`` false) does pyahocorasick build such a dictionary.
-_ORDER_MIN_WORDS = NUMPY_MIN_WORDS
-
 
 # --------------------------------------------------------------------------
 # Compiled dictionary
@@ -178,99 +169,74 @@ def _single_table(chars: list[str], ids) -> tuple[np.ndarray, np.ndarray]:
     return points[order], np.asarray(ids, dtype=np.int64)[order]
 
 
-def _insertion_order(words: list[str], ids: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``ids`` in the order to add their words to the automaton.
-
-    pyahocorasick keeps a node's children in insertion order and scans them
-    one by one, and the root has a child for every distinct first character
-    (thousands in Chinese): adding words, making the automaton (every node's
-    fail link ends with a look-up in the root) and walking a text all scan
-    it.  So one word for each first character is added first, the characters
-    most frequent in the dictionary (a proxy for the text) first; the rest
-    follow in their own order.  About 2.5 times faster for jieba's
-    dictionary; no change for one whose characters are equally frequent."""
-    if len(ids) < _ORDER_MIN_WORDS:
-        return ids
-    points = codepoints("".join(words))
-    first = points[(np.cumsum(lengths) - lengths)[ids]]
-    frequency = np.bincount(points)
-    del points
-    chars, where = np.unique(first, return_index=True)
-    leaders = where[np.argsort(-frequency[chars], kind="stable")]
-    rest = np.ones(len(ids), dtype=bool)
-    rest[leaders] = False
-    return np.concatenate([ids[leaders], ids[rest]])
-
-
-def _build_automaton(words: list[str], ids: np.ndarray,
-                     lengths: np.ndarray) -> tuple[ahocorasick.Automaton, trie.Nodes | None]:
-    """An Aho-Corasick automaton of words[i] -> i for i in ids, and its nodes
-    as arrays when it was built from them (what the cache stores)."""
-    if trie.LAYOUT_OK and len(ids) >= NUMPY_MIN_WORDS:
-        nodes = trie.build(words, ids, lengths)
-        return trie.automaton(nodes), nodes
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-    order = _insertion_order(words, ids, lengths).tolist()
-    # One add_word call per word, driven from C (no bytecode per word).
-    collections.deque(map(automaton.add_word, map(words.__getitem__, order), order), maxlen=0)
-    del order
-    automaton.make_automaton()
-    return automaton, None
+def _build_automaton(words, ids: np.ndarray, lengths: np.ndarray) -> trie.Trie:
+    """The automaton of words[i] -> i for i in ids (``words`` a list, or a
+    mapping id -> word).  segcli.trie builds any size quicker than
+    pyahocorasick's add_word and make_automaton, and its arrays are what
+    the walk reads (small ones too: 2,000 words in 4 ms, against 14 ms for
+    pyahocorasick's build and 7 ms more to take its nodes into arrays)."""
+    return trie.automaton(trie.build(words, ids, lengths))
 
 
 class _Compiled(NamedTuple):
     """Everything a UserDictionary holds (see its slots)."""
 
-    entries: Mapping[str, float | None]
+    text: np.ndarray
+    overlay: tuple[tuple[str, int], ...]
+    mults: np.ndarray
+    present: np.ndarray
+    count: int
+    tag_ids: np.ndarray
+    tag_names: tuple[str, ...]
     lengths: np.ndarray
     logk: np.ndarray
     force: np.ndarray
     listed: np.ndarray
-    tags: Mapping[str, str]
-    layers: tuple
-    overlay: tuple[tuple[str, int], ...]
+    layers: tuple[trie.Trie, ...]
     singles: tuple[np.ndarray, np.ndarray]
-
-
-def _stored(words: list[str], mults: np.ndarray) -> dict[str, float | None]:
-    """word -> multiplier as ``entries`` shows it: a listed word's is None."""
-    values = mults.tolist()
-    if np.isnan(mults).any():
-        values = [None if k != k else k for k in values]
-    return dict(zip(words, values))
 
 
 def _compile(entries: Mapping[str, float | None], tags: Mapping[str, str], use_cache: bool,
              progress: Callable[[str], None] | None) -> _Compiled:
     words, mults, lengths = _validate(entries)
-    if set(map(type, entries.values())) <= {float, type(None)}:
-        stored = dict(entries)  # shares the keys and values: no new objects
-    else:
-        stored = _stored(words, mults)
+    tag_ids, tag_names = _tag_table(words, _checked_tags(tags))
     logk, force, listed = _log_multipliers(mults)
-    del mults
     single = lengths == 1
     single_ids = np.flatnonzero(single)
     singles = _single_table([words[i] for i in single_ids.tolist()], single_ids)
     layers: tuple = ()
     if not single.all():
-        layers = (_base_automaton(words, np.flatnonzero(~single), lengths, use_cache, progress, len(stored)),)
-    return _Compiled(MappingProxyType(stored), lengths, logk, force, listed, _checked_tags(tags, stored), layers,
-                     (), singles)
+        layers = (_base_automaton(words, np.flatnonzero(~single), lengths, use_cache, progress),)
+    text = codepoints("\n".join(words))
+    return _Compiled(text, (), mults, np.ones(len(words), dtype=bool), len(words), tag_ids, tag_names, lengths, logk,
+                     force, listed, layers, singles)
 
 
-def _checked_tags(tags: Mapping[str, str], entries: Mapping[str, float | None]) -> Mapping[str, str]:
-    """The tags of words that are entries, as a read-only mapping."""
-    if not tags:
-        return _NO_TAGS
+def _checked_tags(tags: Mapping[str, str]) -> Mapping[str, str]:
     for word, tag in tags.items():
         if not isinstance(tag, str) or not tag:
             raise DictError(f"tag {tag!r} of {word!r}: must be a non-empty string")
-    return MappingProxyType({w: t for w, t in tags.items() if w in entries})
+    return tags
+
+
+def _tag_table(words: list[str], tags: Mapping[str, str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each word's tag as an index into the tag names (-1: none), and the
+    names; tags of words that are not among ``words`` are dropped."""
+    tag_ids = np.full(len(words), -1, dtype=np.int32)
+    if not tags:
+        return tag_ids, ()
+    names = tuple(dict.fromkeys(tags.values()))
+    index = {name: i for i, name in enumerate(names)}
+    position = dict(zip(words, range(len(words))))  # for the tagged words only; gone with this call
+    pairs = [(position[w], index[t]) for w, t in tags.items() if w in position]
+    if pairs:
+        at, which = zip(*pairs)
+        tag_ids[list(at)] = which
+    return tag_ids, names
 
 
 def _base_automaton(words: list[str], ids: np.ndarray, lengths: np.ndarray, use_cache: bool,
-                    progress: Callable[[str], None] | None, size: int) -> ahocorasick.Automaton:
+                    progress: Callable[[str], None] | None) -> trie.Trie:
     """The automaton of words[i] -> i for i in ids, from the cache if there
     (the key covers all ``words``, which fixes ``ids``)."""
     key = None
@@ -283,19 +249,31 @@ def _base_automaton(words: list[str], ids: np.ndarray, lengths: np.ndarray, use_
             return automaton
     if progress is not None and len(ids) >= PROGRESS_MIN_WORDS:
         later = " (cached for next time)" if key is not None else ""
-        progress(f"compiling a dictionary of {size:,} words{later}…")
-    automaton, nodes = _build_automaton(words, ids, lengths)
+        progress(f"compiling a dictionary of {len(words):,} words{later}…")
+    automaton = _build_automaton(words, ids, lengths)
     if key is not None:
-        dictcache.store(key, automaton, nodes)
+        dictcache.store(key, automaton)
     return automaton
 
 
-def _overlay_automaton(pairs: Iterable[tuple[str, int]]) -> ahocorasick.Automaton:
-    automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-    for w, i in pairs:
-        automaton.add_word(w, i)
-    automaton.make_automaton()
-    return automaton
+def _compiled_of(text: np.ndarray, lengths: np.ndarray, mults: np.ndarray, tag_ids: np.ndarray,
+                 tag_names: tuple[str, ...], singles: tuple[np.ndarray, np.ndarray],
+                 nodes: trie.Nodes | None) -> _Compiled:
+    """A dictionary's parts as :meth:`UserDictionary.parts` gives them (and
+    the cache maps them back, checked: segcli.dictcache)."""
+    logk, force, listed = _log_multipliers(mults)
+    layers = (trie.automaton(nodes),) if nodes is not None else ()
+    n = len(lengths)
+    return _Compiled(text, (), mults, np.ones(n, dtype=bool), n, tag_ids, tag_names, lengths, logk, force, listed,
+                     layers, singles)
+
+
+def _grown(array: np.ndarray, more: int, fill) -> np.ndarray:
+    """A copy of ``array`` with ``more`` items of ``fill`` after its own."""
+    grown = np.empty(len(array) + more, dtype=array.dtype)
+    grown[: len(array)] = array
+    grown[len(array):] = fill
+    return grown
 
 
 _NO_ENTRIES: Mapping[str, float] = MappingProxyType({})
@@ -321,17 +299,18 @@ class UserDictionary:
     words or more (seconds, for a large dictionary).
     """
 
-    # Word ids index _len/_logk/_force/_listed.  _layers holds the automata mapping
-    # words of two or more characters to ids: the base one and, after
-    # ``updated`` added new words, a small overlay with just those (the
-    # (word, id) pairs in _overlay) so that adding a word to a large dictionary
-    # does not rebuild it.  One-character words are found through _singles
-    # (sorted code points, their ids) with one vectorised lookup: in a large
-    # dictionary they make two thirds of all matches, and pyahocorasick yields
-    # each match as a Python object.  A removed word keeps its id with
-    # log-multiplier 0 and no force, which has no effect.
-    __slots__ = ("_entries", "_tags", "_layers", "_overlay", "_singles", "_len", "_logk", "_force", "_listed",
-                 "_any_force", "_any_listed")
+    # Word ids index _mults/_present/_tag_ids/_len/_logk/_force/_listed: the
+    # words compiled first in the order of _text (their code points joined by
+    # "\n"), then those of _overlay ((word, id) pairs).  _layers holds the
+    # automata mapping words of two or more characters to ids: the base one
+    # and, after ``updated`` added new words, a small overlay with just those
+    # so that adding a word to a large dictionary does not rebuild it.
+    # One-character words are found through _singles (sorted code points,
+    # their ids) with one vectorised lookup.  A removed word keeps its id,
+    # not _present, with log-multiplier _REMOVED and no force: no effect.
+    # _entries_made and _tags_made hold entries and tags once made.
+    __slots__ = ("_text", "_overlay", "_mults", "_present", "_count", "_tag_ids", "_tag_names", "_layers", "_singles",
+                 "_len", "_logk", "_force", "_listed", "_any_force", "_any_listed", "_entries_made", "_tags_made")
 
     def __init__(self, entries: Mapping[str, float | None] = _NO_ENTRIES, *, tags: Mapping[str, str] = _NO_TAGS,
                  use_cache: bool = True, progress: Callable[[str], None] | None = None,
@@ -340,45 +319,79 @@ class UserDictionary:
             _compiled = _compile(entries, tags, use_cache, progress)
         elif entries or tags:
             raise TypeError("UserDictionary: entries and _compiled are exclusive")
-        for array in (_compiled.lengths, _compiled.logk, _compiled.force, _compiled.listed, *_compiled.singles):
+        (self._text, self._overlay, self._mults, self._present, self._count, self._tag_ids, self._tag_names,
+         self._len, self._logk, self._force, self._listed, self._layers, self._singles) = _compiled
+        for array in (self._text, self._mults, self._present, self._tag_ids, self._len, self._logk, self._force,
+                      self._listed, *self._singles):
             array.flags.writeable = False  # shared with the dictionaries derived from this one
-        self._entries = _compiled.entries
-        self._tags = _compiled.tags
-        self._len = _compiled.lengths
-        self._logk = _compiled.logk
-        self._force = _compiled.force
-        self._listed = _compiled.listed
-        self._layers = _compiled.layers
-        self._overlay = _compiled.overlay
-        self._singles = _compiled.singles
         self._any_force = bool(self._force.any())
         self._any_listed = bool(self._listed.any())
+        self._entries_made: Mapping[str, float | None] | None = None
+        self._tags_made: Mapping[str, str] | None = None
 
     # -- mapping-ish API ---------------------------------------------------
 
     @property
     def entries(self) -> Mapping[str, float | None]:
         """Read-only view of word -> multiplier (``math.inf`` = force,
-        ``None`` = listed)."""
-        return self._entries
+        ``None`` = listed); made when first asked for (a race makes it twice, alike)."""
+        made = self._entries_made
+        if made is None:
+            words = self._words()
+            values = self._mults.tolist()
+            if self._listed.any():
+                values = [None if k != k else k for k in values]
+            if self._count == len(words):
+                made = MappingProxyType(dict(zip(words, values)))
+            else:
+                made = MappingProxyType({w: k for w, k, p in zip(words, values, self._present.tolist()) if p})
+            self._entries_made = made
+        return made
 
     @property
     def tags(self) -> Mapping[str, str]:
-        """Read-only view of word -> tag, for the words a tag was given."""
-        return self._tags
+        """Read-only view of word -> tag, for the words a tag was given; made
+        when first asked for."""
+        made = self._tags_made
+        if made is None:
+            made = _NO_TAGS
+            tagged = np.flatnonzero((self._tag_ids >= 0) & self._present) if self._tag_names else ()
+            if len(tagged):
+                words, names = self._words(), self._tag_names
+                made = MappingProxyType({words[i]: names[t]
+                                         for i, t in zip(tagged.tolist(), self._tag_ids[tagged].tolist())})
+            self._tags_made = made
+        return made
 
     def tag_of(self, word: str) -> str | None:
         """The tag the dictionary gives ``word`` (in its lookup form), if any."""
-        return self._tags.get(word)
+        return self.tags.get(word) if self._tag_names else None
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return self._count
 
     def __contains__(self, word: object) -> bool:
-        return word in self._entries
+        if not isinstance(word, str) or not word:
+            return False
+        i = self._lookup(word)
+        return i is not None and bool(self._present[i])
 
     def __repr__(self) -> str:
         return f"UserDictionary({len(self)} words)"
+
+    def _words(self) -> list[str]:
+        """Every word compiled, by id (removed ones too)."""
+        words = from_codepoints(self._text).split("\n") if len(self._text) else []
+        return words + [w for w, _ in self._overlay]
+
+    def parts(self) -> dict[str, object] | None:
+        """The arrays of a dictionary fresh from a compile (no overlay, none
+        removed), what :func:`_compiled_of` takes back; None for any other."""
+        if self._overlay or self._count != len(self._len) or len(self._layers) > 1:
+            return None
+        return {"text": self._text, "lengths": self._len, "mults": self._mults, "tag_ids": self._tag_ids,
+                "tag_names": self._tag_names, "singles": self._singles,
+                "nodes": self._layers[0].nodes if self._layers else None}
 
     def updated(self, extra: Mapping[str, float | None], tags: Mapping[str, str] = _NO_TAGS) -> UserDictionary:
         """A new dictionary with ``extra`` merged in (``extra`` wins; a word
@@ -391,47 +404,65 @@ class UserDictionary:
         if not extra:
             return self
         words, mults, _ = _validate(extra)
-        merged = self._entries.copy()  # dict.copy: fast, unlike dict(proxy)
-        merged.update(_stored(words, mults))
-        merged_tags = self._tags.copy()
-        merged_tags.update(tags)
-        logk, force, listed = _log_multipliers(mults)
-        new_logk, new_force, new_listed = self._logk.copy(), self._force.copy(), self._listed.copy()
-        added: list[str] = []
-        added_values: list[tuple[float, bool, bool]] = []
-        for w, lk, fc, ls in zip(words, logk.tolist(), force.tolist(), listed.tolist()):
+        _checked_tags(tags)
+        known_k: list[int] = []
+        at: list[int] = []
+        added_k: list[int] = []
+        for k, w in enumerate(words):
             i = self._lookup(w)
+            (added_k if i is None else known_k).append(k)
             if i is not None:
-                new_logk[i], new_force[i], new_listed[i] = lk, fc, ls
-            else:
-                added.append(w)
-                added_values.append((lk, fc, ls))
-        if len(self._overlay) + len(added) > OVERLAY_MAX:
+                at.append(i)
+        if len(self._overlay) + len(added_k) > OVERLAY_MAX:
+            merged = dict(self.entries)
+            merged.update(zip(words, [None if k != k else k for k in mults.tolist()]))
+            merged_tags = dict(self.tags)
+            merged_tags.update(tags)
             return UserDictionary(merged, tags=merged_tags)
+        first = len(self._len)
+        added = [words[k] for k in added_k]
+        order = np.array(known_k + added_k, dtype=np.int64)  # extra's words in the order of ids
+        ids = np.array(at + list(range(first, first + len(added))), dtype=np.int64)
+        count = self._count + len(added) + int((~self._present[np.array(at, dtype=np.int64)]).sum())
+        grow = len(added)
+        new_mults = _grown(self._mults, grow, np.nan)
+        new_mults[ids] = mults[order]
+        logk, force, listed = _log_multipliers(mults[order])
+        new_logk, new_force, new_listed = (_grown(self._logk, grow, 0.0), _grown(self._force, grow, False),
+                                           _grown(self._listed, grow, False))
+        new_logk[ids], new_force[ids], new_listed[ids] = logk, force, listed
+        present = _grown(self._present, grow, True)
+        present[ids] = True
+        tag_ids, tag_names = _grown(self._tag_ids, grow, -1), self._tag_names
+        if tags:
+            id_of = dict(zip([words[k] for k in order.tolist()], ids.tolist()))
+            names = dict(zip(tag_names, range(len(tag_names))))
+            for w, t in tags.items():
+                i = id_of.get(w)
+                if i is None and isinstance(w, str) and w:
+                    i = self._lookup(w)
+                if i is not None and present[i]:
+                    tag_ids[i] = names.setdefault(t, len(names))
+            tag_names = tuple(names)
         lengths, layers, overlay, singles = self._len, self._layers, self._overlay, self._singles
         if added:
-            first = len(lengths)
             lengths = np.concatenate([lengths, np.fromiter(map(len, added), np.int64, len(added))])
-            added_logk, added_force, added_listed = zip(*added_values)
-            new_logk = np.concatenate([new_logk, np.array(added_logk, np.float64)])
-            new_force = np.concatenate([new_force, np.array(added_force, bool)])
-            new_listed = np.concatenate([new_listed, np.array(added_listed, bool)])
-            pairs = list(zip(added, range(first, first + len(added))))
+            pairs = tuple(zip(added, range(first, first + len(added))))
             new_singles = [(w, i) for w, i in pairs if len(w) == 1]
             if new_singles:
-                chars, ids = singles
+                chars, char_ids = singles
                 singles = _single_table(
                     [chr(c) for c in chars.tolist()] + [w for w, _ in new_singles],
-                    np.concatenate([ids, [i for _, i in new_singles]]).astype(np.int64),
+                    np.concatenate([char_ids, [i for _, i in new_singles]]).astype(np.int64),
                 )
-            multi = tuple((w, i) for w, i in pairs if len(w) > 1)
-            if multi:
-                base = layers[:-1] if overlay else layers
-                overlay = overlay + multi
-                layers = base + (_overlay_automaton(overlay),)
+            if len(new_singles) < len(pairs):  # the overlay's automaton, of all its longer words, replaces the last
+                base = layers[:-1] if any(len(w) > 1 for w, _ in overlay) else layers
+                longer = {i: w for w, i in overlay + pairs if len(w) > 1}
+                layers = base + (_build_automaton(longer, np.fromiter(longer, np.int64, len(longer)), lengths),)
+            overlay = overlay + pairs
         return UserDictionary(_compiled=_Compiled(
-            MappingProxyType(merged), lengths, new_logk, new_force, new_listed,
-            _checked_tags(merged_tags, merged), layers, overlay, singles))
+            self._text, overlay, new_mults, present, count, tag_ids, tag_names, lengths, new_logk, new_force,
+            new_listed, layers, singles))
 
     def removed(self, words: Iterable[str]) -> UserDictionary:
         """A new dictionary without ``words`` (absent ones are ignored): the
@@ -439,23 +470,19 @@ class UserDictionary:
         is recompiled (a removed word stays in the automaton, with no effect)."""
         if isinstance(words, str):
             raise TypeError("removed() takes an iterable of words, not a string")
-        gone = [w for w in dict.fromkeys(words) if w in self._entries]
+        gone = [i for w in dict.fromkeys(words) if isinstance(w, str) and w
+                for i in (self._lookup(w),) if i is not None and self._present[i]]
         if not gone:
             return self
-        entries = self._entries.copy()
-        tags = self._tags.copy()
-        logk, force, listed = self._logk.copy(), self._force.copy(), self._listed.copy()
-        for w in gone:
-            del entries[w]
-            tags.pop(w, None)
-            i = self._lookup(w)
-            if i is not None:
-                logk[i], force[i], listed[i] = _REMOVED, False, False
+        present, logk, force, listed, tag_ids = (self._present.copy(), self._logk.copy(), self._force.copy(),
+                                                 self._listed.copy(), self._tag_ids.copy())
+        present[gone], logk[gone], force[gone], listed[gone], tag_ids[gone] = False, _REMOVED, False, False, -1
         return UserDictionary(_compiled=_Compiled(
-            MappingProxyType(entries), self._len, logk, force, listed, MappingProxyType(tags) if tags else _NO_TAGS,
-            self._layers, self._overlay, self._singles))
+            self._text, self._overlay, self._mults, present, self._count - len(gone), tag_ids, self._tag_names,
+            self._len, logk, force, listed, self._layers, self._singles))
 
     def _lookup(self, word: str) -> int | None:
+        """The id of ``word``, removed or not; None if it was never compiled."""
         if len(word) == 1:
             chars, ids = self._singles
             at = int(np.searchsorted(chars, ord(word)))
@@ -471,11 +498,11 @@ class UserDictionary:
     def _has_words(self) -> bool:
         return bool(self._layers or len(self._singles[0]))
 
-    def _matches(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """(ends, ids): every occurrence of every word in ``text``, as the
-        index of its last character and its word id, in no set order."""
-        # The automata's matches in C (segcli.trie, csrc/match.c), then the one-character words'.
-        return trie.matches(self._layers, self._singles, codepoints(text))
+    def _matches(self, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ends, ids): every occurrence of every word in the text of these
+        code points, as the index of its last character and its word id, in
+        no set order (segcli.trie, csrc/match.c)."""
+        return trie.matches(self._layers, self._singles, cps)
 
     def word_spans_codepoints(self, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(starts, ends) of every occurrence, in the text of these code
@@ -491,20 +518,19 @@ class UserDictionary:
         return starts[order], ends[order] + 1
 
     def apply_codepoints(self, cps: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """apply() to the text of these code points, which is made only when
-        the dictionary has words to match (most runs have none)."""
+        """apply() to the text of these code points."""
         if not self._has_words() or not len(cps):
             return _NO_SPANS
         return self._apply_matches(len(cps), scores, *self._matches_of(cps))
 
     def _matches_of(self, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """_matches of the text of these code points, walked once for a
-        batch's apply_codepoints and word_spans_codepoints alike (the last
-        answer is kept per thread, for the same dictionary and array)."""
+        """_matches of these code points, walked once for a batch's
+        apply_codepoints and word_spans_codepoints alike (the last answer is
+        kept per thread, for the same dictionary and array)."""
         last = getattr(_LAST_MATCHES, "value", None)
         if last is not None and last[0] is self and last[1] is cps:
             return last[2]
-        matches = self._matches(from_codepoints(cps))
+        matches = self._matches(cps)
         _LAST_MATCHES.value = (self, cps, matches)
         return matches
 
@@ -521,7 +547,7 @@ class UserDictionary:
         """
         if not self._has_words() or not text:
             return _NO_SPANS
-        return self._apply_matches(len(text), scores, *self._matches(text))
+        return self._apply_matches(len(text), scores, *self._matches(codepoints(text)))
 
     def _apply_matches(self, n: int, scores: np.ndarray, ends: np.ndarray,
                        ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

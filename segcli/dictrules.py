@@ -28,7 +28,7 @@ longest; one that overlaps an accepted one is dropped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -46,6 +46,15 @@ LISTED_PENALTY = HARD / 5
 #: then longest, as forced words: forward maximum matching); see _apply_listed
 #: and benchmarks/experiments/jieba_dict.py.
 LISTED_OVERLAPS = "tiling"
+
+
+def in_lookup_form(vocab, entries: Mapping[str, object]) -> dict[str, object]:
+    """``entries`` with their words in the lookup form of ``vocab`` (where
+    the text is matched), in one pass over all the words: they hold no
+    whitespace, and no lookup form is one; a million-word dictionary must
+    not cost a million calls."""
+    words = vocab.lookup_form("\n".join(entries)).split("\n") if entries else []
+    return dict(zip(words, entries.values()))
 
 
 def model_knows(vocab) -> Callable[[list[str]], np.ndarray]:

@@ -21,6 +21,7 @@ from . import atoms, boundaries, stream, writer
 from .decode import Spans, decode, line_words, word_bounds
 from .dictfile import LISTED, contains_whitespace, emit, read_dicts
 from .dictionary import UserDictionary, check_entry, model_knows
+from .dictrules import in_lookup_form
 from .encode import codepoints
 from .errors import DictError
 from .model import load as load_model
@@ -86,22 +87,28 @@ class Segmenter:
         self.threads = threads or _available_cores()
         # A path or an open file is one dictionary (a str or a file is
         # iterable too); warnings for skipped lines go to the warnings module.
-        contents = read_dicts(dicts, known=model_knows(self.vocab))
-        self.duplicate_words = contents.duplicates
-        emit(contents.warnings)
-        from_files = contents.entries
-        from_files.update({word: check_entry(word, k) for word, k in dict(entries or {}).items()})
         # Words are matched on the lookup form of the text, so 微信号 also
         # applies to 微信號 and a traditional entry to simplified text.
-        self._dictionary = UserDictionary(self._lookup_entries(from_files), tags=self._lookup_entries(contents.tags),
-                                          progress=progress)
+        sources = [dicts] if isinstance(dicts, (str, bytes, os.PathLike)) or hasattr(dicts, "read") else list(dicts)
+        if sources and not entries:  # files alone: their dictionary may be cached whole
+            from . import dictcache
+
+            loaded = dictcache.from_files(sources, self.vocab, progress)
+            self.duplicate_words = loaded.duplicates
+            emit(loaded.warnings)
+            self._dictionary = loaded.dictionary
+        else:
+            contents = read_dicts(sources, known=model_knows(self.vocab))
+            self.duplicate_words = contents.duplicates
+            emit(contents.warnings)
+            from_files = contents.entries
+            from_files.update({word: check_entry(word, k) for word, k in dict(entries or {}).items()})
+            self._dictionary = UserDictionary(self._lookup_entries(from_files),
+                                              tags=self._lookup_entries(contents.tags), progress=progress)
         self._dictionary_lock = threading.Lock()
 
     def _lookup_entries(self, entries: Mapping[str, object]) -> dict[str, object]:
-        # One pass over all the words (they hold no whitespace, and no lookup
-        # form is one): a million-word dictionary must not cost a million calls.
-        words = self.vocab.lookup_form("\n".join(entries)).split("\n") if entries else []
-        return dict(zip(words, entries.values()))
+        return in_lookup_form(self.vocab, entries)
 
     def add_word(self, word: str, multiplier: float | str | None = LISTED, tag: str | None = None) -> None:
         """Adds or replaces one dictionary word. Without a multiplier the word

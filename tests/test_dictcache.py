@@ -414,3 +414,99 @@ def test_progress_is_told_about_a_cold_compile_only(named, monkeypatch):
     monkeypatch.setattr(dictionary, "PROGRESS_MIN_WORDS", 4)  # 3 words go to the automaton
     UserDictionary({**ENTRIES, "信": 2}, progress=heard.append)  # a cold compile, too small
     assert len(heard) == 2
+
+
+# --- dictionaries read from files, kept whole -----------------------------------------
+
+FILE_LINES = "微信号,10\n信号,0.5,n\n号,force\n关注\n云计算 5\n李小福 2 nr\nEdu Trust认证 2000\n信号,2\n\u200b\n"
+
+
+@pytest.fixture
+def dict_file(tmp_path, monkeypatch, named):
+    """A dictionary file that is kept whole however small."""
+    monkeypatch.setattr(dictcache, "FILES_MIN_BYTES", 1)
+    path = tmp_path / "words.txt"
+    path.write_text(FILE_LINES, encoding="utf-8")
+    return path
+
+
+def _as_loaded(loaded):
+    d = loaded.dictionary
+    return (dict(d.entries), dict(d.tags), len(d), loaded.duplicates, [(str(w), w.file, w.line) for w in loaded.warnings])
+
+
+def test_files_read_again_are_mapped_not_parsed(dict_file, monkeypatch):
+    cold = dictcache.from_files([dict_file])
+    assert [f for f in os.listdir(dict_file.parent / "named") if f.endswith(dictcache.FILES_SUFFIX)]
+    monkeypatch.setattr(dictcache, "read_dicts", lambda *a, **k: pytest.fail("parsed instead of mapped"))
+    monkeypatch.setattr(dictionary, "_build_automaton", lambda *a: pytest.fail("built instead of mapped"))
+    warm = dictcache.from_files([str(dict_file)])
+    assert "微信号" in warm.dictionary and "微信" not in warm.dictionary and len(warm.dictionary) == 6
+    assert warm.dictionary._entries_made is None  # no Python object per word until asked
+    assert _as_loaded(warm) == _as_loaded(cold)
+    assert len(warm.warnings) == 2 and warm.duplicates == 1  # whitespace, invisible; 信号 twice
+    assert warm.dictionary.tag_of("信号") == "n"
+    scores = np.zeros((len(TEXT), 4), np.float32)
+    cold_scores = scores.copy()
+    warm.dictionary.apply(TEXT, scores)
+    cold.dictionary.apply(TEXT, cold_scores)
+    assert scores.tobytes() == cold_scores.tobytes()
+
+
+def test_a_cached_load_still_warns_of_skipped_lines(dict_file, segmenter):
+    from segcli import Segmenter
+    from segcli.dictfile import DictWarning
+
+    for _ in range(2):  # cold, then cached
+        with pytest.warns(DictWarning) as caught:
+            loaded = Segmenter(dicts=[dict_file])
+        assert sorted(str(w.message) for w in caught) == [
+            f"{dict_file}:7: word 'Edu Trust认证' contains whitespace: seg cuts at every space, so it can never be "
+            "one word; skipped",
+            f"{dict_file}:9: word '\\u200b' is only invisible characters: it can never match; skipped"]
+        assert loaded.duplicate_words == 1
+
+
+def test_the_files_key_covers_their_bytes_and_the_model(dict_file, segmenter):
+    plain = dictcache.files_key([dict_file])
+    assert dictcache.files_key([dict_file], segmenter.vocab) not in (plain, None)
+    # What a frequency line means depends on the model: 云计算 is listed without one.
+    assert dictcache.from_files([dict_file]).dictionary.entries["云计算"] is None
+    with_model = dictcache.from_files([dict_file], segmenter.vocab).dictionary.entries["云计算"]
+    assert with_model == dictcache.from_files([dict_file], segmenter.vocab).dictionary.entries["云计算"]
+    assert dictcache.files_key([dict_file, dict_file]) != plain
+    dict_file.write_text(FILE_LINES + "北京\n", encoding="utf-8")
+    assert dictcache.files_key([dict_file]) != plain
+    assert "北京" in dictcache.from_files([dict_file]).dictionary
+
+
+def test_only_regular_files_of_enough_bytes_are_kept_whole(dict_file, monkeypatch, tmp_path):
+    import io
+
+    assert dictcache.files_key([io.StringIO(FILE_LINES)]) is None
+    assert dictcache.files_key([tmp_path]) is None  # a directory
+    assert dictcache.files_key([tmp_path / "missing.txt"]) is None
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert dictcache.files_key([fifo]) is None  # never opened: it would block
+    monkeypatch.setattr(dictcache, "FILES_MIN_BYTES", len(FILE_LINES.encode()) + 1)
+    assert dictcache.files_key([dict_file]) is None
+
+
+@pytest.mark.parametrize("column, change", [("lengths", lambda a: a + 1), ("mults", lambda a: -a - 1),
+                                            ("tag_ids", lambda a: a + 5), ("text", lambda a: a[::-1].copy()),
+                                            ("char_ids", lambda a: a + 1), ("nodes", lambda a: a[::-1].copy())])
+def test_a_crafted_file_of_the_right_checksum_is_a_miss(dict_file, column, change):
+    from segcli import cachefile
+
+    want = _as_loaded(dictcache.from_files([dict_file]))
+    (path,) = [dict_file.parent / "named" / f for f in os.listdir(dict_file.parent / "named")
+               if f.endswith(dictcache.FILES_SUFFIX)]
+    header, columns = cachefile.unpack(path.read_bytes(), dictcache.FILES_MAGIC)
+    columns = {name: np.array(a) for name, a in columns.items()}
+    columns[column] = change(columns[column])
+    fields = {k: v for k, v in header.items() if k != "arrays"}
+    os.chmod(path, 0o600)
+    path.write_bytes(b"".join(bytes(p) for p in cachefile.pack(dictcache.FILES_MAGIC, fields, columns)))
+    assert dictcache._load_files(fields["key"], [dict_file]) is None
+    assert _as_loaded(dictcache.from_files([dict_file])) == want  # parsed again, and stored again

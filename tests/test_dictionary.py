@@ -618,18 +618,16 @@ def test_string_multipliers_as_in_a_file():
     assert dict(d.entries) == {"微信号": 10.0, "号": FORCE, "信号": 0.0}
 
 
-def test_large_dictionary_build_changes_nothing(monkeypatch):
-    """numpy's build (segcli.trie), pyahocorasick's in its insertion order
-    and pyahocorasick's in plain order: the same scores."""
+def test_large_dictionary_build_changes_nothing():
+    """A large dictionary's words in another order (other ids, another
+    automaton): the same scores."""
     rng = np.random.default_rng(3)
     words = {"".join(map(chr, rng.integers(0x4E00, 0x4E30, rng.integers(1, 6)))): float(k)
              for k in rng.choice([0.0, 0.5, 2.0, 10.0, FORCE], 30_000)}
     text = "".join(map(chr, rng.integers(0x4E00, 0x4E30, 3_000)))
-    with_numpy = _applied(UserDictionary(words, use_cache=False), text)
-    monkeypatch.setattr(dictionary, "NUMPY_MIN_WORDS", 10**9)
-    np.testing.assert_array_equal(with_numpy, _applied(UserDictionary(words, use_cache=False), text))
-    monkeypatch.setattr(dictionary, "_ORDER_MIN_WORDS", 10**9)
-    np.testing.assert_array_equal(with_numpy, _applied(UserDictionary(words, use_cache=False), text))
+    reversed_words = dict(reversed(list(words.items())))
+    np.testing.assert_array_equal(_applied(UserDictionary(words, use_cache=False), text),
+                                  _applied(UserDictionary(reversed_words, use_cache=False), text))
 
 
 @pytest.mark.corpus
@@ -720,3 +718,15 @@ def test_apply_returns_accepted_forced_spans():
 def test_apply_forced_spans_match_reference(text, entries):
     starts, ends = UserDictionary(entries).apply(text, np.zeros((len(text), 4), np.float32))
     assert list(zip(starts.tolist(), ends.tolist())) == accepted_forced(entries, text)
+
+
+def test_tags_follow_updated_and_removed_without_a_word_list():
+    d = UserDictionary({"微信号": 10, "信号": None, "号": 0}, tags={"信号": "n", "不在": "v"})
+    assert dict(d.tags) == {"信号": "n"} and d.tag_of("不在") is None
+    u = d.updated({"二维码": None, "信号": 2}, {"二维码": "n", "号": "q"})
+    assert dict(u.tags) == {"信号": "n", "二维码": "n", "号": "q"}  # 信号 keeps its tag, 号 (an entry) gets one
+    r = u.removed(["信号", "二维码"])
+    assert dict(r.tags) == {"号": "q"} and r.tag_of("信号") is None
+    back = r.updated({"信号": None})
+    assert back.tag_of("信号") is None and dict(back.entries) == {"微信号": 10.0, "号": 0.0, "信号": None}
+    assert len(back) == 3 and "二维码" not in back and 3 not in back and "" not in back

@@ -335,7 +335,6 @@ def test_pyahocorasick_layers_are_taken_once_while_recent():
 def test_a_cached_dictionary_walks_the_mapped_file(tmp_path, monkeypatch):
     monkeypatch.setenv("SEG_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(dictionary, "CACHE_MIN_ENTRIES", 1)
-    monkeypatch.setattr(dictionary, "NUMPY_MIN_WORDS", 1)
     entries = {"微信号": 10.0, "信号": 0.5, "关注": 3.0, "号": FORCE}
     text = "关注微信号，信号灯"
     want = np.zeros((len(text), 4), np.float32)
@@ -387,9 +386,7 @@ ENTRIES = {"微信号": 10, "信号": 0.5, "号": FORCE, "关注": 3, "二维码
            "微信支付": 1.5, "一": 0.1, "码": 4}
 
 
-@pytest.mark.parametrize("numpy_from", [1, 10**9])  # the base automaton built by segcli.trie, or by pyahocorasick
-def test_scores_are_byte_identical_to_pyahocorasicks(monkeypatch, numpy_from):
-    monkeypatch.setattr(dictionary, "NUMPY_MIN_WORDS", numpy_from)
+def test_scores_are_byte_identical_to_pyahocorasicks(monkeypatch):
     d = UserDictionary(ENTRIES, use_cache=False)
     stages = [d, d.updated({"信号灯": 2, "支付": FORCE, "微": 3}), d.updated({"码": 0.5}).removed(["号", "关注"])]
     stages.append(stages[1].updated({"显示": 7}))  # a second overlay replaces the first
