@@ -244,7 +244,8 @@ class Segmenter:
         for a word of more than two characters its known two-character ones,
         then for one of more than three its known three-character ones, each
         in text order (jieba's cut_for_search). Known: a training word of the
-        standard, or a dictionary word with a multiplier above 0."""
+        standard, or a dictionary word with a multiplier above 0. None begins
+        or ends inside an atom (cc98.org gives no 98)."""
         return self._with_search_words(lines, self._spans_batch(lines))
 
     def _with_search_words(self, lines: Sequence[str], spans_of_lines: list[Spans]) -> list[Spans]:

@@ -152,13 +152,21 @@ def test_a_batch_cuts_as_single_lines(segmenters):
     assert list(segmenter.cut_lines(texts)) == [segmenter.cut(text) for text in texts]
 
 
+STANDARDS = ["pku", "weibo", "ctb"]
+
+
+def segmenter_property(examples: int):
+    """Hypothesis settings for a property over the module's segmenters (slow to build, built once)."""
+    return settings(max_examples=examples, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
 pieces = st.one_of(st.sampled_from(list(APART)), st.sampled_from(EMOJI), st.sampled_from(list(WORD)),
                    st.sampled_from([" ", "-", "·", "/", ".", "C++", "C#", "https://a.com/x", "10%", "—"]))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
-@given(parts=st.lists(pieces, min_size=1, max_size=25), standard=st.sampled_from(["pku", "weibo", "ctb"]))
+@segmenter_property(examples=150)
+@given(parts=st.lists(pieces, min_size=1, max_size=25), standard=st.sampled_from(STANDARDS))
 def test_no_word_mixes_punctuation_or_emoji_with_a_word_character(segmenters, parts, standard):
     segmenter = segmenters[standard]
     text = "".join(parts)
@@ -223,9 +231,8 @@ search_pieces = st.one_of(st.sampled_from(list(WORD)), st.sampled_from(["1998年
                                                                         "19:30", "中华人民共和国", "C++", "，", " "]))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
-@given(parts=st.lists(search_pieces, min_size=1, max_size=20), standard=st.sampled_from(["pku", "weibo", "ctb"]))
+@segmenter_property(examples=100)
+@given(parts=st.lists(search_pieces, min_size=1, max_size=20), standard=st.sampled_from(STANDARDS))
 def test_search_words_never_cut_into_an_atom(segmenters, parts, standard):
     segmenter = segmenters[standard]
     text = "".join(parts)
