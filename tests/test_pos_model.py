@@ -217,11 +217,17 @@ def test_the_shipped_head_equals_the_trained_one_but_for_int8_rounding():
     assert torch.allclose(trained, shipped, atol=0.02)
 
 
-def test_the_exported_head_computes_what_torch_does():
+@pytest.mark.parametrize(("mid", "char_offsets", "bigram_offsets"), [
+    (6, (-1, 0, 1), (-1, 0)),  # the shipped layout
+    (0, (-1, 0, 1), (-1, 0)),  # no hidden units: the rows and the state's projection are the scores
+    (6, (-2, 1), (0,)),
+    (6, (0,), (1, -1)),
+])
+def test_the_exported_head_computes_what_torch_does(mid, char_offsets, bigram_offsets):
     import onnxruntime
 
     torch.manual_seed(0)
-    head = pos.Head(8, 5, 6, 20, 16).eval()
+    head = pos.Head(8, 5, mid, 20, 16, char_offsets=char_offsets, bigram_offsets=bigram_offsets).eval()
     exported = pos.export_head(head, 8)
     session = onnxruntime.InferenceSession(exported.SerializeToString(), providers=["CPUExecutionProvider"])
     hidden = torch.randn(3, 8, 11)
@@ -252,3 +258,47 @@ def test_a_missing_tagged_corpus_is_a_one_line_error(tmp_path, seg_env):
                           env=seg_env, cwd=tmp_path)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [f"seg: error: tagged corpus file not found: {tmp_path / 'missing.txt'}"]
+
+
+def test_the_head_graph_keeps_the_int8_table_and_onnxruntime_folds_its_float_copies(tmp_path):
+    """The file holds the table once, int8; in the session's optimised
+    graph no node reads it and none casts (each part a float initializer)."""
+    import onnxruntime
+
+    torch.manual_seed(0)
+    exported = pos.export_head(pos.Head(8, 5, 6, 20, 16).eval(), 8)
+    assert [t.data_type for t in exported.graph.initializer if t.name == "table"] == [onnx.TensorProto.INT8]
+    options = onnxruntime.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "optimised.onnx")
+    onnxruntime.InferenceSession(exported.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    optimised = onnx.load(str(tmp_path / "optimised.onnx"))
+    assert "Cast" not in {n.op_type for n in optimised.graph.node}
+    assert not [n.name for n in optimised.graph.node if "table" in n.input]
+    assert sum(n.op_type == "Gather" for n in optimised.graph.node) == 5
+
+
+def test_reexport_gives_the_heads_tags_in_the_current_layout(with_head, tmp_path):
+    """--reexport of a model with a head: the same pos scores to float
+    rounding, the same tags, the same cut, and the layout in the metadata;
+    again on its own output, nothing changes."""
+    out, again = tmp_path / "reexported", tmp_path / "again"
+    assert pos.main(["--reexport", "--model", str(with_head), "--out", str(out)]) == 0
+    assert pos.main(["--reexport", "--model", str(out), "--out", str(again)]) == 0
+    batch = _batch(LINES)
+    scores = [_scorer(d).score(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends, pos=True)
+              for d in (with_head, out, again)]
+    for other in scores[1:]:
+        assert np.array_equal(scores[0][0], other[0])
+        assert np.abs(scores[0][1] - other[1]).max() < 1e-4
+    texts = [line for line in LINES if line.strip()]
+    tagged = [[Segmenter(d, threads=1).tag(text) for text in texts] for d in (with_head, out, again)]
+    assert tagged[0] == tagged[1] == tagged[2]
+    metadata = json.loads((again / model.METADATA_FILE).read_text(encoding="utf-8"))["pos"]
+    assert metadata["graph"]["layout"] == "segcli.training.posgraph.head_graph"
+    assert "--reexport" in metadata["graph"]["reexported"]
+
+
+def test_reexport_of_a_model_without_a_head_is_a_one_line_error(without_head, tmp_path, capsys):
+    assert pos.main(["--reexport", "--model", str(without_head), "--out", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"seg: error: the model {without_head} has no part-of-speech head to re-export"]

