@@ -6,6 +6,7 @@ person would meet them, through `seg` itself."""
 import io
 import subprocess
 import warnings
+from pathlib import Path
 
 import pytest
 from conftest import SEG
@@ -18,18 +19,9 @@ from segcli.dictionary import UserDictionary
 from segcli.encode import codepoints
 from segcli.errors import DictError
 
-# jieba's test/userdict.txt, and the sentences of its test/test_userdict.py.
-JIEBA_TEST_DICT = """云计算 5
-李小福 2 nr
-创新办 3 i
-easy_install 3 eng
-好用 300
-韩玉赏鉴 3 nz
-八一双鹿 3 nz
-台中
-凱特琳 nz
-Edu Trust认证 2000
-"""
+# jieba's test/userdict.txt (benchmarks/experiments/jieba_dict.py reads it
+# too), and the sentences of its test/test_userdict.py.
+JIEBA_TEST_DICT = (Path(__file__).parent / "jieba_userdict.txt").read_text(encoding="utf-8")
 JIEBA_SENTENCES = {
     "李小福是创新办主任也是云计算方面的专家; 什么是八一双鹿": ["李小福", "创新办", "云计算", "八一双鹿"],
     "例如我输入一个带“韩玉赏鉴”的标题，在自定义词库中也增加了此词为N类": ["韩玉赏鉴"],

@@ -8,16 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segcli import dictcache, trie
+from test_match import pyahocorasick_built
 
 pytestmark = pytest.mark.skipif(not trie.LAYOUT_OK, reason="pyahocorasick's raw nodes are laid out otherwise here")
-
-
-def pyahocorasick_built(words):
-    made = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-    for i, word in enumerate(words):
-        made.add_word(word, i)
-    made.make_automaton()
-    return made
 
 
 def numpy_built(words):

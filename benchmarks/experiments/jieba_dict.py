@@ -35,18 +35,9 @@ from segcli.segmenter import Segmenter
 
 HERE = Path(__file__).resolve().parent
 
-# jieba's test/userdict.txt and the sentences of its test/test_userdict.py.
-JIEBA_TEST_DICT = """云计算 5
-李小福 2 nr
-创新办 3 i
-easy_install 3 eng
-好用 300
-韩玉赏鉴 3 nz
-八一双鹿 3 nz
-台中
-凱特琳 nz
-Edu Trust认证 2000
-"""
+# jieba's test/userdict.txt (as tests/test_dict_user.py reads it) and the
+# sentences of its test/test_userdict.py.
+JIEBA_TEST_DICT = (HERE.parent.parent / "tests" / "jieba_userdict.txt").read_text(encoding="utf-8")
 JIEBA_TEST_SENTENCES = [
     "李小福是创新办主任也是云计算方面的专家; 什么是八一双鹿",
     "例如我输入一个带“韩玉赏鉴”的标题，在自定义词库中也增加了此词为N类",
