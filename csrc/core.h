@@ -139,6 +139,7 @@ HIDDEN extern PyMethodDef decode_methods[];
 HIDDEN extern PyMethodDef atoms_methods[];
 HIDDEN extern PyMethodDef score_methods[];
 HIDDEN extern PyMethodDef writer_methods[];
+HIDDEN extern PyMethodDef match_methods[];
 HIDDEN extern PyMethodDef tags_methods[];
 
 #endif

@@ -23,10 +23,6 @@ segcli modules do the validation and policy and call them:\n\
 - trie: a user dictionary's words found in a batch (trie_walk,\n\
   single_matches) and its automaton's arrays checked (trie_check).");
 
-/* match.c's entry points (declared here rather than in core.h, which the
- * other stage files share). */
-HIDDEN extern PyMethodDef match_methods[];
-
 static PyMethodDef *const stage_methods[] = {
 	encode_methods, atoms_methods, score_methods, decode_methods, writer_methods, match_methods, tags_methods,
 };
