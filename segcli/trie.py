@@ -11,9 +11,11 @@ one (the root of a Chinese lexicon has one for nearly every character).
 Here the trie and its links are computed by numpy calls of a fraction of a
 second each, between which Python acts on signals; the finished arrays are
 what :mod:`segcli.dictcache` stores and maps back, and what the C walk
-(``segcli._core.trie_walk``, csrc/match.c) reads.  pyahocorasick still
-builds small dictionaries and ``updated``'s overlays: :func:`of_automaton`
-takes its nodes into the same arrays.
+(``segcli._core.trie_walk``, csrc/match.c) reads.  Every automaton of a
+dictionary is built here, small ones and ``updated``'s overlays too (quicker
+at any size than pyahocorasick's build and taking its nodes);
+:func:`of_automaton` takes the nodes of an automaton pyahocorasick built into
+the same arrays (the tests' reference, and automata given to :func:`matches`).
 
 The arrays
 ----------
@@ -354,7 +356,7 @@ def _single_table(chars: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, ...]:
     return made
 
 
-# pyahocorasick's automata (small dictionaries, overlays) walked as Tries:
+# pyahocorasick's automata given to matches walked as Tries:
 # each is taken into arrays once, at its first walk, and kept while it is
 # one of the last few walked (keyed by id, the automaton held so that its id
 # is not reused meanwhile: they take no weak references).
