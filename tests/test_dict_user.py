@@ -4,6 +4,7 @@ line, a dictionary may be an open file. Cases go through the API and, where a
 person would meet them, through `seg` itself."""
 
 import io
+import os
 import subprocess
 import warnings
 from pathlib import Path
@@ -475,3 +476,17 @@ def test_spacy_to_disk_keeps_dictionary_tags(tmp_path):
     loaded = spacy.load(tmp_path / "pipeline")
     assert dict(loaded.tokenizer.segmenter._dictionary.tags) == dict(nlp.tokenizer.segmenter._dictionary.tags)
     assert {w: loaded.tokenizer.segmenter._dictionary.tag_of(w) for w in TAGGED} == TAGGED
+
+
+def test_seg_warns_of_skipped_lines_when_the_dictionary_comes_from_the_cache(tmp_path, seg_env):
+    from segcli import dictcache
+
+    words = [f"词{i:06d}" for i in range(dictcache.FILES_MIN_BYTES // 10 + 1)]  # large enough to be kept whole
+    path = write(tmp_path, "\n".join(words[:5] + ["Edu Trust认证 2000"] + words[5:]) + "\n")
+    env = {**seg_env, "SEG_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([*SEG, "--dict", str(path)], input="词000003好用\n".encode(), capture_output=True, env=env,
+                           cwd=tmp_path) for _ in range(2)]  # cold, then from the cache
+    assert [f for f in os.listdir(tmp_path / "cache") if f.endswith(dictcache.FILES_SUFFIX)]
+    for done in runs:
+        assert done.returncode == 0 and done.stdout == runs[0].stdout
+        assert f"seg: warning: {path}:6: word 'Edu Trust认证' contains whitespace" in done.stderr.decode()
