@@ -71,7 +71,7 @@ import numpy as np
 
 from . import __version__, cachefile, trie
 from .cachedir import cache_dir, open_dir, prune, write_file
-from .dictfile import MAX_WORD_LENGTH, Contents, DictWarning, read_dicts
+from .dictfile import MAX_WORD_LENGTH, DictWarning, read_dicts
 from .dictread import source_name
 from .dictrules import in_lookup_form, model_knows
 from .dictionary import UserDictionary, _compiled_of
@@ -254,14 +254,16 @@ def from_files(sources, vocab=None, progress=None, use_cache: bool = True) -> Lo
         if loaded is not None:
             return loaded
     contents = read_dicts(sources, known=model_knows(vocab) if vocab is not None else None)
-    entries, tags = contents.entries, contents.tags
+    entries, tags, duplicates, skipped = contents
+    del contents  # the words as read go once they are in their lookup form
     if vocab is not None:
-        entries, tags = in_lookup_form(vocab, entries), in_lookup_form(vocab, tags)
+        entries = in_lookup_form(vocab, entries)
+        tags = in_lookup_form(vocab, tags)
     dictionary = UserDictionary(entries, tags=tags, use_cache=use_cache and key is None, progress=progress)
     del entries, tags
     if key is not None:
-        _store_files(key, dictionary, contents, sources)
-    return Loaded(dictionary, contents.duplicates, contents.warnings)
+        _store_files(key, dictionary, duplicates, skipped, sources)
+    return Loaded(dictionary, duplicates, skipped)
 
 
 def files_key(sources: list, vocab=None) -> str | None:
@@ -307,12 +309,13 @@ _FILES_COLUMNS = {"text": "<u4", "lengths": "<i8", "mults": "<f8", "tag_ids": "<
                   "chars": "<i8", "char_ids": "<i8"}
 
 
-def _store_files(key: str, dictionary: UserDictionary, contents: Contents, sources: list) -> bool:
+def _store_files(key: str, dictionary: UserDictionary, duplicates: int, warnings: list[DictWarning],
+                 sources: list) -> bool:
     parts = dictionary.parts()
     if parts is None or any("\n" in name for name in parts["tag_names"]):
         return False
     skipped = []
-    for warning in contents.warnings:  # kept as (file's place, line, reason): the key does not cover names
+    for warning in warnings:  # kept as (file's place, line, reason): the key does not cover names
         at = [i for i, source in enumerate(sources) if source_name(source) == warning.file]
         prefix = f"{warning.file}:{warning.line}: "
         if not at or not str(warning).startswith(prefix):
@@ -327,7 +330,7 @@ def _store_files(key: str, dictionary: UserDictionary, contents: Contents, sourc
     fields = {"key": key, "words": len(dictionary), "tags": len(parts["tag_names"]),
               "automaton_words": nodes.words if nodes is not None else 0,
               "longest": nodes.longest if nodes is not None else 0,
-              "duplicates": contents.duplicates, "warnings": skipped}
+              "duplicates": duplicates, "warnings": skipped}
     pieces = cachefile.pack(FILES_MAGIC, fields, columns)
     if pieces is None:
         return False
