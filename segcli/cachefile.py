@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
+import re
 import struct
 import zlib
 from collections.abc import Mapping
 
 import numpy as np
 
-from .cachedir import open_file
+from .cachedir import open_dir, open_file, prune, write_file
 
 MAGIC_SIZE = 16
 _PREFIX = struct.Struct("<II")  # header length, CRC-32
@@ -80,6 +82,35 @@ def pack(magic: bytes, fields: Mapping, arrays: Mapping[str, np.ndarray]) -> lis
     for piece in pieces:
         crc = zlib.crc32(piece, crc)
     return [magic + length + _PREFIX.pack(0, crc)[4:], *pieces]
+
+
+def load(name: str, magic: bytes) -> tuple[dict, dict[str, np.ndarray]] | None:
+    """read() of the file `name` in the cache directory; None where there is
+    none. Raises CacheError for an unsafe $SEG_CACHE_DIR."""
+    dfd = open_dir(create=False)
+    if dfd is None:
+        return None
+    try:
+        return read(dfd, name, magic)
+    finally:
+        os.close(dfd)
+
+
+def save(name: str, pieces: list, names: re.Pattern, max_files: int, also: re.Pattern | None = None) -> bool:
+    """Writes the pieces (of pack) as the file `name` of the cache directory
+    and prunes it (segcli.cachedir.prune: `names`, `max_files`, `also`).
+    Returns whether it was written; failures are not errors. Raises
+    CacheError for an unsafe $SEG_CACHE_DIR."""
+    dfd = open_dir(create=True)
+    if dfd is None:
+        return False
+    try:
+        if not write_file(dfd, name, pieces):
+            return False
+        prune(dfd, name, names, max_files, also=also)
+        return True
+    finally:
+        os.close(dfd)
 
 
 def read(dfd: int, name: str, magic: bytes) -> tuple[dict, dict[str, np.ndarray]] | None:

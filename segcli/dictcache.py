@@ -70,7 +70,7 @@ import ahocorasick
 import numpy as np
 
 from . import __version__, cachefile, trie
-from .cachedir import cache_dir, open_dir, prune, write_file
+from .cachedir import cache_dir
 from .dictfile import MAX_WORD_LENGTH, DictWarning, read_dicts
 from .dictread import source_name
 from .dictrules import in_lookup_form, model_knows
@@ -144,13 +144,7 @@ def load(key: str, words_count: int, ids: np.ndarray | None = None,
     reads only a safe file in a safe directory (see the module's doc).
     Raises CacheError for an unsafe $SEG_CACHE_DIR."""
     _check_key(key)
-    dfd = open_dir(create=False)
-    if dfd is None:
-        return None
-    try:
-        read = cachefile.read(dfd, key + SUFFIX, MAGIC)
-    finally:
-        os.close(dfd)
+    read = cachefile.load(key + SUFFIX, MAGIC)
     if read is None:
         return None
     header, columns = read
@@ -203,23 +197,10 @@ def store(key: str, automaton: trie.Trie | ahocorasick.Automaton, nodes: trie.No
             nodes = trie.of_automaton(automaton)
         else:  # pragma: no cover - pyahocorasick's raw nodes are laid out otherwise here
             return False
-    dfd = open_dir(create=True)
-    if dfd is None:
-        return False
-    try:
-        if not _write(dfd, key, nodes):
-            return False
-        prune(dfd, key + SUFFIX, _CACHE_NAME, CACHE_MAX_FILES, also=_LEGACY_NAME)
-        return True
-    finally:
-        os.close(dfd)
-
-
-def _write(dfd: int, key: str, nodes: trie.Nodes) -> bool:
     pieces = cachefile.pack(MAGIC, {"key": key, "kind": ahocorasick.AHOCORASICK, "store": ahocorasick.STORE_INTS,
                                     "key_type": ahocorasick.KEY_STRING, "words": nodes.words,
                                     "longest": nodes.longest}, nodes.columns)
-    return pieces is not None and write_file(dfd, key + SUFFIX, pieces)
+    return pieces is not None and cachefile.save(key + SUFFIX, pieces, _CACHE_NAME, CACHE_MAX_FILES, also=_LEGACY_NAME)
 
 
 # --------------------------------------------------------------------------
@@ -332,28 +313,11 @@ def _store_files(key: str, dictionary: UserDictionary, duplicates: int, warnings
               "longest": nodes.longest if nodes is not None else 0,
               "duplicates": duplicates, "warnings": skipped}
     pieces = cachefile.pack(FILES_MAGIC, fields, columns)
-    if pieces is None:
-        return False
-    dfd = open_dir(create=True)
-    if dfd is None:
-        return False
-    try:
-        if not write_file(dfd, key + FILES_SUFFIX, pieces):
-            return False
-        prune(dfd, key + FILES_SUFFIX, _FILES_NAME, CACHE_MAX_FILES)
-        return True
-    finally:
-        os.close(dfd)
+    return pieces is not None and cachefile.save(key + FILES_SUFFIX, pieces, _FILES_NAME, CACHE_MAX_FILES)
 
 
 def _load_files(key: str, sources: list) -> Loaded | None:
-    dfd = open_dir(create=False)
-    if dfd is None:
-        return None
-    try:
-        read = cachefile.read(dfd, key + FILES_SUFFIX, FILES_MAGIC)
-    finally:
-        os.close(dfd)
+    read = cachefile.load(key + FILES_SUFFIX, FILES_MAGIC)
     if read is None:
         return None
     try:
