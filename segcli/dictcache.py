@@ -240,7 +240,8 @@ def from_files(sources, vocab=None, progress=None, use_cache: bool = True) -> Lo
     if vocab is not None:
         entries = in_lookup_form(vocab, entries)
         tags = in_lookup_form(vocab, tags)
-    dictionary = UserDictionary(entries, tags=tags, use_cache=use_cache and key is None, progress=progress)
+    dictionary = UserDictionary(entries, tags=tags, use_cache=use_cache and key is None, progress=progress,
+                                _kept=key is not None)
     del entries, tags
     if key is not None:
         _store_files(key, dictionary, duplicates, skipped, sources)

@@ -197,7 +197,7 @@ class _Compiled(NamedTuple):
 
 
 def _compile(entries: Mapping[str, float | None], tags: Mapping[str, str], use_cache: bool,
-             progress: Callable[[str], None] | None) -> _Compiled:
+             progress: Callable[[str], None] | None, kept: bool) -> _Compiled:
     words, mults, lengths = _validate(entries)
     tag_ids, tag_names = _tag_table(words, _checked_tags(tags))
     logk, force, listed = _log_multipliers(mults)
@@ -206,7 +206,7 @@ def _compile(entries: Mapping[str, float | None], tags: Mapping[str, str], use_c
     singles = _single_table([words[i] for i in single_ids.tolist()], single_ids)
     layers: tuple = ()
     if not single.all():
-        layers = (_base_automaton(words, np.flatnonzero(~single), lengths, use_cache, progress),)
+        layers = (_base_automaton(words, np.flatnonzero(~single), lengths, use_cache, progress, kept),)
     text = codepoints("\n".join(words))
     return _Compiled(text, (), mults, np.ones(len(words), dtype=bool), len(words), tag_ids, tag_names, lengths, logk,
                      force, listed, layers, singles)
@@ -236,9 +236,10 @@ def _tag_table(words: list[str], tags: Mapping[str, str]) -> tuple[np.ndarray, t
 
 
 def _base_automaton(words: list[str], ids: np.ndarray, lengths: np.ndarray, use_cache: bool,
-                    progress: Callable[[str], None] | None) -> trie.Trie:
+                    progress: Callable[[str], None] | None, kept: bool) -> trie.Trie:
     """The automaton of words[i] -> i for i in ids, from the cache if there
-    (the key covers all ``words``, which fixes ``ids``)."""
+    (the key covers all ``words``, which fixes ``ids``); ``kept``: the
+    caller caches the whole dictionary (what ``progress`` is told)."""
     key = None
     if use_cache and len(words) >= CACHE_MIN_ENTRIES:
         from . import dictcache  # large dictionaries only: kept out of a plain start
@@ -248,7 +249,7 @@ def _base_automaton(words: list[str], ids: np.ndarray, lengths: np.ndarray, use_
         if automaton is not None:
             return automaton
     if progress is not None and len(ids) >= PROGRESS_MIN_WORDS:
-        later = " (cached for next time)" if key is not None else ""
+        later = " (cached for next time)" if key is not None or kept else ""
         progress(f"compiling a dictionary of {len(words):,} words{later}…")
     automaton = _build_automaton(words, ids, lengths)
     if key is not None:
@@ -314,9 +315,9 @@ class UserDictionary:
 
     def __init__(self, entries: Mapping[str, float | None] = _NO_ENTRIES, *, tags: Mapping[str, str] = _NO_TAGS,
                  use_cache: bool = True, progress: Callable[[str], None] | None = None,
-                 _compiled: _Compiled | None = None) -> None:
+                 _compiled: _Compiled | None = None, _kept: bool = False) -> None:
         if _compiled is None:
-            _compiled = _compile(entries, tags, use_cache, progress)
+            _compiled = _compile(entries, tags, use_cache, progress, _kept)
         elif entries or tags:
             raise TypeError("UserDictionary: entries and _compiled are exclusive")
         (self._text, self._overlay, self._mults, self._present, self._count, self._tag_ids, self._tag_names,

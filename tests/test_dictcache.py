@@ -510,3 +510,12 @@ def test_a_crafted_file_of_the_right_checksum_is_a_miss(dict_file, column, chang
     path.write_bytes(b"".join(bytes(p) for p in cachefile.pack(dictcache.FILES_MAGIC, fields, columns)))
     assert dictcache._load_files(fields["key"], [dict_file]) is None
     assert _as_loaded(dictcache.from_files([dict_file])) == want  # parsed again, and stored again
+
+
+def test_progress_hears_that_files_kept_whole_are_cached(dict_file, monkeypatch):
+    monkeypatch.setattr(dictionary, "PROGRESS_MIN_WORDS", 2)
+    heard = []
+    dictcache.from_files([dict_file], progress=heard.append)
+    assert heard == ["compiling a dictionary of 6 words (cached for next time)…"]
+    dictcache.from_files([dict_file], progress=heard.append)  # from the cache: silent
+    assert len(heard) == 1
