@@ -101,8 +101,11 @@ FILES_SUFFIX = ".dict"
 GRAMMAR = 1
 
 #: Dictionary files of fewer bytes than this in all are parsed at every load
-#: (milliseconds), not cached whole.
+#: (milliseconds), not cached whole; nor are files of more than
+#: FILES_MAX_BYTES, which hashing would make a slow refusal of a file that is
+#: no dictionary (the parse refuses one after a piece).
 FILES_MIN_BYTES = 200_000
+FILES_MAX_BYTES = 1 << 30
 
 _KEY = re.compile(r"[0-9a-f]{64}")
 _CACHE_NAME = re.compile(_KEY.pattern + re.escape(SUFFIX))
@@ -250,26 +253,27 @@ def from_files(sources, vocab=None, progress=None, use_cache: bool = True) -> Lo
 
 def files_key(sources: list, vocab=None) -> str | None:
     """The key of the dictionary of these files read with ``vocab``; None
-    where it is not kept whole (not all of them paths of regular files
-    that can be read, or fewer than FILES_MIN_BYTES in all)."""
+    where it is not kept whole: not all of them paths of regular files that
+    can be read, fewer than FILES_MIN_BYTES or more than FILES_MAX_BYTES in
+    all, or a NUL byte in one (no dictionary: the parse says so at once)."""
     if not sources or not all(isinstance(s, (str, bytes, os.PathLike)) for s in sources):
         return None
-    contents = []
-    for source in sources:
-        try:
-            if not stat.S_ISREG(os.stat(source).st_mode):  # before opening: a FIFO would block
-                return None
-            with open(source, "rb") as f:
-                contents.append(f.read())
-        except (OSError, ValueError):  # reported by the parse, which reads them again
+    try:
+        sizes = [os.stat(source) for source in sources]  # before opening: a FIFO would block
+        if not all(stat.S_ISREG(st.st_mode) for st in sizes) \
+                or not FILES_MIN_BYTES <= sum(st.st_size for st in sizes) <= FILES_MAX_BYTES:
             return None
-    if sum(map(len, contents)) < FILES_MIN_BYTES:
+        h = hashlib.sha256(FILES_MAGIC + f"\0{GRAMMAR}\0{__version__}\0".encode())
+        h.update(vocab_key(vocab).encode() if vocab is not None else b"no model")
+        for source in sources:
+            with open(source, "rb") as f:
+                h.update(b"\0file\0")
+                for block in iter(lambda: f.read(1 << 20), b""):  # memory bounded as the parse's
+                    if b"\0" in block:
+                        return None
+                    h.update(block)
+    except (OSError, ValueError):  # reported by the parse, which reads them again
         return None
-    h = hashlib.sha256(FILES_MAGIC + f"\0{GRAMMAR}\0{__version__}\0".encode())
-    h.update(vocab_key(vocab).encode() if vocab is not None else b"no model")
-    for data in contents:
-        h.update(f"\0{len(data)}\0".encode())
-        h.update(data)
     return h.hexdigest()
 
 

@@ -489,7 +489,14 @@ def test_only_regular_files_of_enough_bytes_are_kept_whole(dict_file, monkeypatc
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     assert dictcache.files_key([fifo]) is None  # never opened: it would block
+    nul = tmp_path / "nul.txt"
+    nul.write_bytes(FILE_LINES.encode() + b"\0")
+    assert dictcache.files_key([nul]) is None
+    assert dictcache.files_key([dict_file]) is not None
+    monkeypatch.setattr(dictcache, "FILES_MAX_BYTES", len(FILE_LINES.encode()) - 1)
+    assert dictcache.files_key([dict_file]) is None
     monkeypatch.setattr(dictcache, "FILES_MIN_BYTES", len(FILE_LINES.encode()) + 1)
+    monkeypatch.setattr(dictcache, "FILES_MAX_BYTES", 2**40)
     assert dictcache.files_key([dict_file]) is None
 
 
