@@ -246,7 +246,7 @@ def from_files(sources, vocab=None, progress=None, use_cache: bool = True) -> Lo
     dictionary = UserDictionary(entries, tags=tags, use_cache=use_cache and key is None, progress=progress,
                                 _kept=key is not None)
     del entries, tags
-    if key is not None:
+    if key is not None and files_key(sources, vocab) == key:  # not if a file changed while it was read
         _store_files(key, dictionary, duplicates, skipped, sources)
     return Loaded(dictionary, duplicates, skipped)
 

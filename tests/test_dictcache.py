@@ -526,3 +526,16 @@ def test_progress_hears_that_files_kept_whole_are_cached(dict_file, monkeypatch)
     assert heard == ["compiling a dictionary of 6 words (cached for next time)…"]
     dictcache.from_files([dict_file], progress=heard.append)  # from the cache: silent
     assert len(heard) == 1
+
+
+def test_a_file_changed_while_it_is_read_is_not_kept(dict_file, monkeypatch):
+    real = dictcache.read_dicts
+
+    def changing(*args, **kwargs):
+        read = real(*args, **kwargs)
+        dict_file.write_text(FILE_LINES + "北京\n", encoding="utf-8")  # after its key was taken
+        return read
+
+    monkeypatch.setattr(dictcache, "read_dicts", changing)
+    dictcache.from_files([dict_file])
+    assert not [f for f in os.listdir(dict_file.parent / "named") if f.endswith(dictcache.FILES_SUFFIX)]
