@@ -538,4 +538,5 @@ def test_a_file_changed_while_it_is_read_is_not_kept(dict_file, monkeypatch):
 
     monkeypatch.setattr(dictcache, "read_dicts", changing)
     dictcache.from_files([dict_file])
-    assert not [f for f in os.listdir(dict_file.parent / "named") if f.endswith(dictcache.FILES_SUFFIX)]
+    cache = dict_file.parent / "named"
+    assert not (cache.is_dir() and [f for f in os.listdir(cache) if f.endswith(dictcache.FILES_SUFFIX)])
