@@ -274,10 +274,20 @@ boundary_cuts(PyObject *Py_UNUSED(self), PyObject *args)
 			    i + 2 < n && (f2 == 0x20E3 || (f2 == 0xFE0F && i + 3 < n && f[i + 3] == 0x20E3)))
 				right = C_EMOJI;
 			kind = pair_kind(rules, before, base, right, k2, f0, f1, c + i);
-			if (!kind)
+			if (!kind && !((rules & R_LATIN_HAN) && base == C_DIGIT && k1 == C_HAN))
 				continue;
 			while (ka < natoms && ae[ka] < i + 2)
 				ka++;
+			if (!kind) {
+				/* A Latin word's last digit next to Han (Q3财报, Win10系统) is
+				 * a change of script: an atom with a Latin letter ends at i. */
+				int64_t first = ka > 0 && ae[ka - 1] == i + 1 ? as[ka - 1] : i + 1; /* read once */
+				Py_ssize_t j;
+				for (j = first < 0 ? 0 : (Py_ssize_t)first; j < i && !kind; j++)
+					kind = CLASS(f[j]) == C_LATIN ? 2 : 0;
+				if (!kind)
+					continue;
+			}
 			if (ka < natoms && as[ka] <= i)
 				continue;
 			while (ks < nspans && ss[ks] <= i)

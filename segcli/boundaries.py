@@ -13,6 +13,8 @@ between i and i + 1: i may only end a word, i + 1 only begin one):
 - a Latin letter and a Han character never join, unless a known word spans
   them: a training word of any standard or a word of the model's open
   lexicon (its word-match keys), or a dictionary word (A股, T恤, 卡拉OK).
+  Nor do a Latin word's last digit and the Han after it (Q3|财报, Win10|系统;
+  but 歼7E, 阿里安4L: a digit that begins one is the model's).
 
 Exempt: the inside of atoms (URLs, C++, GPT-4o) and of dictionary words.
 

@@ -49,6 +49,7 @@ CASES = [
     ("i.e.即，U.S.A.的，１．加强", "pku", "i.e|.|即|，|U.S.A|.|的|，|１．加强"),  # a dot ends an abbreviation
     ("买A股和T恤，唱卡拉OK，办IC卡", "pku", "买|A股和|T恤|，|唱卡拉OK|，|办|IC卡"),  # known words
     ("1998年3月5G手机", "pku", "1998年3月5G|手机"),  # digits next to Han: the model decides
+    ("Q3财报，Win10系统，MP3格式，歼7E型", "pku", "Q3|财报|，|Win10|系统|，|MP3|格式|，|歼7E型"),  # a Latin word's digit; 歼7E型: a known word
     ("他说：“好！”", "pku", "他说|：|“|好|！|”"),
     ("好——他说……。”", "pku", "好|——|他说|……|。|”"),  # runs of one character: the model
     ("真的？！", "pku", "真的|？|！"),
@@ -161,6 +162,9 @@ def pair_cuts_twin(folded, cps, bits, atom_starts, atom_ends, span_starts, span_
         if not kind and bits & 4 and ((left == EMOJI and right != NONE) or (right == EMOJI and left != NONE)):
             kind = 1
         if not kind and bits & 8 and {left, right} == {LATIN, HAN}:
+            kind = 2
+        ends_latin_word = [a for a, b in zip(atom_starts, atom_ends) if b == i + 1 and LATIN in classes[a:i]]
+        if not kind and bits & 8 and left == DIGIT and right == HAN and ends_latin_word:
             kind = 2
         if not kind or any(a <= i and i + 2 <= b for a, b in zip(atom_starts, atom_ends)):
             continue

@@ -56,6 +56,11 @@ CASES = [
     ("运行../scripts/run.sh之前先source ~/.zshrc。", "pku", ["../scripts/run.sh", "source", "~/.zshrc", "。"]),
     ("安装路径是C:\\Program Files\\Python311\\python.exe", "pku", ["C:\\Program", "Files\\Python311\\python.exe"]),
     ("运行：python3 sort.py --size 1000", "pku", ["：", "python3", "sort.py", "--size", "1000"]),
+    # A Latin word's last digit and the Han after it: a change of script.
+    ("看Q3财报", "pku", ["Q3"]),
+    ("MP4格式", "pku", ["MP4"]),
+    ("MP4格式", "weibo", ["MP4"]),
+    ("Q3财报", "ctb", ["Q3"]),
     # Emoji below U+1F000 and keycaps are emoji: one token each.
     ("五星⭐⭐⭐⭐⭐推荐", "pku", ["⭐", "⭐", "⭐", "⭐", "⭐"]),
     ("任务✅✅完成，❌❌失败", "weibo", ["✅", "✅", "，", "❌", "❌"]),
