@@ -120,7 +120,53 @@ def find_codepoints(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     joined_starts = np.cumsum(joined_sizes) - joined_sizes
     spans = np.array(bounds, dtype=np.int64)
     shift = (run_starts - joined_starts)[np.searchsorted(joined_starts, spans[:, 0], side="right") - 1]
-    return spans[:, 0] + shift, spans[:, 1] + shift
+    starts, ends = spans[:, 0] + shift, spans[:, 1] + shift
+    return _with_han_url_parts(cps, starts, ends)
+
+
+# A URL's Han part between two of its delimiters (?q=分词&hl=zh, /路径/x):
+# the expression sees ASCII runs only, so such a URL is joined here. A Han
+# run at its end stays out (https://github.com/foo查看 ends at foo).
+_URL_START = re.compile(r"(?:https?://|ftp://|www\.)")
+_URL_TAIL = re.compile(f"{_URL_CHARS}*{_URL_END}")
+_DELIMITERS = frozenset(map(ord, "/?&=#"))
+_DELIMITER_CPS = np.array(sorted(_DELIMITERS), dtype=np.uint32)
+
+
+def _is_han(cps: np.ndarray) -> np.ndarray:
+    return (((cps >= 0x3400) & (cps <= 0x9FFF)) | ((cps >= 0xF900) & (cps <= 0xFAFF))
+            | ((cps >= 0x20000) & (cps <= 0x3134F)))
+
+
+def _with_han_url_parts(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n = len(cps)
+    after = np.minimum(ends, n - 1)
+    candidates = np.flatnonzero((ends < n) & np.isin(cps[ends - 1], _DELIMITER_CPS) & _is_han(cps[after]))
+    if not len(candidates):
+        return starts, ends
+    starts, ends = starts.copy(), ends.copy()
+    keep = np.ones(len(starts), dtype=bool)
+    for k in candidates.tolist():
+        start, end = int(starts[k]), int(ends[k])
+        if not keep[k] or not _URL_START.match(from_codepoints(cps[start : start + 8])):
+            continue
+        while end < n and int(cps[end - 1]) in _DELIMITERS and _is_han(cps[end]):
+            han_end = end
+            while han_end < n and _is_han(cps[han_end]):
+                han_end += 1
+            if han_end == n or int(cps[han_end]) not in _DELIMITERS:
+                break
+            tail = _URL_TAIL.match(from_codepoints(cps[han_end : han_end + 4096]))
+            if not tail:
+                break
+            end = han_end + tail.end()
+        # The atoms of the parts it takes in go; one that reaches past its end takes it further.
+        taken = np.flatnonzero(keep & (starts >= ends[k]) & (starts < end))
+        if len(taken):
+            end = max(end, int(ends[taken].max()))
+            keep[taken] = False
+        ends[k] = end
+    return starts[keep], ends[keep]
 
 
 def constrain(scores: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:

@@ -52,6 +52,12 @@ CASES = [
     ("[关于](/about)，元/平方米，km/h，见/usr/bin。", ["about", "km", "/usr/bin"]),
     ("运行python3 sort.py --size 1000 --dry-run", ["python3", "sort.py", "--size", "1000", "--dry-run"]),
     ("a--b，——中国", []),
+    # A URL's Han parts between two of its delimiters are in it; at its end, not.
+    ("搜https://www.google.com/search?q=分词&hl=zh看看", ["https://www.google.com/search?q=分词&hl=zh"]),
+    ("http://a.com/路径/x.html和ftp://a.b/文件/", ["http://a.com/路径/x.html", "ftp://a.b/文件/"]),
+    ("https://zh.wikipedia.org/wiki/分词查看，https://a.com/x或/usr/bin",
+     ["https://zh.wikipedia.org/wiki/", "https://a.com/x", "/usr/bin"]),
+    ("/usr/local/中文/bin", ["/usr/local/", "bin"]),  # a path is ASCII
 ]
 
 

@@ -56,6 +56,9 @@ CASES = [
     ("运行../scripts/run.sh之前先source ~/.zshrc。", "pku", ["../scripts/run.sh", "source", "~/.zshrc", "。"]),
     ("安装路径是C:\\Program Files\\Python311\\python.exe", "pku", ["C:\\Program", "Files\\Python311\\python.exe"]),
     ("运行：python3 sort.py --size 1000", "pku", ["：", "python3", "sort.py", "--size", "1000"]),
+    ("搜索https://www.google.com/search?q=分词&hl=zh看看。", "pku",
+     ["https://www.google.com/search?q=分词&hl=zh", "。"]),
+    ("打开http://a.com/路径?x=1试试", "weibo", ["http://a.com/路径?x=1"]),
     # A Latin word's last digit and the Han after it: a change of script.
     ("看Q3财报", "pku", ["Q3"]),
     ("MP4格式", "pku", ["MP4"]),
