@@ -1,10 +1,12 @@
 """Atoms: spans of a line that are never split inside.
 
 Latin words (C++, C#, Node.js, .NET, snake_case too), numbers, URLs (with
-markdown's escapes), e-mail addresses, dates, phone numbers, clock times and
-emoji sequences (flags, keycaps) are found by one compiled regular expression
-over the lookup form of the text (full-width forms already folded to ASCII,
-see encode.py), and constrained on the tag scores the way a forbidden
+markdown's escapes), e-mail addresses, file paths, --options, dates, phone
+numbers, clock times and emoji sequences (flags, keycaps) are found by one
+compiled regular expression over the lookup form of the text (full-width
+forms already folded to ASCII, see encode.py); a URL's Han parts and each
+character with its marks (a\u0301, 好\ufe0f) are added to them. They are
+constrained on the tag scores the way a forbidden
 dictionary word is: inside an atom no position but the first may begin a
 word and no position but the last may end one. Whether an atom joins a
 neighbouring character is boundaries.py's rule (a Latin word and Han only
@@ -98,11 +100,17 @@ def find(text: str) -> tuple[np.ndarray, np.ndarray]:
 
 def find_codepoints(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """find() of the text of these code points (its lookup form)."""
+    cps = np.ascontiguousarray(cps, dtype=np.uint32)
+    return _with_marks(cps, *_with_han_url_parts(cps, *expression_atoms(cps)))
+
+
+def expression_atoms(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The atoms of two or more characters the expression (PATTERNS) finds in
+    the text of these code points (uint32, C-contiguous)."""
     # An atom lies inside a run of atom characters, and what the patterns look
     # at around a match (a digit before a number, a letter after) is never
     # outside it. So the expression runs once over those runs of two or more,
     # a newline apart, instead of over every Han character (7x faster).
-    cps = np.ascontiguousarray(cps, dtype=np.uint32)
     run_starts = np.empty(len(cps) // 2 + 1, dtype=np.int64)
     run_ends = np.empty(len(cps) // 2 + 1, dtype=np.int64)
     joined_cps = np.empty(len(cps) + len(cps) // 2 + 1, dtype=np.uint32)
@@ -120,8 +128,43 @@ def find_codepoints(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     joined_starts = np.cumsum(joined_sizes) - joined_sizes
     spans = np.array(bounds, dtype=np.int64)
     shift = (run_starts - joined_starts)[np.searchsorted(joined_starts, spans[:, 0], side="right") - 1]
-    starts, ends = spans[:, 0] + shift, spans[:, 1] + shift
-    return _with_han_url_parts(cps, starts, ends)
+    return spans[:, 0] + shift, spans[:, 1] + shift
+
+
+def _with_marks(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The atoms, and each character with the marks after it (a\u0301,
+    好\ufe0f, 葛 and its variation selector, 12️⃣'s ️⃣): a mark is never a word
+    of its own. Where the two overlap, their union."""
+    from . import boundaries  # which imports this module
+
+    table = boundaries._CLASS
+    # Past the table (HAN here, its last class; NONE below) the marks are
+    # tags (England's 🏴) and variation selectors 17-256.
+    classes = table[np.minimum(cps, len(table) - 1)]
+    if (classes == boundaries.UNKNOWN).any():
+        classes = boundaries._classes(cps)
+    is_mark = classes >= boundaries.MARK
+    if cps.max(initial=0) >= 0xE0000:
+        beyond = cps - np.uint32(0xE0000)
+        is_mark |= (beyond == 1) | ((beyond >= 0x20) & (beyond < 0x80)) | ((beyond >= 0x100) & (beyond < 0x1F0))
+    if not is_mark.any():
+        return starts, ends
+    change = np.diff(is_mark.astype(np.int8), prepend=0, append=0)
+    mark_starts, mark_ends = np.flatnonzero(change == 1), np.flatnonzero(change == -1)
+    # A mark at the start, or after whitespace or a control character, has no base.
+    bases = mark_starts - 1
+    based = bases >= 0
+    based[based] = (classes[bases[based]] != boundaries.NONE) & (cps[bases[based]] < len(table))
+    if not based.any():
+        return starts, ends
+    all_starts = np.concatenate((starts, bases[based]))
+    all_ends = np.concatenate((ends, mark_ends[based]))
+    order = np.argsort(all_starts, kind="stable")
+    all_starts, reach = all_starts[order], np.maximum.accumulate(all_ends[order])
+    first = np.ones(len(all_starts), dtype=bool)
+    first[1:] = all_starts[1:] >= reach[:-1]
+    last = np.append(np.flatnonzero(first)[1:] - 1, len(all_starts) - 1)
+    return all_starts[first], reach[last]
 
 
 # A URL's Han part between two of its delimiters (?q=分词&hl=zh, /路径/x):

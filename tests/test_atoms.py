@@ -1,6 +1,7 @@
 """Atoms: Latin words, numbers, URLs and the like are never split inside."""
 
 import sys
+import unicodedata
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from segcli import _core, atoms
 from segcli.decode import B, E, HARD, S, decode_one, word_spans
+from segcli.encode import codepoints
 
 # text, the atoms found in it (those of two or more characters)
 CASES = [
@@ -125,8 +127,22 @@ ATOM_ALPHABET = "中文年A股aZ09.,:/-_@#%+'’ \n\t\u3000👍👨\u200d\ufe0f\
 @given(st.text(ATOM_ALPHABET, max_size=60) | st.text(max_size=30))
 def test_find_equals_the_expression_over_the_whole_text(text):
     whole = [m.span() for m in atoms._ATOM.finditer(text) if m.end() - m.start() > 1]
-    starts, ends = atoms.find(text)
+    starts, ends = atoms.expression_atoms(np.ascontiguousarray(codepoints(text), dtype=np.uint32))
     assert list(zip(starts.tolist(), ends.tolist())) == whole
+    # find: those, a URL's Han parts and each character with its marks, sorted and apart.
+    found = list(zip(*(bounds.tolist() for bounds in atoms.find(text))))
+    assert all(a < b <= c for (a, b), (c, _) in zip(found, found[1:] + [(len(text), None)]))
+    assert all(any(c <= a and b <= d for c, d in found) for a, b in whole)
+    def is_mark(char):
+        return unicodedata.category(char) in ("Mn", "Me", "Cf")
+
+    def base(i):  # the character a mark at i belongs to, if any
+        while i > 0 and is_mark(text[i]):
+            i -= 1
+        return None if is_mark(text[i]) or text[i].isspace() or unicodedata.category(text[i])[0] == "C" else i
+
+    marks = [i for i in range(1, len(text)) if is_mark(text[i]) and base(i) is not None]
+    assert all(any(c <= base(i) < i < d for c, d in found) for i in marks)
 
 
 def _sre_modules():

@@ -59,6 +59,10 @@ CASES = [
     ("搜索https://www.google.com/search?q=分词&hl=zh看看。", "pku",
      ["https://www.google.com/search?q=分词&hl=zh", "。"]),
     ("打开http://a.com/路径?x=1试试", "weibo", ["http://a.com/路径?x=1"]),
+    # A mark (combining accent, variation selector, keycap) is never a word of its own.
+    ("cafe\u0301很好，a\u0301好", "pku", ["cafe\u0301", "，", "a\u0301"]),
+    ("好\ufe0f的，葛\U000E0100城", "pku", ["，"]),
+    ("按12️⃣号", "pku", ["12️⃣"]),
     # A Latin word's last digit and the Han after it: a change of script.
     ("看Q3财报", "pku", ["Q3"]),
     ("MP4格式", "pku", ["MP4"]),
@@ -119,6 +123,14 @@ def bad_joins(text: str, words: list[str], lookup_form) -> list[str]:
 
 def check(text: str, words: list[str], lookup_form) -> None:
     assert "".join(words) == "".join(text.split()), "lossless: every character but whitespace in one word"
+    at, alone = 0, []
+    for word in words:
+        at = text.index(word, at)
+        before = text[at - 1] if at else " "
+        if unicodedata.category(word[0]) in ("Mn", "Me", "Cf") and not before.isspace():
+            alone.append(word)  # a mark goes with the character before it
+        at += len(word)
+    assert not alone
     assert not bad_joins(text, words, lookup_form)
 
 
