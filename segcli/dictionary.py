@@ -507,14 +507,18 @@ class UserDictionary:
 
     def word_spans_codepoints(self, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(starts, ends) of every occurrence, in the text of these code
-        points (its lookup form), of a word that is listed, forced or has a
-        multiplier above 1; occurrences may overlap.  Sorted by start, then end."""
+        points (its lookup form), of a word of two characters or more that is
+        listed, forced or has a multiplier above 1; occurrences may overlap.
+        Sorted by start, then end.  (What the boundary rules keep whole: a
+        one-character word has no inside, and in a large dictionary they are
+        most of the matches.)"""
         if not self._has_words() or not len(cps):
             return _NO_SPANS
         ends, ids = self._matches_of(cps)
-        wanted = self._force[ids] | self._listed[ids] | (self._logk[ids] > 0.0)
-        ends, ids = ends[wanted], ids[wanted]
-        starts = ends - self._len[ids] + 1
+        lengths = self._len[ids]
+        wanted = (lengths > 1) & (self._force[ids] | self._listed[ids] | (self._logk[ids] > 0.0))
+        ends, lengths = ends[wanted], lengths[wanted]
+        starts = ends - lengths + 1
         order = np.lexsort((ends, starts))
         return starts[order], ends[order] + 1
 

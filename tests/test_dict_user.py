@@ -330,7 +330,8 @@ def test_word_spans_are_every_occurrence_of_a_listed_forced_or_encouraged_word()
     dictionary = UserDictionary({"南京市": None, "市长": float("inf"), "长江": 2.0, "大桥": 0.5, "江大": 0.0,
                                  "南": None})
     starts, ends = dictionary.word_spans_codepoints(codepoints("南京市长江大桥南京市"))
-    assert list(zip(starts.tolist(), ends.tolist())) == [(0, 1), (0, 3), (2, 4), (3, 5), (7, 8), (7, 10)]
+    # 南 (one character) has no inside for the boundary rules to keep whole.
+    assert list(zip(starts.tolist(), ends.tolist())) == [(0, 3), (2, 4), (3, 5), (7, 10)]
     for text in ("", "x"):
         assert [a.tolist() for a in dictionary.word_spans_codepoints(codepoints(text))] == [[], []]
 
