@@ -24,7 +24,9 @@ segcli's modules, which plain seg imports too), and its peak RSS
 Cutting (jieba's dictionary): whole-process wall time of ``seg < news5 >
 /dev/null`` and ``seg --dict jieba.txt < news5`` (its cache warm), the two
 run in turn ``--runs`` times so that the machine's ups and downs fall on
-both alike; the ratio of their throughputs is taken run by run.
+both alike; the ratio of their throughputs is taken run by run, and of
+their CPU times (user + system of the whole process, which the machine's
+other work moves less than the wall time).
 
 Identity (jieba's dictionary, the benchmark text): the words cut with the
 dictionary matched by segcli's C walk and by pyahocorasick's own iter (an
@@ -41,6 +43,7 @@ import itertools
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -58,14 +61,16 @@ import json, resource, sys, time
 t0 = time.perf_counter()
 from segcli.dictcache import from_files
 imports = time.perf_counter() - t0
+cpu0 = time.process_time()
 d = from_files([sys.argv[1]]).dictionary
 seconds = time.perf_counter() - t0
+cpu = time.process_time() - cpu0
 try:
     with open("/proc/self/status") as f:
         peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
 except (OSError, StopIteration):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": seconds, "imports": imports, "words": len(d), "maxrss_kb": peak}))
+print(json.dumps({"seconds": seconds, "imports": imports, "cpu": cpu, "words": len(d), "maxrss_kb": peak}))
 """
 
 
@@ -98,6 +103,7 @@ def measure(name: str, path: Path, runs: int, tmp: Path) -> tuple[list[str], Pat
         spread([r["seconds"] for r in cold], ".2f"),
         spread([r["seconds"] for r in warm], ".2f"),
         spread([r["seconds"] - r["imports"] for r in warm], ".2f"),
+        spread([r["cpu"] for r in warm], ".2f"),
         spread([r["maxrss_kb"] / 1024 for r in cold], ".0f"),
         spread([r["maxrss_kb"] / 1024 for r in warm], ".0f"),
         f"{sum(f.stat().st_size for f in cached) / 2**20:.0f}" if cached else "none",
@@ -110,11 +116,15 @@ def seg_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "segcli"]
 
 
-def wall(cmd: list[str], stdin: Path, cache: Path) -> float:
+def wall(cmd: list[str], stdin: Path, cache: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of a run of cmd on stdin."""
     env = common.child_env(SEG_CACHE_DIR=str(cache), PYTHONIOENCODING="utf-8")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     common.run_quiet(cmd, stdin, env)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def cutting(news: Path, dict_path: Path, cache: Path, runs: int) -> list[str]:
@@ -126,10 +136,13 @@ def cutting(news: Path, dict_path: Path, cache: Path, runs: int) -> list[str]:
         log(f"cutting: run {i + 1}/{runs}")
         plain.append(wall(seg_command(), news, cache))
         with_dict.append(wall(seg_command() + ["--dict", str(dict_path)], news, cache))
-    ratios = [100 * p / d for p, d in zip(plain, with_dict)]
+    ratios = [100 * p / d for (p, _), (d, _) in zip(plain, with_dict)]
+    cpu_ratios = [100 * p / d for (_, p), (_, d) in zip(plain, with_dict)]
     return [
-        ["seg", spread([chars / s / 1000 for s in plain], ",.0f"), "100%"],
-        ["seg --dict jieba dict.txt", spread([chars / s / 1000 for s in with_dict], ",.0f"), spread(ratios, ".0f") + "%"],
+        ["seg", spread([chars / s / 1000 for s, _ in plain], ",.0f"), "100%", spread([c for _, c in plain], ".1f"),
+         "100%"],
+        ["seg --dict jieba dict.txt", spread([chars / s / 1000 for s, _ in with_dict], ",.0f"),
+         spread(ratios, ".0f") + "%", spread([c for _, c in with_dict], ".1f"), spread(cpu_ratios, ".0f") + "%"],
     ]
 
 
@@ -229,13 +242,14 @@ def main() -> None:
     print(f"segcli from {common.SEG_ROOT}; Python {platform.python_version()}; "
           f"pyahocorasick {metadata.version('pyahocorasick')}; {os.cpu_count()} CPUs; "
           f"median of {args.runs} runs (min–max)\n")
-    print(common.table(["dictionary", "entries", "cold s", "from cache s", "of which loading s",
-                        "cold peak RSS MB", "cached peak RSS MB", "cache file MB"], rows, "lrrrrrrr"))
+    print(common.table(["dictionary", "entries", "cold s", "from cache s", "of which loading s", "loading CPU s",
+                        "cold peak RSS MB", "cached peak RSS MB", "cache file MB"], rows, "lrrrrrrrr"))
     print("\n'from cache' counts from `import segcli.dictcache` on; 'of which loading' leaves out the imports "
-          "(numpy, segcli), which plain seg makes too.")
+          "(numpy, segcli), which plain seg makes too; 'loading CPU s' is that part's CPU time (less moved by the "
+          "machine's other work).")
     if cutting_rows:
         print("\nWhole process, the benchmark text (news5), jieba's dictionary cached; ratio run by run:\n")
-        print(common.table(["command", "k chars/s", "of plain"], cutting_rows, "lrr"))
+        print(common.table(["command", "k chars/s", "of plain", "CPU s", "of plain's CPU"], cutting_rows, "lrrrr"))
     if identity_rows:
         print("\nWords cut with jieba's dictionary through each matcher (sha256 of the output):\n")
         print(common.table(["matcher", "bytes", "sha256", "s", "identical"], identity_rows, "lrlrl"))
