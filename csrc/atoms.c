@@ -274,10 +274,19 @@ boundary_cuts(PyObject *Py_UNUSED(self), PyObject *args)
 			    i + 2 < n && (f2 == 0x20E3 || (f2 == 0xFE0F && i + 3 < n && f[i + 3] == 0x20E3)))
 				right = C_EMOJI;
 			kind = pair_kind(rules, before, base, right, k2, f0, f1, c + i);
-			if (!kind && !((rules & R_LATIN_HAN) && base == C_DIGIT && k1 == C_HAN))
+			if (!kind && !((rules & R_LATIN_HAN) && base == C_DIGIT && k1 == C_HAN) &&
+			    !((rules & R_PUNCTUATION) && ((base == C_HAN && f1 == '/') || (f0 == '/' && k1 == C_HAN))))
 				continue;
 			while (ka < natoms && ae[ka] < i + 2)
 				ka++;
+			if (!kind && (base == C_HAN || k1 == C_HAN) && (f0 == '/' || f1 == '/')) {
+				/* A slash that begins or ends a path next to Han (见/usr/bin,
+				 * ./data/目录) connects nothing: 元/KG is no atom. */
+				if (base == C_HAN ? ka < natoms && as[ka] == i + 1 : ka > 0 && ae[ka - 1] == i + 1)
+					kind = 1;
+				else
+					continue;
+			}
 			if (!kind) {
 				/* A Latin word's last digit next to Han (Q3财报, Win10系统) is
 				 * a change of script: an atom with a Latin letter ends at i. */

@@ -53,11 +53,11 @@ PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+", "name@example.com"),
     ("keycap", "[0-9#*]\uFE0F?\u20E3", "1\ufe0f\u20e3"),
     # Home-, dot- and drive-relative paths and parts with backslashes; an
-    # absolute one needs two parts (/about alone is a link's path).
-    ("path", rf"(?:~|\.\.?)(?:/{_PATH_PART})+/?|(?<![A-Za-z0-9._~/\-])(?:/{_PATH_PART}){{2,}}/?"
+    # absolute one needs two parts or a closing slash (/about alone is a link's path).
+    ("path", rf"(?:~|\.\.?)(?:/{_PATH_PART})+/?|(?<![A-Za-z0-9._~/\-])(?:(?:/{_PATH_PART}){{2,}}/?|/(?=[A-Za-z0-9_.]){_PATH_PART}/)"
              rf"|(?<![A-Za-z0-9])[A-Za-z]:[\\/](?:{_PATH_PART}[\\/])*{_PATH_PART}?"
              rf"|(?<![A-Za-z0-9._\\])(?:{_PATH_PART}\\)+{_PATH_PART}\\?",  # after a space: Files\x\y.exe
-     "~/.bashrc, ./run.sh, /usr/local/bin/, C:\\Users\\x, Files\\x.exe"),
+     "~/.bashrc, ./run.sh, /usr/local/bin/, /data/, C:\\Users\\x, Files\\x.exe"),
     ("option", r"(?<![A-Za-z0-9\-])--[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*", "--size, --dry-run"),
     # Three or more groups: a phone number or a date; two (1993-2013) are a range.
     ("digit groups", r"[0-9]+(?:-[0-9]+){2,}|[0-9]+(?:/[0-9]+){2,}", "138-0013-8000, 2024/1/5"),

@@ -61,6 +61,7 @@ CASES = [
     ("参见https://host/path\\#frag。", "pku", "参见|https://host/path\\#frag|。"),
     ("链接(https://a.com/x)和\\\\", "pku", "链接|(|https://a.com/x|)|和|\\\\"),
     ("#话题#@张三", "weibo", "#|话题|#|@|张三"),
+    ("见/usr/bin和/data/目录，9.60元/KG", "pku", "见|/usr/bin|和|/data/|目录|，|9.60元/KG"),  # a path's slash next to Han
     ("按0️⃣1️⃣或#⃣好", "pku", "按|0️⃣|1️⃣|或|#⃣|好"),  # a keycap is an emoji
     ("五星⭐⭐好评，任务✅✅，🐈‍⬛好", "pku", "五星|⭐|⭐|好评|，|任务|✅|✅|，|🐈‍⬛|好"),  # emoji below U+1F000
     ("★★★好评", "pku", "★★★|好评"),  # a symbol, not an emoji: its run is the model's
@@ -163,6 +164,10 @@ def pair_cuts_twin(folded, cps, bits, atom_starts, atom_ends, span_starts, span_
             kind = 1
         if not kind and bits & 8 and {left, right} == {LATIN, HAN}:
             kind = 2
+        path_edge = ((left == HAN and folded[i + 1] == 0x2F and i + 1 in list(atom_starts))
+                     or (folded[i] == 0x2F and classes[i + 1] == HAN and i + 1 in list(atom_ends)))
+        if not kind and bits & 1 and path_edge:
+            kind = 1
         ends_latin_word = [a for a, b in zip(atom_starts, atom_ends) if b == i + 1 and LATIN in classes[a:i]]
         if not kind and bits & 8 and left == DIGIT and right == HAN and ends_latin_word:
             kind = 2

@@ -54,6 +54,8 @@ CASES = [
      ["~/.bashrc", "里", "，", "Windows", "C:\\Users\\admin\\AppData", "。"]),
     ("把数据放在D:/data/train.csv，或者./data/目录下。", "pku", ["D:/data/train.csv", "，"]),
     ("运行../scripts/run.sh之前先source ~/.zshrc。", "pku", ["../scripts/run.sh", "source", "~/.zshrc", "。"]),
+    ("见/usr/bin/python3，进入/data/目录", "pku", ["见", "/usr/bin/python3", "，", "/data/", "目录"]),
+    ("见/usr/bin/python3", "weibo", ["见", "/usr/bin/python3"]),
     ("安装路径是C:\\Program Files\\Python311\\python.exe", "pku", ["C:\\Program", "Files\\Python311\\python.exe"]),
     ("运行：python3 sort.py --size 1000", "pku", ["：", "python3", "sort.py", "--size", "1000"]),
     ("搜索https://www.google.com/search?q=分词&hl=zh看看。", "pku",
