@@ -25,6 +25,8 @@ where annotators join what the rule would cut:
   word characters: 道—琼斯, 铁木尔·达瓦买提, 元／平方米, Node.js, AT&T, ２·１３;
   but a dot between a Latin letter and a Han character ends an abbreviation
   (i.e.即, U.S.A.的).
+  A slash that begins or ends an atom (a path) next to Han cuts there
+  (见|/usr/bin, /data/|目录); 元/KG is the model's.
 - : ∶ between two digits (3∶0, 3:1), and units and currency signs next to
   a digit (２‰, 28℃, ¥99) are left to the model.
 - ○ is a Han character (二○○一年).
