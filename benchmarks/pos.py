@@ -112,7 +112,10 @@ def scores(gold: list[list[tuple[str, str]]], pred: list[list[tuple[str, str]]],
 
 def speed(model: str | None, runs: int, size: float) -> dict:
     """Whole-process seconds of `seg` and `seg --pos` over the benchmark
-    text (news, `size` bytes), runs interleaved; their medians."""
+    text (news, `size` bytes), runs interleaved; their medians. Also each
+    run's CPU seconds (user + system, from the child's rusage): on a
+    machine shared with other jobs the wall-clock ratio swings by 30 % from
+    one pair of runs to the next, the CPU ratio by a few."""
     command = [sys.executable, "-m", "segcli"] + (["--model", model] if model else [])
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "news.txt"
@@ -120,15 +123,32 @@ def speed(model: str | None, runs: int, size: float) -> dict:
         path.write_text(common.text(lines), encoding="utf-8")
         chars = sum(map(len, lines))
         seconds: dict[str, list[float]] = {"plain": [], "pos": []}
+        cpu: dict[str, list[float]] = {"plain": [], "pos": []}
         for run in range(runs):
             for name, extra in (("plain", []), ("pos", ["--pos"])):
                 common.log(f"speed: {name} run {run + 1} of {runs}")
+                before = _children_cpu()
                 start = time.perf_counter()
                 common.run_quiet(command + extra, path, common.child_env())
                 seconds[name].append(time.perf_counter() - start)
+                cpu[name].append(_children_cpu() - before)
     plain, tagged = statistics.median(seconds["plain"]), statistics.median(seconds["pos"])
-    return {"chars": chars, "seconds": seconds, "plain_rate": chars / plain, "pos_rate": chars / tagged,
-            "ratio": plain / tagged}
+    ratios = [a / b for a, b in zip(seconds["plain"], seconds["pos"])]
+    cpu_ratios = [a / b for a, b in zip(cpu["plain"], cpu["pos"])]
+    return {"chars": chars, "seconds": seconds, "cpu_seconds": cpu, "plain_rate": chars / plain,
+            "pos_rate": chars / tagged, "ratio": plain / tagged, "ratio_range": [min(ratios), max(ratios)],
+            "cpu_ratio": statistics.median(cpu["plain"]) / statistics.median(cpu["pos"]),
+            "cpu_ratio_range": [min(cpu_ratios), max(cpu_ratios)]}
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of this process's finished children (NaN where there is no rusage)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return float("nan")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def api_rate(chars: int, seconds: float) -> str:
@@ -180,10 +200,17 @@ def main() -> None:
         measured = speed(args.model, args.runs, args.size)
         figures["speed"] = measured
         print(f"\n## seg --pos against seg (whole process, {measured['chars']:,} characters, median of {args.runs})\n")
-        print(common.table(["command", "chars/s", "of plain"],
-                           [["seg", common.rate(measured["plain_rate"], 1), "100%"],
-                            ["seg --pos", common.rate(measured["pos_rate"], 1), f"{measured['ratio']:.0%}"]],
-                           "lrr"))
+        low, high = measured["ratio_range"]
+        cpu_low, cpu_high = measured["cpu_ratio_range"]
+        print(common.table(["command", "chars/s", "of plain", "of plain (by CPU time)"],
+                           [["seg", common.rate(measured["plain_rate"], 1), "100%", "100%"],
+                            ["seg --pos", common.rate(measured["pos_rate"], 1),
+                             f"{measured['ratio']:.0%} ({low:.0%}–{high:.0%})",
+                             f"{measured['cpu_ratio']:.0%} ({cpu_low:.0%}–{cpu_high:.0%})"]],
+                           "lrrr"))
+        load = f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end" \
+            if hasattr(os, "getloadavg") else ""
+        print(f"\n(medians; in brackets the lowest and highest ratio of one interleaved pair{load})")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
