@@ -1,6 +1,8 @@
 """The tagging head's place in the ONNX graph: where the encoder's last hidden
 state is, a graph that also outputs it (to compute the head's training
-features with onnxruntime), and the head spliced in as the output ``pos``.
+features with onnxruntime), the head spliced in as the output ``pos``, and
+the head's own graph (head_graph) and its weights read back from a spliced
+graph (head_weights: ``python -m segcli.training.pos --reexport``).
 
 The segmentation part of the graph is never changed: its nodes, initialisers
 and the ``scores`` output stay as they are, and the head only reads the
