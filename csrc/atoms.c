@@ -157,6 +157,9 @@ enum { R_PUNCTUATION = 1, R_RUNS = 2, R_EMOJI = 4, R_LATIN_HAN = 8, R_PKU_BRACKE
 #define IS_PUNCT(c) ((c) >= C_PUNCT && (c) <= C_UNIT)
 /* A dot between a Latin letter and a Han character ends an abbreviation
  * (i.e.即, U.S.的): it connects nothing. */
+/* Sentence and clause marks repeated (！！！, 。。。, ？？, ，，) are a token each,
+ * as the corpora that have them write them (boundaries.REPEATS_APART). */
+#define REPEATS_APART(f) ((f) == '!' || (f) == '?' || (f) == ',' || (f) == 0x3002 || (f) == 0x3001)
 #define LATIN_HAN(a, b) (((a) == C_LATIN && (b) == C_HAN) || ((a) == C_HAN && (b) == C_LATIN))
 
 /* What the rules say of the pair (i, i + 1), given the base class before i,
@@ -181,7 +184,8 @@ pair_kind(int rules, uint8_t before, uint8_t left, uint8_t right, uint8_t after,
 		if (cut)
 			return (rules & R_PKU_BRACKETS) && (raw[0] == '[' || raw[1] == ']') ? 2 : 1;
 	}
-	if ((rules & R_RUNS) && IS_PUNCT(left) && IS_PUNCT(right) && folded_left != folded_right)
+	if ((rules & R_RUNS) && IS_PUNCT(left) && IS_PUNCT(right) &&
+	    (folded_left != folded_right || REPEATS_APART(folded_left)))
 		return 1;
 	if ((rules & R_EMOJI) && ((left == C_EMOJI && right != C_NONE) || (right == C_EMOJI && left != C_NONE)))
 		return 1;

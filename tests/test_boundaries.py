@@ -52,6 +52,8 @@ CASES = [
     ("Q3财报，Win10系统，MP3格式，歼7E型", "pku", "Q3|财报|，|Win10|系统|，|MP3|格式|，|歼7E型"),  # a Latin word's digit; 歼7E型: a known word
     ("他说：“好！”", "pku", "他说|：|“|好|！|”"),
     ("好——他说……。”", "pku", "好|——|他说|……|。|”"),  # runs of one character: the model
+    ("嗯。。。。。。对！！真的？？，，、、", "pku", "嗯|。|。|。|。|。|。|对|！|！|真的|？|？|，|，|、|、"),  # sentence marks: each
+    ("好...---~~===", "pku", "好|...|---|~~|==="),  # other runs: inside each, the model
     ("真的？！", "pku", "真的|？|！"),
     ("道—琼斯，铁木尔·达瓦买提，元／平方米，AT&T", "pku", "道—琼斯|，|铁木尔·达瓦买提|，|元／平方米|，|AT&T"),
     ("比分３∶０，２·１３，１／３，4×100", "pku", "比分３∶０|，|２·１３|，|１／３|，|4×100"),
@@ -158,7 +160,9 @@ def pair_cuts_twin(folded, cps, bits, atom_starts, atom_ends, span_starts, span_
                            or (right == UNIT and left == DIGIT))
             if cut:
                 kind = 2 if bits & 16 and (cps[i] == 0x5B or cps[i + 1] == 0x5D) else 1
-        if not kind and bits & 2 and base_punct[i] and is_punct[i + 1] and folded[i] != folded[i + 1]:
+        repeated_apart = folded[i] == folded[i + 1] and chr(folded[i]) in boundaries.REPEATS_APART
+        if not kind and bits & 2 and base_punct[i] and is_punct[i + 1] and (folded[i] != folded[i + 1]
+                                                                           or repeated_apart):
             kind = 1
         if not kind and bits & 4 and ((left == EMOJI and right != NONE) or (right == EMOJI and left != NONE)):
             kind = 1
@@ -179,7 +183,7 @@ def pair_cuts_twin(folded, cps, bits, atom_starts, atom_ends, span_starts, span_
     return np.array(cuts, np.int64), np.array(deferred, np.int64)
 
 
-_TWIN_CHARS = list("好的中文aZ09.-·/:∶%‰，。[]［］（）“”—…@#*+") + ["😂", "\U0001F3FB", "\u0301", "\u200d", " ", "\n",
+_TWIN_CHARS = list("好的中文aZ09.-·/:∶%‰，。！？!?、[]［］（）“”—…@#*+") + ["😂", "\U0001F3FB", "\u0301", "\u200d", " ", "\n",
                                                                     "ℌ", "α", "한", "\u20e3", "\ufe0f", "⭐", "★"]
 
 
@@ -208,7 +212,7 @@ def test_classes_agree_with_the_c_loop():
 
     assert Rules().bits("pku") == 31 and Rules().bits("ctb") == 15
     assert Rules(punctuation=False, emoji=False, punctuation_runs=False, latin_han=False).bits("pku") == 16
-    cases = {"好，": 1, "a好": 8, "。”": 2, "😂😂": 4}
+    cases = {"好，": 1, "a好": 8, "。”": 2, "😂😂": 4, "!!": 2}
     for text, bit in cases.items():
         cps = codepoints(text).astype(np.uint32)
         cuts, deferred = boundaries.pair_cuts(cps, cps, bit, np.empty(0, np.int64), np.empty(0, np.int64))

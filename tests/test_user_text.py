@@ -75,6 +75,12 @@ CASES = [
     ("任务✅✅完成，❌❌失败", "weibo", ["✅", "✅", "，", "❌", "❌"]),
     ("黑猫🐈‍⬛真可爱", "pku", ["🐈‍⬛"]),
     ("按0️⃣1️⃣选择，或按#️⃣返回", "pku", ["0️⃣", "1️⃣", "，", "#️⃣"]),
+    # Repeated sentence and clause marks: a token each, as the corpora write
+    # them (seg gave 嗯 。。。。。 。 under pku).
+    ("嗯。。。。。。", "pku", ["嗯", "。", "。", "。", "。", "。", "。"]),
+    ("太好了!!!真的？？？", "pku", ["!", "!", "!", "真的", "？", "？", "？"]),
+    ("快来！！！！！", "weibo", ["！", "！", "！", "！", "！"]),
+    ("好的，，、、", "ctb", ["，", "，", "、", "、"]),
 ]
 
 # Characters the rules always keep apart from a word character (brackets,

