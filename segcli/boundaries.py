@@ -63,6 +63,13 @@ UNKNOWN, NONE, HAN, LATIN, DIGIT, LETTER, PUNCT, CONNECTOR, DIGIT_CONNECTOR, UNI
 # In their lookup form: full-width ASCII is folded to ASCII already.
 CONNECTORS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212·\u2022\u2027\u2219\u30fb/&_'\u2019.~+×"
 DIGIT_CONNECTORS = ":\u2236"
+# Format characters (Cf) that stand for a space, not a mark: a zero-width
+# space (text pasted from web pages) and a byte-order mark inside a line
+# (joined Windows files) are a word boundary, so a token of their own, never
+# dropped (the output keeps every character) nor joined to a word. The other
+# format characters (ZWJ, ZWNJ, soft hyphen, direction marks, the word
+# joiner, which forbids a break) stay marks of the character before.
+INVISIBLE_SPACES = "\u200b\ufeff"
 # Sentence and clause marks (full-width folded) that stay apart when repeated:
 # weibo writes ！！！ 。。。 ？？？ a token each (88 of 91 runs), sxu ，， and ctb
 # 、、 likewise; the other corpora have none (csrc/atoms.c's REPEATS_APART).
@@ -97,7 +104,7 @@ def _class_of(cp: int) -> int:
     if "0" <= char <= "9":
         return DIGIT
     category = unicodedata.category(char)
-    if category[0] in "PS":
+    if category[0] in "PS" or char in INVISIBLE_SPACES:
         return PUNCT
     if category in ("Mn", "Me", "Cf"):
         return MARK

@@ -54,6 +54,8 @@ CASES = [
     ("好——他说……。”", "pku", "好|——|他说|……|。|”"),  # runs of one character: the model
     ("嗯。。。。。。对！！真的？？，，、、", "pku", "嗯|。|。|。|。|。|。|对|！|！|真的|？|？|，|，|、|、"),  # sentence marks: each
     ("好...---~~===", "pku", "好|...|---|~~|==="),  # other runs: inside each, the model
+    ("中文\u200b分词，\u200b\u200b数组\ufeff聚类", "pku", "中文|\u200b|分词|，|\u200b\u200b|数组|\ufeff|聚类"),  # zero-width spaces: boundaries
+    ("中\u2060文", "pku", "中\u2060文"),  # a word joiner forbids a break: a mark
     ("真的？！", "pku", "真的|？|！"),
     ("道—琼斯，铁木尔·达瓦买提，元／平方米，AT&T", "pku", "道—琼斯|，|铁木尔·达瓦买提|，|元／平方米|，|AT&T"),
     ("比分３∶０，２·１３，１／３，4×100", "pku", "比分３∶０|，|２·１３|，|１／３|，|4×100"),
@@ -183,7 +185,7 @@ def pair_cuts_twin(folded, cps, bits, atom_starts, atom_ends, span_starts, span_
     return np.array(cuts, np.int64), np.array(deferred, np.int64)
 
 
-_TWIN_CHARS = list("好的中文aZ09.-·/:∶%‰，。！？!?、[]［］（）“”—…@#*+") + ["😂", "\U0001F3FB", "\u0301", "\u200d", " ", "\n",
+_TWIN_CHARS = list("好的中文aZ09.-·/:∶%‰，。！？!?、[]［］（）“”—…@#*+") + ["\u200b", "\ufeff", "😂", "\U0001F3FB", "\u0301", "\u200d", " ", "\n",
                                                                     "ℌ", "α", "한", "\u20e3", "\ufe0f", "⭐", "★"]
 
 
@@ -212,7 +214,7 @@ def test_classes_agree_with_the_c_loop():
 
     assert Rules().bits("pku") == 31 and Rules().bits("ctb") == 15
     assert Rules(punctuation=False, emoji=False, punctuation_runs=False, latin_han=False).bits("pku") == 16
-    cases = {"好，": 1, "a好": 8, "。”": 2, "😂😂": 4, "!!": 2}
+    cases = {"好，": 1, "a好": 8, "。”": 2, "😂😂": 4, "!!": 2, "好\u200b": 1}
     for text, bit in cases.items():
         cps = codepoints(text).astype(np.uint32)
         cuts, deferred = boundaries.pair_cuts(cps, cps, bit, np.empty(0, np.int64), np.empty(0, np.int64))

@@ -15,7 +15,7 @@ from conftest import SEG
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from segcli import atoms
+from segcli import atoms, boundaries
 
 # (text, standard, tokens that must be words of their own, in this order)
 CASES = [
@@ -81,6 +81,12 @@ CASES = [
     ("太好了!!!真的？？？", "pku", ["!", "!", "!", "真的", "？", "？", "？"]),
     ("快来！！！！！", "weibo", ["！", "！", "！", "！", "！"]),
     ("好的，，、、", "ctb", ["，", "，", "、", "、"]),
+    # A zero-width space or a byte-order mark inside a line is a boundary: a
+    # token of its own (seg gave 中文\u200b分词, abc\u200bdef, 中\ufeff文 as one).
+    ("中文\u200b分词", "pku", ["中文", "\u200b", "分词"]),
+    ("abc\u200bdef，数组\u200b聚类", "pku", ["abc", "\u200b", "def", "，", "\u200b"]),
+    ("中\ufeff文", "pku", ["\ufeff"]),
+    ("谢谢\u200b🙏，你好\u200b世界", "weibo", ["谢谢", "\u200b", "🙏", "，", "\u200b", "世界"]),
 ]
 
 # Characters the rules always keep apart from a word character (brackets,
@@ -90,12 +96,18 @@ EMOJI = ["😂", "👍", "🙏", "💪", "🇨🇳", "👍🏻", "👨\u200d👩
 WORD = "我们的好东西数组模型中文abcXYZ019１２"
 
 
+def is_mark(char: str) -> bool:
+    """Whether char belongs to the character before it (a zero-width space is a boundary)."""
+    return unicodedata.category(char) in ("Mn", "Me", "Cf") and char not in boundaries.INVISIBLE_SPACES
+
+
 def is_word_char(char: str) -> bool:
     return unicodedata.category(char)[0] in "LN"
 
 
 def apart(char: str) -> bool:
-    return char in APART or unicodedata.category(char) == "So" or ord(char) >= 0x1F000
+    return (char in APART or char in boundaries.INVISIBLE_SPACES or unicodedata.category(char) == "So"
+            or ord(char) >= 0x1F000)
 
 
 def is_emoji(text: str, i: int) -> bool:
@@ -116,10 +128,10 @@ def bad_joins(text: str, words: list[str], lookup_form) -> list[str]:
         at = text.index(word, at)
         for i in range(at, at + len(word) - 1):
             base = i
-            while base > at and unicodedata.category(text[base]) in ("Mn", "Me", "Cf"):
+            while base > at and is_mark(text[base]):
                 base -= 1  # a mark belongs to the character before it
             a, b = text[base], text[i + 1]
-            if unicodedata.category(b) in ("Mn", "Me", "Cf") or any(s <= i and i + 2 <= e for s, e in spans):
+            if is_mark(b) or any(s <= i and i + 2 <= e for s, e in spans):
                 continue
             emoji = is_emoji(text, base) or is_emoji(text, i + 1)
             if emoji or (apart(a) and is_word_char(b)) or (is_word_char(a) and apart(b)):
@@ -135,7 +147,7 @@ def check(text: str, words: list[str], lookup_form) -> None:
     for word in words:
         at = text.index(word, at)
         before = text[at - 1] if at else " "
-        if unicodedata.category(word[0]) in ("Mn", "Me", "Cf") and not before.isspace():
+        if is_mark(word[0]) and not before.isspace():
             alone.append(word)  # a mark goes with the character before it
         at += len(word)
     assert not alone
@@ -190,7 +202,8 @@ def segmenter_property(examples: int):
 
 
 pieces = st.one_of(st.sampled_from(list(APART)), st.sampled_from(EMOJI), st.sampled_from(list(WORD)),
-                   st.sampled_from([" ", "-", "·", "/", ".", "C++", "C#", "https://a.com/x", "10%", "—"]))
+                   st.sampled_from([" ", "-", "·", "/", ".", "C++", "C#", "https://a.com/x", "10%", "—", "\u200b",
+                                    "\ufeff"]))
 
 
 @segmenter_property(examples=150)
