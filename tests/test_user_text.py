@@ -81,6 +81,9 @@ CASES = [
     ("太好了!!!真的？？？", "pku", ["!", "!", "!", "真的", "？", "？", "？"]),
     ("快来！！！！！", "weibo", ["！", "！", "！", "！", "！"]),
     ("好的，，、、", "ctb", ["，", "，", "、", "、"]),
+    # A run of = is one token (seg gave = = = = 分割线 = = = =).
+    ("====分割线====", "pku", ["====", "分割线", "===="]),
+    ("如果a==b就返回", "weibo", ["==", "b"]),
     # A zero-width space or a byte-order mark inside a line is a boundary: a
     # token of its own (seg gave 中文\u200b分词, abc\u200bdef, 中\ufeff文 as one).
     ("中文\u200b分词", "pku", ["中文", "\u200b", "分词"]),
