@@ -64,12 +64,13 @@ UNKNOWN, NONE, HAN, LATIN, DIGIT, LETTER, PUNCT, CONNECTOR, DIGIT_CONNECTOR, UNI
 CONNECTORS = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212·\u2022\u2027\u2219\u30fb/&_'\u2019.~+×"
 DIGIT_CONNECTORS = ":\u2236"
 # Format characters (Cf) that stand for a space, not a mark: a zero-width
-# space (text pasted from web pages) and a byte-order mark inside a line
-# (joined Windows files) are a word boundary, so a token of their own, never
-# dropped (the output keeps every character) nor joined to a word. The other
-# format characters (ZWJ, ZWNJ, soft hyphen, direction marks, the word
-# joiner, which forbids a break) stay marks of the character before.
-INVISIBLE_SPACES = "\u200b\ufeff"
+# space (text pasted from web pages) is a word boundary, so a token of its
+# own, never dropped (the output keeps every character) nor joined to a
+# word. The other format characters stay marks of the character before:
+# ZWJ, ZWNJ, the soft hyphen, direction marks, and the word joiner U+2060
+# and U+FEFF inside a line (its deprecated twin, "zero width no-break
+# space"; a BOM that starts a joined file goes with the line's first word).
+INVISIBLE_SPACES = "\u200b"
 # Sentence and clause marks (full-width folded) that stay apart when repeated:
 # weibo writes ！！！ 。。。 ？？？ a token each (88 of 91 runs), sxu ，， and ctb
 # 、、 likewise; the other corpora have none (csrc/atoms.c's REPEATS_APART).
