@@ -14,7 +14,8 @@ as a known word: A股, 卡拉OK), else the model's and the dictionary's
 decision (2024年). A forced dictionary word wins over any atom it overlaps.
 
 Not atoms, because the annotated corpora cut them: @mentions, #hashtags#,
-runs of punctuation.
+runs of punctuation but ==== (no corpus has one: dividers and code's ==
+are one token).
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("url", rf"(?:https?://|ftp://|www\.){_URL_CHARS}*{_URL_END}", "https://www.cc98.org/topic/123"),
     ("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+", "name@example.com"),
     ("keycap", "[0-9#*]\uFE0F?\u20E3", "1\ufe0f\u20e3"),
+    # A divider (====), a heading's underline or code's ==: no corpus has a
+    # run of = to cut, and ---- and ... are one token where they have them.
+    # Not ##: adjacent hashtags (#话题##话题#) are two marks, and the
+    # expression cannot tell them from a markdown heading.
+    ("equals run", "={2,}", "====, =="),
     # Home-, dot- and drive-relative paths and parts with backslashes; an
     # absolute one needs two parts or a closing slash (/about alone is a link's path).
     ("path", rf"(?:~|\.\.?)(?:/{_PATH_PART})+/?|(?<![A-Za-z0-9._~/\-])(?:(?:/{_PATH_PART}){{2,}}/?|/(?=[A-Za-z0-9_.]){_PATH_PART}/)"
@@ -80,7 +86,7 @@ PATTERNS: tuple[tuple[str, str, str], ...] = (
 
 # The lookahead on an atom's possible first characters lets most positions
 # of Chinese text fail at one set test instead of one per pattern (8x faster).
-_FIRST = f"[0-9A-Za-z._%+\\-#*~/{_EMOJI}]"
+_FIRST = f"[0-9A-Za-z._%+\\-#*~/={_EMOJI}]"
 _ATOM = re.compile(f"(?={_FIRST})(?:" + "|".join(f"(?:{pattern})" for _, pattern, _ in PATTERNS) + ")")
 
 # Every character any pattern can match: ASCII but space and control, ’, the

@@ -60,6 +60,8 @@ CASES = [
     ("https://zh.wikipedia.org/wiki/分词查看，https://a.com/x或/usr/bin",
      ["https://zh.wikipedia.org/wiki/", "https://a.com/x", "/usr/bin"]),
     ("/usr/local/中文/bin", ["/usr/local/", "bin"]),  # a path is ASCII
+    ("====分割线====，a==b，x = 1", ["====", "====", "=="]),  # one = is no run
+    ("## 标题，#话题##话题#", []),  # nor are runs of #
 ]
 
 
@@ -72,7 +74,7 @@ def test_atoms_found(text, expected):
 def test_every_pattern_has_a_case():
     names = {name for name, _, _ in atoms.PATTERNS}
     assert names == {"url", "email", "keycap", "path", "option", "digit groups", "clock time", "latin word",
-                     "number", "emoji sequence"}
+                     "number", "emoji sequence", "equals run"}
     for _, _, examples in atoms.PATTERNS:  # the documented examples are atoms themselves
         for example in examples.split(", "):
             starts, ends = atoms.find(example)
