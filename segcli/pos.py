@@ -22,7 +22,8 @@ Two things overrule the model, in this order:
    URL, e-mail address           nx    nx (its one URL)      eng, x, m
    file path, --option           nx    (none)                x, eng
    emoji, keycap (1️⃣)            w     (none)                x
-   punctuation, symbols (，●±)   w     w (173,047 of 173,062) x
+   punctuation, symbols (，●±),  w     w (173,047 of 173,062) x
+   a run of = (====)
    unit symbols ℃ ℉ °            q     q (12 of 12)          x
    ============================  ====  ====================  =============
 
@@ -69,6 +70,7 @@ ATOM_TAGS = {
     "latin word": "nx",
     "number": "m",
     "emoji sequence": "w",
+    "equals run": "w",
 }
 #: The tags of words of punctuation and symbols (every character's Unicode
 #: category P* or S*).
