@@ -26,8 +26,6 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import numpy as np
-
 __all__ = ["build_lookup", "opencc_dictionary_dir"]
 
 # Traditional → simplified, in the order OpenCC's t2s / tw2s / hk2s apply them:

@@ -11,7 +11,6 @@ the model: tests/golden/regenerate_pos.py) and what the table fixes
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 

@@ -20,7 +20,6 @@ cut joint F1 (span and tag right) and tag accuracy on the correctly cut words.
 from __future__ import annotations
 
 import dataclasses
-import io
 import random
 import shutil
 import tempfile
