@@ -19,7 +19,7 @@ segcli modules do the validation and policy and call them:\n\
   unpack_rows);\n\
 - decode: constrained Viterbi (viterbi) and the words as str (words);\n\
 - writer: the words as delimited UTF-8 output (render_text);\n\
-- pos: each word's tag id from its characters' tag scores (word_tags);\n\
+- pos: each word's hashed features and its tag id from them (word_features, word_head);\n\
 - trie: a user dictionary's words found in a batch (trie_walk,\n\
   single_matches) and its automaton's arrays checked (trie_check).");
 

@@ -1,94 +1,403 @@
-/* The loop of segcli/pos.py: each word's tag id, the argmax of the sum of
- * its characters' rows of tag scores (word_tags).  numpy took three passes
- * over a batch's (N, tags) rows for it (gather the first rows, add the rest
- * a character position at a time, argmax), the largest Python cost of
- * `seg --pos` after onnxruntime.
+/* The loops of segcli/pos.py's word head: each word's hashed features
+ * (word_features), and its tag id from them (word_head).  A word's features
+ * are read off the cut, so one word costs a dozen table rows where a head
+ * over every character cost five rows a character plus two matrix products.
  *
  * Twin: tests/reference_tags.py.
  */
 #include "core.h"
 
-PyDoc_STRVAR(word_tags_doc,
-"word_tags(rows, tags, first_rows, lengths, ids) -> None\n\
+#include <math.h>
+
+/* Code points past Unicode: the line's start and end, the separator of a
+ * word and its neighbour, any picture character, and a word's length (1..4,
+ * 4 and more). */
+enum {
+	LINE_START = 0x110000, LINE_END = 0x110001, JOIN = 0x110002, PICTURE = 0x110003, LENGTH = 0x110010,
+	NFEATURES = 12
+};
+
+/* What a feature hashes of a code point (lookup form): every digit is 0,
+ * every ASCII letter a, every character from U+1F000 on (emoji) one
+ * picture: the tagged training text has few of them, and a feature it
+ * never saw lands on the rows of others. */
+static inline uint32_t
+feature_unit(uint32_t c)
+{
+	if (c >= '0' && c <= '9')
+		return '0';
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
+		return 'a';
+	if (c >= 0x1F000 && c < 0x110000)
+		return PICTURE;
+	return c;
+}
+
+/* FNV-1a over 32-bit units, then splitmix64's finaliser: FNV's low bits,
+ * which pick the bucket, are weak on their own. */
+typedef struct { uint64_t h; } Hash;
+
+static inline Hash
+hash_start(uint64_t salt)
+{
+	Hash hash = {0xcbf29ce484222325ULL ^ (salt * 0x9e3779b97f4a7c15ULL)};
+	return hash;
+}
+
+static inline void
+hash_add(Hash *hash, uint32_t unit)
+{
+	hash->h = (hash->h ^ unit) * 0x100000001b3ULL;
+}
+
+/* A run of code points, each as feature_unit has it. */
+static inline void
+hash_run(Hash *hash, const uint32_t *cps, int64_t n)
+{
+	int64_t i;
+	for (i = 0; i < n; i++)
+		hash_add(hash, feature_unit(cps[i]));
+}
+
+static inline int32_t
+hash_bucket(Hash hash, uint64_t mask)
+{
+	uint64_t z = hash.h;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return (int32_t)(z & mask);
+}
+
+PyDoc_STRVAR(word_features_doc,
+"word_features(cps, starts, ends, line_starts, line_ends, buckets, features) -> None\n\
 \n\
-ids[k] = the argmax over the `tags` columns of rows[first_rows[k] :\n\
-first_rows[k] + lengths[k]] summed, added in row order in float32 (the\n\
-first largest; a NaN, the first NaN, as numpy's argmax).");
+features[k] (12 int32 a word, -1 for none) = the buckets (< buckets, a power\n\
+of two) of word k = cps[starts[k]:ends[k]]: the word, its first and last\n\
+characters, its length with its last character, its first and last two\n\
+(3 characters and more), the one and two characters before and after it\n\
+inside [line_starts[k], line_ends[k]) (the line's start or end past it),\n\
+and the word with the character after it and before it; every digit\n\
+hashed as 0, every ASCII letter as a, every character from U+1F000 on as one.");
 
 static PyObject *
-word_tags(PyObject *Py_UNUSED(self), PyObject *args)
+word_features(PyObject *Py_UNUSED(self), PyObject *args)
 {
-	enum { ROWS, FIRST_ROWS, LENGTHS, IDS, VIEWS };
+	enum { CPS, STARTS, ENDS, LINE_STARTS, LINE_ENDS, FEATURES, VIEWS };
 	static const BufferSpec specs[VIEWS] = {
-		{"rows", sizeof(float)}, {"first_rows", sizeof(int64_t)}, {"lengths", sizeof(int64_t)},
+		{"cps", sizeof(uint32_t)}, {"starts", sizeof(int64_t)}, {"ends", sizeof(int64_t)},
+		{"line_starts", sizeof(int64_t)}, {"line_ends", sizeof(int64_t)}, {"features", sizeof(int32_t)},
+	};
+	Py_buffer v[VIEWS];
+	Py_ssize_t buckets, ncps, nwords;
+	int bad = 0;
+
+	if (take_buffers(args, v, specs, VIEWS, "y*y*y*y*y*nw*:word_features", &v[CPS], &v[STARTS], &v[ENDS],
+	                 &v[LINE_STARTS], &v[LINE_ENDS], &buckets, &v[FEATURES]) < 0)
+		return NULL;
+	ncps = v[CPS].len / (Py_ssize_t)sizeof(uint32_t);
+	nwords = v[STARTS].len / (Py_ssize_t)sizeof(int64_t);
+	if (buckets < 1 || (buckets & (buckets - 1)) != 0 || buckets > ((Py_ssize_t)1 << 30)) {
+		PyErr_SetString(PyExc_ValueError, "buckets: expected a power of two, at most 2**30");
+		return release_buffers(v, VIEWS, NULL);
+	}
+	if (v[ENDS].len != v[STARTS].len || v[LINE_STARTS].len != v[STARTS].len ||
+	    v[LINE_ENDS].len != v[STARTS].len ||
+	    v[FEATURES].len / (Py_ssize_t)sizeof(int32_t) != nwords * NFEATURES) {
+		PyErr_SetString(PyExc_ValueError,
+		                "starts, ends, line_starts, line_ends: one item a word; features: 12 a word");
+		return release_buffers(v, VIEWS, NULL);
+	}
+
+	Py_BEGIN_ALLOW_THREADS
+	{
+		const uint32_t *c = (const uint32_t *)v[CPS].buf;
+		const int64_t *starts = (const int64_t *)v[STARTS].buf, *ends = (const int64_t *)v[ENDS].buf;
+		const int64_t *lo = (const int64_t *)v[LINE_STARTS].buf, *hi = (const int64_t *)v[LINE_ENDS].buf;
+		int32_t *out = (int32_t *)v[FEATURES].buf;
+		const uint64_t mask = (uint64_t)buckets - 1;
+		Py_ssize_t k;
+		for (k = 0; k < nwords; k++, out += NFEATURES) {
+			const int64_t a = starts[k], b = ends[k], n = b - a;
+			const uint32_t *w;
+			uint32_t before, after;
+			Hash h;
+			int64_t from, to;
+			if (!(0 <= lo[k] && lo[k] <= a && a < b && b <= hi[k] && hi[k] <= ncps)) {
+				bad = 1;
+				break;
+			}
+			w = c + a;
+			before = a > lo[k] ? feature_unit(c[a - 1]) : LINE_START;
+			after = b < hi[k] ? feature_unit(c[b]) : LINE_END;
+			h = hash_start(1), hash_run(&h, w, n), out[0] = hash_bucket(h, mask);
+			h = hash_start(2), hash_run(&h, w, 1), out[1] = hash_bucket(h, mask);
+			h = hash_start(3), hash_run(&h, w + n - 1, 1), out[2] = hash_bucket(h, mask);
+			h = hash_start(4), hash_add(&h, LENGTH + (uint32_t)(n < 4 ? n : 4)), hash_run(&h, w + n - 1, 1);
+			out[3] = hash_bucket(h, mask);
+			if (n >= 3) {
+				h = hash_start(5), hash_run(&h, w, 2), out[4] = hash_bucket(h, mask);
+				h = hash_start(6), hash_run(&h, w + n - 2, 2), out[5] = hash_bucket(h, mask);
+			} else {
+				out[4] = out[5] = -1;
+			}
+			h = hash_start(7), hash_add(&h, before), out[6] = hash_bucket(h, mask);
+			h = hash_start(8), hash_add(&h, after), out[7] = hash_bucket(h, mask);
+			from = a - 2 > lo[k] ? a - 2 : lo[k];
+			h = hash_start(9);
+			if (from < a)
+				hash_run(&h, c + from, a - from);
+			else
+				hash_add(&h, LINE_START);
+			out[8] = hash_bucket(h, mask);
+			to = b + 2 < hi[k] ? b + 2 : hi[k];
+			h = hash_start(10);
+			if (b < to)
+				hash_run(&h, c + b, to - b);
+			else
+				hash_add(&h, LINE_END);
+			out[9] = hash_bucket(h, mask);
+			h = hash_start(11), hash_run(&h, w, n), hash_add(&h, JOIN), hash_add(&h, after);
+			out[10] = hash_bucket(h, mask);
+			h = hash_start(12), hash_add(&h, before), hash_add(&h, JOIN), hash_run(&h, w, n);
+			out[11] = hash_bucket(h, mask);
+		}
+	}
+	Py_END_ALLOW_THREADS
+
+	return release_buffers(v, VIEWS, none_unless(bad, "starts, ends: a word of no character or outside its line"));
+}
+
+PyDoc_STRVAR(word_head_doc,
+"word_head(features, table, width, scales, biases, weights, out_biases, ids) -> None\n\
+\n\
+ids[k] = the argmax of out_biases + weights' rows weighted by hidden, where\n\
+hidden[d] = max(0, scales[d] * (the sum of table's int8 rows features[k]\n\
+that are not -1)[d] + biases[d]); float32, each product rounded before its\n\
+sum (setup.py builds with -ffp-contract=off), added in order of d, units at\n\
+0 left out: numpy's order, so the twin's tags are the same.  The first\n\
+largest score, NaN left out (0 if all are NaN).");
+
+/* Rows of words this far ahead are fetched while a word is tagged: the
+ * table is larger than a core's cache, and a word's twelve rows lie
+ * anywhere in it. */
+enum { PREFETCH_AHEAD = 4 };
+
+/* Tag scores computed together: one AVX2 register (two SSE ones), as a
+ * GCC/clang vector (elementwise, so each score's arithmetic is a float's). */
+#if defined(__GNUC__) || defined(__clang__)
+#define HAVE_BLOCKS 1
+enum { BLOCK = 8, MAX_BLOCKS = 8 };
+typedef float Block __attribute__((vector_size(BLOCK * sizeof(float))));
+typedef int32_t Mask __attribute__((vector_size(BLOCK * sizeof(int32_t))));
+#endif
+
+typedef struct {
+	const int32_t *features;
+	const int8_t *table;
+	Py_ssize_t rows, width, tags, nwords;
+	const float *scales, *biases, *weights, *out_biases;
+	int64_t *ids;
+	int32_t *sums;   /* width */
+	float *hidden;   /* width */
+	Py_ssize_t *active;  /* width: the units above 0 */
+	float *logits;   /* tags */
+} HeadRun;
+
+/* word_head's loop; 0, or -1 for a bucket outside the table.  Inlined into
+ * each of the two callers below, so each is vectorised for its own
+ * instruction set; the same operations in the same order, so both give the
+ * same tags. */
+static inline __attribute__((always_inline)) int
+tag_words(const HeadRun *run)
+{
+	const Py_ssize_t width = run->width, tags = run->tags;
+	int32_t *restrict sums = run->sums;
+	float *restrict hidden = run->hidden;
+	Py_ssize_t *restrict active = run->active, nactive;
+#ifdef HAVE_BLOCKS
+	/* Whole blocks of tags (the caller pads them, segcli.pos.WordHead): the fast path. */
+	const Py_ssize_t nblocks = tags % BLOCK == 0 && tags <= BLOCK * MAX_BLOCKS ? tags / BLOCK : 0;
+#endif
+	float *restrict logits = run->logits;
+	Py_ssize_t k, d, t;
+	int j;
+	for (k = 0; k < run->nwords; k++) {
+		const int32_t *f = run->features + k * NFEATURES;
+		Py_ssize_t best = 0;
+		float top;
+		if (k + PREFETCH_AHEAD < run->nwords) {
+			const int32_t *ahead = f + PREFETCH_AHEAD * NFEATURES;
+			for (j = 0; j < NFEATURES; j++)
+				if (ahead[j] >= 0 && ahead[j] < run->rows)
+					__builtin_prefetch(run->table + (Py_ssize_t)ahead[j] * width);
+		}
+		memset(sums, 0, (size_t)width * sizeof(int32_t));
+		for (j = 0; j < NFEATURES; j++) {
+			const int8_t *restrict row;
+			if (f[j] == -1)
+				continue;
+			if (f[j] < 0 || f[j] >= run->rows)
+				return -1;
+			row = run->table + (Py_ssize_t)f[j] * width;
+			for (d = 0; d < width; d++)
+				sums[d] += row[d];
+		}
+		for (d = 0; d < width; d++) {
+			const float scaled = run->scales[d] * (float)sums[d];
+			hidden[d] = scaled + run->biases[d];
+		}
+		nactive = 0;
+		for (d = 0; d < width; d++)
+			if (hidden[d] > 0.0f)
+				active[nactive++] = d;
+#ifdef HAVE_BLOCKS
+		if (nblocks) {
+			/* Every block of tag scores at once, in registers over the units:
+			 * each score still adds its units in order of d, and the blocks'
+			 * additions do not wait on each other. */
+			Block acc[MAX_BLOCKS], most;
+			Py_ssize_t a, i;
+			memcpy(acc, run->out_biases, (size_t)tags * sizeof(float));
+			for (a = 0; a < nactive; a++) {
+				const Block unit = (Block){0} + hidden[active[a]];
+				const float *w = run->weights + active[a] * tags;
+				for (i = 0; i < nblocks; i++) {
+					Block row, product;
+					memcpy(&row, w + i * BLOCK, sizeof row);
+					product = row * unit;
+					acc[i] += product;
+				}
+			}
+			memcpy(logits, acc, (size_t)tags * sizeof(float));
+			/* The largest score, lane by lane and then across the lanes (a
+			 * NaN compares false, so it is never kept). */
+			most = (Block){0} - INFINITY;
+			for (i = 0; i < nblocks; i++) {
+				const Mask larger = acc[i] > most;
+				most = (Block)((larger & (Mask)acc[i]) | (~larger & (Mask)most));
+			}
+			top = -INFINITY;
+			for (i = 0; i < BLOCK; i++)
+				if (most[i] > top)
+					top = most[i];
+		} else
+#endif
+		{
+			memcpy(logits, run->out_biases, (size_t)tags * sizeof(float));
+			for (d = 0; d < width; d++) {
+				const float unit = hidden[d];
+				const float *restrict w = run->weights + d * tags;
+				if (!(unit > 0.0f))
+					continue;
+				for (t = 0; t < tags; t++) {
+					const float product = unit * w[t];
+					logits[t] += product;
+				}
+			}
+			top = -INFINITY;
+			for (t = 0; t < tags; t++)
+				if (logits[t] > top)
+					top = logits[t];
+		}
+		/* The first largest; none equals top only when every score is NaN. */
+		for (t = 0; t < tags; t++) {
+			if (logits[t] == top) {
+				best = t;
+				break;
+			}
+		}
+		run->ids[k] = best;
+	}
+	return 0;
+}
+
+static int
+tag_words_baseline(const HeadRun *run)
+{
+	return tag_words(run);
+}
+
+/* Eight products at a time where the CPU has AVX2 (x86-64's baseline has
+ * four): half the time of the head, most of which is the tag scores. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_AVX2_CLONE 1
+__attribute__((target("avx2"))) static int
+tag_words_avx2(const HeadRun *run)
+{
+	return tag_words(run);
+}
+#endif
+
+static PyObject *
+word_head(PyObject *Py_UNUSED(self), PyObject *args)
+{
+	enum { FEATURES, TABLE, SCALES, BIASES, WEIGHTS, OUT_BIASES, IDS, VIEWS };
+	static const BufferSpec specs[VIEWS] = {
+		{"features", sizeof(int32_t)}, {"table", sizeof(int8_t)}, {"scales", sizeof(float)},
+		{"biases", sizeof(float)}, {"weights", sizeof(float)}, {"out_biases", sizeof(float)},
 		{"ids", sizeof(int64_t)},
 	};
 	Py_buffer v[VIEWS];
-	Py_ssize_t tags, nrows, nwords;
+	HeadRun run;
 	PyObject *result = NULL;
-	float *sums = NULL;
-	int bad = 0;
+	int failed = 0;
 
-	if (take_buffers(args, v, specs, VIEWS, "y*ny*y*w*:word_tags", &v[ROWS], &tags, &v[FIRST_ROWS],
-	                 &v[LENGTHS], &v[IDS]) < 0)
+	memset(&run, 0, sizeof run);
+	if (take_buffers(args, v, specs, VIEWS, "y*y*ny*y*y*y*w*:word_head", &v[FEATURES], &v[TABLE], &run.width,
+	                 &v[SCALES], &v[BIASES], &v[WEIGHTS], &v[OUT_BIASES], &v[IDS]) < 0)
 		return NULL;
-	nwords = v[FIRST_ROWS].len / (Py_ssize_t)sizeof(int64_t);
-	if (tags < 1 || (v[ROWS].len / (Py_ssize_t)sizeof(float)) % tags != 0) {
-		PyErr_SetString(PyExc_ValueError, "rows: expected whole rows of `tags` float32 scores (tags >= 1)");
+	run.nwords = v[IDS].len / (Py_ssize_t)sizeof(int64_t);
+	run.tags = v[OUT_BIASES].len / (Py_ssize_t)sizeof(float);
+	if (run.width < 1 || v[TABLE].len % run.width != 0 ||
+	    v[SCALES].len / (Py_ssize_t)sizeof(float) != run.width ||
+	    v[BIASES].len / (Py_ssize_t)sizeof(float) != run.width || run.tags < 1 ||
+	    v[WEIGHTS].len / (Py_ssize_t)sizeof(float) != run.width * run.tags) {
+		PyErr_SetString(PyExc_ValueError, "table: rows of `width` (>= 1); scales, biases: `width` each; "
+		                "weights: `width` rows of one weight a tag (>= 1 tag, out_biases)");
 		goto done;
 	}
-	if (v[LENGTHS].len / (Py_ssize_t)sizeof(int64_t) != nwords ||
-	    v[IDS].len / (Py_ssize_t)sizeof(int64_t) != nwords) {
-		PyErr_SetString(PyExc_ValueError, "first_rows, lengths and ids: expected one item a word each");
+	if (v[FEATURES].len / (Py_ssize_t)sizeof(int32_t) != run.nwords * NFEATURES) {
+		PyErr_SetString(PyExc_ValueError, "features: 12 a word (ids)");
 		goto done;
 	}
-	nrows = v[ROWS].len / (Py_ssize_t)sizeof(float) / tags;
-	if ((sums = PyMem_RawMalloc((size_t)tags * sizeof(float))) == NULL) {
+	run.rows = v[TABLE].len / run.width;
+	run.features = (const int32_t *)v[FEATURES].buf;
+	run.table = (const int8_t *)v[TABLE].buf;
+	run.scales = (const float *)v[SCALES].buf;
+	run.biases = (const float *)v[BIASES].buf;
+	run.weights = (const float *)v[WEIGHTS].buf;
+	run.out_biases = (const float *)v[OUT_BIASES].buf;
+	run.ids = (int64_t *)v[IDS].buf;
+	run.sums = PyMem_RawMalloc((size_t)run.width * sizeof(int32_t));
+	run.hidden = PyMem_RawMalloc((size_t)run.width * sizeof(float));
+	run.active = PyMem_RawMalloc((size_t)run.width * sizeof(Py_ssize_t));
+	run.logits = PyMem_RawMalloc((size_t)run.tags * sizeof(float));
+	if (run.sums == NULL || run.hidden == NULL || run.active == NULL || run.logits == NULL) {
 		PyErr_NoMemory();
 		goto done;
 	}
 
 	Py_BEGIN_ALLOW_THREADS
-	{
-		const float *r = (const float *)v[ROWS].buf;
-		const int64_t *first = (const int64_t *)v[FIRST_ROWS].buf, *len = (const int64_t *)v[LENGTHS].buf;
-		int64_t *ids = (int64_t *)v[IDS].buf;
-		Py_ssize_t k, t;
-		for (k = 0; k < nwords; k++) {
-			int64_t a = first[k], n = len[k], i;
-			const float *row;
-			Py_ssize_t best = 0;
-			if (a < 0 || n < 1 || a > (int64_t)nrows - n) {
-				bad = 1;
-				break;
-			}
-			row = r + a * tags;
-			memcpy(sums, row, (size_t)tags * sizeof(float));
-			for (i = 1; i < n; i++) {
-				row += tags;
-				for (t = 0; t < tags; t++)
-					sums[t] += row[t];
-			}
-			for (t = 0; t < tags; t++) {
-				if (sums[t] != sums[t]) {  /* NaN: numpy's argmax takes the first */
-					best = t;
-					break;
-				}
-				if (sums[t] > sums[best])
-					best = t;
-			}
-			ids[k] = best;
-		}
-	}
+#ifdef HAVE_AVX2_CLONE
+	if (__builtin_cpu_supports("avx2"))
+		failed = tag_words_avx2(&run);
+	else
+#endif
+		failed = tag_words_baseline(&run);
 	Py_END_ALLOW_THREADS
 
-	result = none_unless(bad, "first_rows, lengths: a word outside the rows (or of no character)");
+	result = none_unless(failed, "features: a bucket outside the table");
 done:
-	PyMem_RawFree(sums);
+	PyMem_RawFree(run.sums);
+	PyMem_RawFree(run.hidden);
+	PyMem_RawFree(run.active);
+	PyMem_RawFree(run.logits);
 	return release_buffers(v, VIEWS, result);
 }
 
 HIDDEN PyMethodDef tags_methods[] = {
-	METHOD(word_tags),
+	METHOD(word_features),
+	METHOD(word_head),
 	END_OF_METHODS
 };

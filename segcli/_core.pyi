@@ -186,14 +186,28 @@ def unpack_rows(rows: Buffer, item_bytes: int, stream_at: Buffer, margin: int, c
     the rows.  The GIL is released while copying.
     """
 
-def word_tags(rows: Buffer, tags: int, first_rows: Buffer, lengths: Buffer, ids: Buffer, /) -> None:
-    """Each word's tag id into ``ids`` (writable int64): the argmax over the
-    ``tags`` columns of ``rows`` (C-contiguous float32, whole rows of
-    ``tags``) of its rows ``[first_rows[k], first_rows[k] + lengths[k])``
-    (int64, one a word) summed, added in row order in float32; the first
-    largest, or the first NaN, as numpy's argmax.  Raises ValueError on
-    wrong sizes or a word of no row or outside the rows.  The GIL is
-    released while summing.
+def word_features(cps: Buffer, starts: Buffer, ends: Buffer, line_starts: Buffer, line_ends: Buffer,
+                  buckets: int, features: Buffer, /) -> None:
+    """The word head's features of each word ``cps[starts[k]:ends[k]]``
+    (``cps`` uint32, the others int64, one a word) into ``features``
+    (writable int32, 12 a word, -1 for a feature the word has not): buckets
+    below ``buckets`` (a power of two) of hashed code point runs, the word's
+    context read inside ``[line_starts[k], line_ends[k])``.  Raises
+    ValueError on wrong sizes, a word of no character or outside its line.
+    The GIL is released while hashing.
+    """
+
+def word_head(features: Buffer, table: Buffer, width: int, scales: Buffer, biases: Buffer, weights: Buffer,
+              out_biases: Buffer, ids: Buffer, /) -> None:
+    """Each word's tag id into ``ids`` (writable int64): the first largest
+    of ``out_biases + hidden @ weights`` (NaN left out; 0 where all are NaN)
+    with ``hidden = scales * (rows of the int8 ``table`` named by the word's
+    features, -1 skipped, summed) + biases``, units above 0 only; float32,
+    each product rounded before its sum, in order of the unit (float32
+    ``scales``, ``biases`` (width,), ``weights`` (width, tags),
+    ``out_biases`` (tags,); tags in whole blocks of 8, up to 64, take the
+    fast path).  Raises ValueError on wrong sizes or a bucket outside the
+    table.  The GIL is released while tagging.
     """
 
 def render_text(
@@ -205,6 +219,9 @@ def render_text(
     delimiter: Buffer,
     out: Buffer,
     body_ends: Buffer,
+    word_labels: Buffer,
+    labels: Buffer,
+    label_ends: Buffer,
     /,
 ) -> int:
     """Each line's words as UTF-8, joined by ``delimiter``, back to back in ``out``.
@@ -217,11 +234,16 @@ def render_text(
     line_starts, line_ends: int64 bounds of each line in cps; body_ends:
     writable int64, as many, receives where each line's body ends in out;
     lines must come in order and not overlap.
-    out: writable bytes, at least len(cps) * (4 + len(delimiter)).
+    word_labels: int64, one a word of the batch in order, or empty for none:
+    the j-th word is followed by label ``word_labels[j]``, the bytes
+    ``labels[label_ends[i - 1]:label_ends[i]]`` (label_ends: int64 ascending
+    ends in labels, one a label).
+    out: writable bytes, at least len(cps) * (4 + len(delimiter) + the
+    longest label).
     Code points U+DC80..U+DCFF are written as the byte they stand for
     (surrogateescape).  Returns the bytes written, or -1 where a code point
     cannot be encoded (another surrogate).  Raises ValueError on wrong sizes
-    or bounds.  The GIL is released while writing.
+    or bounds, or labels that are not one a word.  The GIL is released while writing.
     """
 
 def words(lines: tuple[str, ...], tags: Buffer, space: Buffer, line_starts: Buffer, line_ends: Buffer, /) -> list[list[str]]:

@@ -3,11 +3,10 @@
 A model directory holds
 
 * ``model.onnx``: the tagger, per-character log-probabilities of s b m e;
-  with a part-of-speech head, also each character's tag scores (output
-  ``pos``: log-probabilities up to a constant per character, so a word's
-  tag, the argmax of its characters' summed scores, is the same as with
-  them; computed only when the bool input ``with_pos`` is true;
-  ``metadata["pos"]["tags"]`` names its columns, see training/posgraph.py);
+* ``pos_head.npz`` (optional): the part-of-speech head (segcli.pos.WordHead:
+  ``table`` int8 (buckets, width), ``scales`` and ``biases`` float32 (width,),
+  ``weights`` float32 (width, tags), ``out_biases`` float32 (tags,));
+  ``metadata["pos"]["tags"]`` names the tags, in column order;
 * ``vocab.json`` and ``ngrams.npz``: the inputs' vocabulary (``encode.Vocab``);
 * ``transitions.json``: the 4 x 4 tag transition scores for decoding, one
   matrix per annotation standard: ``{"pku": [[…], …], "weibo": …}`` (format 1:
@@ -52,8 +51,10 @@ TRAIN_WORDS_FILE = "train_words.txt"
 METADATA_FILE = "metadata.json"
 PLOT_FILE = "training.png"
 LOOKUP_FILE = "lookup.npy"
-POS_OUTPUT = "pos"  # the ONNX output of a tagging head: (batch, length, tags) scores (see the module docstring)
-WITH_POS_INPUT = "with_pos"  # and its bool input: compute the head (else pos is empty)
+POS_HEAD_FILE = "pos_head.npz"
+# A graph of seg 0.x before the word head had its tagging head inside, run
+# only when this bool input was true: such a graph is fed false.
+WITH_POS_INPUT = "with_pos"
 FORMAT = 2  # metadata["format"] of the models save() writes: the version of this layout
 FORMATS = (1, 2)  # the versions load() reads
 
@@ -84,6 +85,7 @@ class Model:
     standards: tuple[str, ...] = (DEFAULT_STANDARD,)  # position = the standard's id
     standard_input: bool = False  # does the ONNX graph take the "standard" input
     descriptions: dict[str, str] = field(default_factory=dict)  # standard -> description ("" if none)
+    has_pos_head: bool = False  # is there a POS_HEAD_FILE (and metadata["pos"] names its tags)
 
     @property
     def format(self) -> int:
@@ -118,11 +120,34 @@ class Model:
 
     @property
     def pos_tags(self) -> tuple[str, ...] | None:
-        """The part-of-speech tags of the graph's "pos" output, in its column
-        order (metadata["pos"]["tags"]: PKU's tag set, whichever standard
-        cuts); None for a model without a tagging head."""
+        """The part-of-speech tags of the head, in its column order
+        (metadata["pos"]["tags"]: PKU's tag set, whichever standard cuts);
+        None for a model without a tagging head."""
         pos = self.metadata.get("pos")
-        return tuple(pos["tags"]) if isinstance(pos, dict) else None
+        return tuple(pos["tags"]) if self.has_pos_head and isinstance(pos, dict) else None
+
+    def pos_head(self) -> dict[str, np.ndarray]:
+        """The arrays of POS_HEAD_FILE (see the module docstring), checked
+        against each other and the tags: ModelError naming the file if not."""
+        path = self.directory / POS_HEAD_FILE
+        tags = self.pos_tags
+        if tags is None:
+            raise ModelError(f"cannot load model: {path.name}: the model has no part-of-speech head")
+        with _reading(path):
+            with np.load(path, allow_pickle=False) as archive:
+                arrays = {name: archive[name] for name in _POS_HEAD_ARRAYS if name in archive.files}
+        kinds = {"table": np.int8, "scales": np.float32, "biases": np.float32, "weights": np.float32,
+                 "out_biases": np.float32}
+        if sorted(arrays) != sorted(_POS_HEAD_ARRAYS) or any(arrays[n].dtype != kinds[n] for n in kinds):
+            raise _damaged(path, f"expected the arrays {', '.join(_POS_HEAD_ARRAYS)} (int8 table, float32 others)")
+        table = arrays["table"]
+        buckets = table.shape[0] if table.ndim == 2 else 0
+        width = table.shape[1] if table.ndim == 2 else 0
+        if (not buckets or buckets & (buckets - 1) or not width or arrays["scales"].shape != (width,)
+                or arrays["biases"].shape != (width,) or arrays["weights"].shape != (width, len(tags))
+                or arrays["out_biases"].shape != (len(tags),)):
+            raise _damaged(path, f"expected a (power of two, width) table and a head over {len(tags)} tags")
+        return {name: np.ascontiguousarray(a) for name, a in arrays.items()}
 
     @property
     def onnx_path(self) -> Path:
@@ -252,6 +277,9 @@ def architecture(recorded: Mapping, *, window: int = 0) -> dict:
     return result
 
 
+_POS_HEAD_ARRAYS = ("table", "scales", "biases", "weights", "out_biases")
+
+
 def _check_pos(path: Path, pos) -> None:
     """A damaged-file ModelError unless metadata["pos"] is absent or names
     its tags: distinct non-empty strings (the graph's "pos" columns)."""
@@ -361,7 +389,8 @@ def load(directory: str | Path | None = None) -> Model:
     with _reading(path):
         path.stat()  # the scorer opens it; a missing file is reported here, by name
 
-    return Model(directory, metadata, vocab, transitions, standards, standard_input, descriptions)
+    has_pos_head = metadata.get("pos") is not None and (directory / POS_HEAD_FILE).is_file()
+    return Model(directory, metadata, vocab, transitions, standards, standard_input, descriptions, has_pos_head)
 
 
 def _matrix(path: Path, values, expected: str) -> np.ndarray:

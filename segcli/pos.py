@@ -1,10 +1,12 @@
 """Part-of-speech stage: a tag for each word, decided after the cut.
 
-The model's tagging head gives every character (whitespace aside) a row of
-log-probabilities over the PKU tags (see score.py and the model's
-metadata "pos"); a word's tag is the argmax of the sum of its characters'
-rows, so dictionaries, atoms, standards and the constrained Viterbi decide
-the cut exactly as without tags, and any standard's cut gets PKU tags.
+The model's tagging head (WordHead, the model directory's pos_head.npz)
+reads each word of the cut with the characters around it: hashed features
+of the word, its first and last characters and its neighbours, summed int8
+rows, one hidden layer, an argmax over the PKU tags. Dictionaries, atoms,
+standards and the constrained Viterbi decide the cut exactly as without
+tags, and any standard's cut gets PKU tags; the encoder is not involved, so
+`seg --pos` scores each character once, as plain `seg` does.
 Two things overrule the model, in this order:
 
 1. a dictionary tag (`word,10,nz`, jieba's `word 10 nz`): that word,
@@ -40,6 +42,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -159,54 +162,115 @@ def _maybe_kind(first: np.ndarray) -> np.ndarray:
     return ~han
 
 
-def span_tags(pos_rows: np.ndarray, kept: np.ndarray, folded: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-              names: Sequence[str], tag_of: Callable[[str], str | None] | None = None) -> list[str]:
-    """The tag of each word [starts[k], ends[k]) of a batch (positions in its
-    code points, no whitespace inside a word; words may overlap, as search
-    mode's do). pos_rows: (len(kept), T) log-probabilities of the kept
-    (non-whitespace) positions `kept`; folded: the batch's lookup form;
-    names: the T tags; tag_of: the dictionary's tag of a word (lookup form)."""
+#: The features of a word (csrc/tags.c word_features): a bucket each.
+FEATURES = 12
+
+
+def word_features(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray, line_starts: np.ndarray,
+                  line_ends: np.ndarray, buckets: int) -> np.ndarray:
+    """(len(starts), FEATURES) int32: the buckets of the features of each
+    word cps[starts[k]:ends[k]] (lookup form, no whitespace), its context
+    read inside [line_starts[k], line_ends[k]): training and tagging share
+    this one function, so a word's features cannot drift between them."""
+    features = np.empty((len(starts), FEATURES), dtype=np.int32)
+    _core.word_features(np.ascontiguousarray(cps, dtype=np.uint32), *(np.ascontiguousarray(a, dtype=np.int64)
+                        for a in (starts, ends, line_starts, line_ends)), buckets, features)
+    return features
+
+
+@dataclass(eq=False)
+class WordHead:
+    """The tagging head (model.POS_HEAD_FILE): a word's tag from its
+    features' int8 rows summed, scaled and rectified (`width` units), then
+    one linear layer over the tags."""
+
+    table: np.ndarray  # (buckets, width) int8
+    scales: np.ndarray  # (width,) float32
+    biases: np.ndarray  # (width,) float32
+    weights: np.ndarray  # (width, tags) float32
+    out_biases: np.ndarray  # (tags,) float32
+
+    @property
+    def buckets(self) -> int:
+        return self.table.shape[0]
+
+    @functools.cached_property
+    def _padded(self) -> tuple[np.ndarray, np.ndarray]:
+        """weights and out_biases with tags added up to a multiple of 8,
+        which never win (weights 0, bias -inf): word_head's fast path takes
+        whole blocks of 8 tags."""
+        extra = -len(self.out_biases) % 8
+        weights = np.pad(self.weights, ((0, 0), (0, extra)))
+        return (np.ascontiguousarray(weights, dtype=np.float32),
+                np.concatenate([self.out_biases, np.full(extra, -np.inf, np.float32)]).astype(np.float32))
+
+    def tag_ids(self, features: np.ndarray) -> np.ndarray:
+        ids = np.empty(len(features), dtype=np.int64)
+        weights, out_biases = self._padded
+        _core.word_head(np.ascontiguousarray(features, dtype=np.int32), self.table, self.table.shape[1], self.scales,
+                        self.biases, weights, out_biases, ids)
+        ids[ids >= len(self.out_biases)] = 0  # every real score NaN: a padding tag was the first -inf
+        return ids
+
+
+def span_tags(head: WordHead, kept: np.ndarray, folded: np.ndarray, line_starts: np.ndarray,
+              line_ends: np.ndarray, starts: np.ndarray, ends: np.ndarray, names: Sequence[str],
+              tag_of: Callable[[str], str | None] | None = None) -> list[str]:
+    """The tag of each word [starts[k], ends[k]) of a batch: span_tag_ids' as strings."""
+    ids, labels = span_tag_ids(head, kept, folded, line_starts, line_ends, starts, ends, names, tag_of)
+    return np.asarray(labels, dtype=object)[ids].tolist()
+
+
+def span_tag_ids(head: WordHead, kept: np.ndarray, folded: np.ndarray, line_starts: np.ndarray,
+                 line_ends: np.ndarray, starts: np.ndarray, ends: np.ndarray, names: Sequence[str],
+                 tag_of: Callable[[str], str | None] | None = None) -> tuple[np.ndarray, list[str]]:
+    """(ids, labels): the tag of each word [starts[k], ends[k]) of a batch is
+    labels[ids[k]] (positions in its code points, no whitespace inside a
+    word; words may overlap, as search mode's do). kept: the batch's
+    non-whitespace positions; folded: its lookup form; line_starts and
+    line_ends: its lines; names: the head's tags; tag_of: the dictionary's
+    tag of a word (lookup form). A word's context is the characters around
+    it on its line, whitespace left out, as in the tagged training text,
+    which has none."""
+    kind_names, kinds = _single_kinds()
+    labels = [*names, *kind_names[1:]]
     if not len(starts):
-        return []
-    ids = word_tag_ids(pos_rows, np.searchsorted(kept, starts), ends - starts)
+        return np.empty(0, dtype=np.int64), labels
+    first = np.searchsorted(kept, starts)
+    line = np.searchsorted(line_starts, starts, side="right") - 1
+    features = word_features(folded[kept], first, first + (ends - starts), np.searchsorted(kept, line_starts)[line],
+                             np.searchsorted(kept, line_ends)[line], head.buckets)
+    ids = head.tag_ids(features)
     firsts = folded[starts]
     single = (ends - starts == 1) & (firsts < 0x10000)
-    kind_names, kinds = _single_kinds()
     # Most words that have a kind are one punctuation mark: their tags are
     # set among the ids, past the model's, all at once.
     words = np.flatnonzero(single)
     kind = kinds[firsts[words]]
     has_kind = kind > 0
     ids[words[has_kind]] = len(names) + kind[has_kind] - 1
-    tags = np.asarray([*names, *kind_names[1:]], dtype=object)[ids].tolist()
     candidates = np.flatnonzero(_maybe_kind(firsts) & ~single)
     if tag_of is None and not len(candidates):
-        return tags
+        return ids, labels
+    label_ids = {label: k for k, label in enumerate(labels)}
+
+    def label_id(tag: str) -> int:
+        if tag not in label_ids:  # a dictionary's own tag
+            label_ids[tag] = len(labels)
+            labels.append(tag)
+        return label_ids[tag]
+
     text = from_codepoints(folded)
     for k, a, b in zip(candidates.tolist(), starts[candidates].tolist(), ends[candidates].tolist()):
         tag = kind_tag(text[a:b])
         if tag is not None:
-            tags[k] = tag
+            ids[k] = label_id(tag)
     if tag_of is not None:
         for k, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())):
             tag = tag_of(text[a:b])
             if tag is not None:
-                tags[k] = tag
-    return tags
-
-
-def word_tag_ids(rows: np.ndarray, first_rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Each word's tag id: the argmax of the sum of rows[first_rows[k] :
-    first_rows[k] + lengths[k]], added in row order (so a word's sum, and
-    its tag, is the same in any batch). In C: numpy's passes over the
-    (N, T) rows (the first rows gathered, the rest added a character
-    position at a time, then the argmax) cost more than the tagging head's
-    rows cost to place (tests/reference_tags.py is that code)."""
-    rows = np.ascontiguousarray(rows, dtype=np.float32)
-    ids = np.empty(len(first_rows), dtype=np.int64)
-    _core.word_tags(rows, rows.shape[1], np.ascontiguousarray(first_rows, dtype=np.int64),
-                    np.ascontiguousarray(lengths, dtype=np.int64), ids)
-    return ids
+                ids[k] = label_id(tag)
+    return ids, labels
 
 
 def dictionary_tags(dictionary) -> Callable[[str], str | None] | None:

@@ -21,7 +21,7 @@ import onnxruntime
 from . import _core
 from .encode import PAD
 from .errors import ModelError
-from .model import POS_OUTPUT, WITH_POS_INPUT
+from .model import WITH_POS_INPUT
 
 WINDOW = 2048  # characters in a row handed to the model
 RUN_CHARS = 4096  # characters per onnxruntime run: bounds its memory (each scoring thread keeps ~8 KB a character; 16384 was no faster)
@@ -83,10 +83,7 @@ class Scorer:
             self._session.disable_fallback()
         names = [i.name for i in self._session.get_inputs()]
         layout = {STANDARD_INPUT, SEGMENTS_INPUT, POSITIONS_INPUT, WITH_POS_INPUT}
-        # The scores are the graph's first output; a tagging head adds "pos",
-        # computed only when the with_pos input says so (training/posgraph.py).
-        self._scores_output = self._session.get_outputs()[0].name
-        self.has_pos = WITH_POS_INPUT in names and POS_OUTPUT in {o.name for o in self._session.get_outputs()}
+        self._scores_output = self._session.get_outputs()[0].name  # the scores are the graph's first output
         self._inputs = input_names or [name for name in names if name not in layout]
         self._in_graph = set(names)
         # A multi-standard graph takes the standard's id, one per row; the
@@ -104,15 +101,10 @@ class Scorer:
         Inputs: the char ids, then the other features in the model's input order."""
         return self._session.run([self._scores_output], self._feed(chars, features))[0]
 
-    def run_outputs(self, chars: np.ndarray, features: list[np.ndarray], outputs: list[str]) -> list[np.ndarray]:
-        """The named outputs, each float32 (rows, length, width); a tagging
-        head computes when "pos" is among them."""
-        return self._session.run(outputs, self._feed(chars, features, with_pos=POS_OUTPUT in outputs))
-
-    def _feed(self, chars: np.ndarray, features: list[np.ndarray], with_pos: bool = False) -> dict[str, np.ndarray]:
+    def _feed(self, chars: np.ndarray, features: list[np.ndarray]) -> dict[str, np.ndarray]:
         feed = {name: value for name, value in zip(self._inputs, [chars, *features]) if name in self._in_graph}
-        if WITH_POS_INPUT in self._in_graph:
-            feed[WITH_POS_INPUT] = np.array(with_pos)
+        if WITH_POS_INPUT in self._in_graph:  # an older graph with its tagging head inside: not run
+            feed[WITH_POS_INPUT] = np.array(False)
         if self._standard_id is not None:
             feed[STANDARD_INPUT] = np.full(len(chars), self._standard_id, dtype=np.int64)
         if self.attention:
@@ -122,42 +114,12 @@ class Scorer:
         return feed
 
     def score(self, char_ids: np.ndarray, features: list[np.ndarray], starts: np.ndarray,
-              ends: np.ndarray, pos: bool = False):
-        """(len(char_ids), 4) scores of the back-to-back sequences [starts[k], ends[k]).
-        pos=True: (scores, pos scores), the second (len(char_ids), tags): the
-        tagging head's score of each tag for the same characters,
-        log-probabilities up to a constant per character (ModelError for a
-        model without a head)."""
-        if not pos:
-            if not len(char_ids):
-                return np.empty((0, 4), dtype=np.float32)
-            runs, place = self._plan(char_ids, features, starts, ends)
-            return place([self.run(chars, others) for chars, others in runs])
-        if not self.has_pos:
-            raise ModelError("this model has no part-of-speech head")
-        scores, tags = self.outputs(char_ids, features, starts, ends, [self._scores_output, POS_OUTPUT])
-        return scores, tags
-
-    def outputs(self, char_ids: np.ndarray, features: list[np.ndarray], starts: np.ndarray, ends: np.ndarray,
-                names: list[str]) -> list[np.ndarray]:
-        """The named outputs of the back-to-back sequences, each
-        (len(char_ids), its width), placed as score() places the scores."""
-        widths = [self._width(name) for name in names]
+              ends: np.ndarray) -> np.ndarray:
+        """(len(char_ids), 4) scores of the back-to-back sequences [starts[k], ends[k])."""
         if not len(char_ids):
-            return [np.empty((0, width), dtype=np.float32) for width in widths]
+            return np.empty((0, 4), dtype=np.float32)
         runs, place = self._plan(char_ids, features, starts, ends)
-        outputs = [self.run_outputs(chars, others, names) for chars, others in runs]
-        return [place([out[k] for out in outputs], width) for k, width in enumerate(widths)]
-
-    def _width(self, name: str) -> int:
-        """An output's last dimension, as the graph declares it."""
-        for output in self._session.get_outputs():
-            if output.name == name:
-                width = output.shape[-1] if output.shape else None
-                if not isinstance(width, int):
-                    raise ModelError(f"the model's output {name!r} has no fixed width")
-                return width
-        raise ModelError(f"the model has no output {name!r}")
+        return place([self.run(chars, others) for chars, others in runs])
 
     def feeds(self, char_ids: np.ndarray, features: list[np.ndarray], starts: np.ndarray,
               ends: np.ndarray) -> list[dict[str, np.ndarray]]:

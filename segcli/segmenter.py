@@ -74,6 +74,7 @@ class Segmenter:
         self._threads_arg = threads  # 0 (one per core) stays 0 wherever it is unpickled
         loaded = load_model(model)
         self._model = loaded
+        self._loaded_pos_head = None  # pos.WordHead, read on first use (_pos_head)
         self._known: tuple[UserDictionary, frozenset[str]] | None = None  # see _search_words
         self.metadata = loaded.metadata
         self.vocab = loaded.vocab
@@ -375,17 +376,12 @@ class Segmenter:
             return [[] for _ in lines]
         return self._spans(lines, self._tag(lines))
 
-    def _tag(self, lines: Sequence[str], pos: bool = False) -> _Tagged:
-        """The batch decoded; with `pos`, also the tagging head's rows."""
+    def _tag(self, lines: Sequence[str]) -> _Tagged:
+        """The batch decoded."""
         batch = self._encode(lines)
         cps, space = batch.cps, batch.space
         scores = np.zeros((len(cps), 4), dtype=np.float32)
-        if pos:
-            kept_scores, pos_rows = self._scorer.score(batch.char_ids, batch.features, batch.seq_starts,
-                                                       batch.seq_ends, pos=True)
-        else:
-            kept_scores, pos_rows = self._scorer.score(batch.char_ids, batch.features, batch.seq_starts,
-                                                       batch.seq_ends), None
+        kept_scores = self._scorer.score(batch.char_ids, batch.features, batch.seq_starts, batch.seq_ends)
         kept_scores = np.ascontiguousarray(kept_scores, dtype=np.float32)
         # Each row as one 16-byte item: numpy scatters those ~7x faster than rows of four floats.
         scores.view("V16")[:, 0][batch.kept] = kept_scores.view("V16")[:, 0]
@@ -405,8 +401,7 @@ class Segmenter:
         seg_starts = np.flatnonzero(boundary == -1)
         seg_ends = np.flatnonzero(boundary == 1)
         tags = decode(scores, seg_starts, seg_ends, self._transitions)
-        return _Tagged(cps, space, tags, batch.line_starts, batch.line_ends, pos_rows, batch.kept, batch.folded,
-                       dictionary)
+        return _Tagged(cps, space, tags, batch.line_starts, batch.line_ends, batch.kept, batch.folded, dictionary)
 
     # -- part-of-speech tags (pos.py decides each word's) ------------------------
 
@@ -418,7 +413,7 @@ class Segmenter:
         """(words, their tags) of each line of one batch."""
         if not any(lines):
             return [([], []) for _ in lines]
-        tagged = self._tag(lines, pos=True)
+        tagged = self._tag(lines)
         words = line_words(lines, tagged.tags, tagged.space, tagged.line_starts, tagged.line_ends)
         tags = self._word_tags(tagged, *word_bounds(tagged.tags, inside=~tagged.space))
         return _split_like(words, tags)
@@ -426,27 +421,48 @@ class Segmenter:
     def _tagged_spans_batch(self, lines: Sequence[str]) -> list[tuple[Spans, list[str]]]:
         if not any(lines):
             return [([], []) for _ in lines]
-        tagged = self._tag(lines, pos=True)
+        tagged = self._tag(lines)
         spans = self._spans(lines, tagged)
         return _split_like(spans, self._word_tags(tagged, *word_bounds(tagged.tags, inside=~tagged.space)))
 
     def _tagged_search_spans_batch(self, lines: Sequence[str]) -> list[tuple[Spans, list[str]]]:
         if not any(lines):
             return [([], []) for _ in lines]
-        tagged = self._tag(lines, pos=True)
+        tagged = self._tag(lines)
         spans = self._with_search_words(lines, self._spans(lines, tagged))
         flat = np.array([span for line_spans in spans for span in line_spans], dtype=np.int64).reshape(-1, 2)
         at = np.repeat(tagged.line_starts, [len(line_spans) for line_spans in spans])
         return _split_like(spans, self._word_tags(tagged, flat[:, 0] + at, flat[:, 1] + at))
 
+    def _tagged_labels_batch(self, lines: Sequence[str]) -> tuple[_Tagged, np.ndarray, list[str]]:
+        """(the batch decoded, ids, labels): the tag of its j-th word is
+        labels[ids[j]], for the writer to render in one C call."""
+        tagged = self._tag(lines)
+        ids, labels = self._word_tag_ids(tagged, *word_bounds(tagged.tags, inside=~tagged.space))
+        return tagged, ids, labels
+
     def _word_tags(self, tagged: _Tagged, starts: np.ndarray, ends: np.ndarray) -> list[str]:
-        """The tags of the words [starts[k], ends[k]) of a batch tagged with
-        pos. Dictionary tags are the batch's dictionary's: add_word may swap
-        self._dictionary between the cut and the tags."""
+        """The tags of the words [starts[k], ends[k]) of a decoded batch."""
+        ids, labels = self._word_tag_ids(tagged, starts, ends)
+        return np.asarray(labels, dtype=object)[ids].tolist()
+
+    def _word_tag_ids(self, tagged: _Tagged, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        """pos.span_tag_ids of the words [starts[k], ends[k]) of a decoded
+        batch. Dictionary tags are the batch's dictionary's: add_word may
+        swap self._dictionary between the cut and the tags."""
         from . import pos
 
-        return pos.span_tags(tagged.pos, tagged.kept, tagged.folded, starts, ends, self._pos_tag_names(),
-                             pos.dictionary_tags(tagged.dictionary))
+        return pos.span_tag_ids(self._pos_head(), tagged.kept, tagged.folded, tagged.line_starts, tagged.line_ends,
+                                starts, ends, self._pos_tag_names(), pos.dictionary_tags(tagged.dictionary))
+
+    def _pos_head(self):
+        """The model's tagging head (pos.WordHead), read on first use: plain cuts never load it."""
+        head = self._loaded_pos_head
+        if head is None:
+            from .pos import WordHead
+
+            head = self._loaded_pos_head = WordHead(**self._model.pos_head())
+        return head
 
     @staticmethod
     def _spans(lines: Sequence[str], tagged: _Tagged) -> list[Spans]:
@@ -486,7 +502,6 @@ class _Tagged(NamedTuple):
     tags: np.ndarray
     line_starts: np.ndarray
     line_ends: np.ndarray
-    pos: np.ndarray | None = None  # with pos: the tagging head's rows of the kept positions
     kept: np.ndarray | None = None  # the positions that are not whitespace
     folded: np.ndarray | None = None  # the code points' lookup form
     dictionary: UserDictionary | None = None  # the dictionary the batch was cut with (its words' tags too)
@@ -521,7 +536,7 @@ def renderer(segmenter: Segmenter, output: writer.Format = writer.Format(), mode
     if output.pos:
         segmenter._pos_tag_names()
         return output.tagged_renderer(segmenter._tagged_spans_function(mode),
-                                      segmenter._tagged_words_batch if mode == "default" else None)
+                                      segmenter._tagged_labels_batch if mode == "default" else None)
     return output.renderer(segmenter._spans_function(mode), segmenter._tag if mode == "default" else None)
 
 

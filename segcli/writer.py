@@ -103,27 +103,31 @@ class Format:
         """body() of words with their tags (tags[k] is the tag of spans[k])."""
         return _TAGGED_BODIES[self.name](text, spans, tags, start, self.delimiter, self.pos_delimiter)
 
-    def tagged_renderer(self, tagged_spans_of: TaggedSpansFunction,
-                        tagged_words_of: Callable[[Sequence[str]], list[tuple[list[str], list[str]]]] | None = None
+    def tagged_renderer(self, tagged_spans_of: TaggedSpansFunction, tagged_labels_of: Callable | None = None
                         ) -> Renderer:
         """The Renderer of words with their tags, as tagged_spans_of gives
-        them. `tagged_words_of`, where given, gives the same words as text
-        (lines -> (words, tags) of each), which plain text joins without
-        slicing the lines again."""
-        if self.name == "text" and tagged_words_of is not None:
-            delimiter, pos_delimiter = self.delimiter, self.pos_delimiter
-
-            def render_words(pieces: list[Piece]) -> list[bytes]:
-                return [delimiter.join([word + pos_delimiter + tag for word, tag in zip(words, tags)]).encode(
-                    "utf-8", ENCODING_ERRORS) for words, tags in tagged_words_of([piece.text for piece in pieces])]
-
-            return render_words
+        them. `tagged_labels_of`, where given, decodes lines to the same words
+        and tags as (a decoded batch, see text_bodies; ids; labels): word j's
+        tag is labels[ids[j]], and plain text renders a whole batch in one C call."""
 
         def render(pieces: list[Piece]) -> list[bytes]:
             results = tagged_spans_of([piece.text for piece in pieces])
             return [self.tagged_body(piece.text, spans, tags, piece.start)
                     for piece, (spans, tags) in zip(pieces, results)]
 
+        if self.name == "text" and tagged_labels_of is not None:
+            suffix = self.pos_delimiter
+
+            def render_text(pieces: list[Piece]) -> list[bytes]:
+                lines = [piece.text for piece in pieces]
+                if not any(lines):
+                    return [b"" for _ in lines]
+                tagged, ids, labels = tagged_labels_of(lines)
+                bodies = text_bodies(tagged.cps, tagged.tags, tagged.space, tagged.line_starts, tagged.line_ends,
+                                     self.delimiter, ids, [suffix + label for label in labels])
+                return render(pieces) if bodies is None else bodies  # None: the general path fails or passes
+
+            return render_text
         return render
 
     def line_writer(self) -> LineWriter:
@@ -156,21 +160,28 @@ class Format:
 
 
 def text_bodies(cps: np.ndarray, tags: np.ndarray, space: np.ndarray, line_starts: np.ndarray,
-                line_ends: np.ndarray, delimiter: str) -> list[bytes] | None:
+                line_ends: np.ndarray, delimiter: str, word_labels: np.ndarray | None = None,
+                labels: Sequence[str] = ()) -> list[bytes] | None:
     """The "text" body of each line of a tagged batch in one C call, equal to
     body("text", …) of its words (see decode.word_bounds): cps are the
     batch's code points, tags one per code point, space marks whitespace
-    (in no word), lines [line_starts[k], line_ends[k]). None where a code
-    point cannot be written (a surrogate that stands for no input byte): the
+    (in no word), lines [line_starts[k], line_ends[k]). With word_labels
+    (one a word of the batch, in order), each word is followed by its label,
+    labels[word_labels[j]] (`seg --pos`'s /tag). None where a code point
+    cannot be written (a surrogate that stands for no input byte): the
     caller then takes the general path, which fails or passes as it would."""
     separator = delimiter.encode("utf-8", ENCODING_ERRORS)
+    encoded = [label.encode("utf-8", ENCODING_ERRORS) for label in labels]
+    label_ends = np.cumsum([len(label) for label in encoded], dtype=np.int64)
     cps = np.ascontiguousarray(cps, dtype=np.uint32)
-    out = np.empty(len(cps) * (4 + len(separator)), dtype=np.uint8)
+    out = np.empty(len(cps) * (4 + len(separator) + max(map(len, encoded), default=0)), dtype=np.uint8)
     body_ends = np.empty(len(line_starts), dtype=np.int64)
     written = _core.render_text(cps, np.ascontiguousarray(tags, dtype=np.uint8),
                                 np.ascontiguousarray(space, dtype=np.uint8),
                                 np.ascontiguousarray(line_starts, dtype=np.int64),
-                                np.ascontiguousarray(line_ends, dtype=np.int64), separator, out, body_ends)
+                                np.ascontiguousarray(line_ends, dtype=np.int64), separator, out, body_ends,
+                                np.ascontiguousarray(word_labels if word_labels is not None else (), dtype=np.int64),
+                                b"".join(encoded), label_ends)
     if written < 0:
         return None
     data = out[:written].tobytes()

@@ -11,15 +11,19 @@ import numpy as np
 S, B = 0, 1
 
 
-def render_text(cps, tags, space, line_starts, line_ends, delimiter: bytes) -> list[bytes] | None:
-    """Each line's body, or None where some code point cannot be encoded."""
+def render_text(cps, tags, space, line_starts, line_ends, delimiter: bytes, word_labels=None,
+                labels=()) -> list[bytes] | None:
+    """Each line's body, or None where some code point cannot be encoded;
+    with word_labels, the batch's j-th word followed by labels[word_labels[j]]."""
     cps, tags, space = np.asarray(cps, np.uint32), np.asarray(tags, np.uint8), np.asarray(space, bool)
+    suffixes = iter([labels[i] for i in word_labels] if word_labels is not None and len(word_labels) else [])
     bodies = []
     for a, b in zip(np.asarray(line_starts).tolist(), np.asarray(line_ends).tolist()):
         words = _groups(tags, space, a, b)
         try:
             bodies.append(delimiter.join(
-                "".join(map(chr, cps[w].tolist())).encode("utf-8", "surrogateescape") for w in words))
+                "".join(map(chr, cps[w].tolist())).encode("utf-8", "surrogateescape") + next(suffixes, b"")
+                for w in words))
         except UnicodeEncodeError:
             return None
     return bodies

@@ -1,21 +1,69 @@
-"""Numpy twin of segcli._core.word_tags, as segcli.pos summed a word's
-rows before the loop moved to C (csrc/tags.c)."""
+"""Python and numpy twins of segcli._core.word_features and word_head
+(csrc/tags.c): the word head's features hashed one by one in Python, and
+the head's arithmetic as numpy array operations in the same order."""
 
 import numpy as np
 
-
-def word_sums(rows: np.ndarray, first_rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The sums of rows[first_rows[k] : first_rows[k] + lengths[k]], each
-    added in row order: a step per character position, over the words that long."""
-    sums = rows[first_rows]
-    longer = np.flatnonzero(lengths > 1)
-    offset = 1
-    while len(longer):
-        sums[longer] += rows[first_rows[longer] + offset]
-        offset += 1
-        longer = longer[lengths[longer] > offset]
-    return sums
+LINE_START, LINE_END, JOIN, PICTURE, LENGTH = 0x110000, 0x110001, 0x110002, 0x110003, 0x110010
+MASK64 = (1 << 64) - 1
 
 
-def word_tags(rows: np.ndarray, first_rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    return word_sums(rows, first_rows, lengths).argmax(axis=1)
+def bucket(salt: int, units, buckets: int) -> int:
+    """FNV-1a over 32-bit units from a salted start, splitmix64's finaliser, the low bits."""
+    h = 0xCBF29CE484222325 ^ ((salt * 0x9E3779B97F4A7C15) & MASK64)
+    for unit in units:
+        h = ((h ^ unit) * 0x100000001B3) & MASK64
+    h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & MASK64
+    h ^= h >> 31
+    return h & (buckets - 1)
+
+
+def unit(c: int) -> int:
+    """Digits are 0, ASCII letters a, U+1F000 and past (emoji) one picture."""
+    if 0x30 <= c <= 0x39:
+        return 0x30
+    if 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A:
+        return 0x61
+    return PICTURE if 0x1F000 <= c < 0x110000 else c
+
+
+def word_features(cps, starts, ends, line_starts, line_ends, buckets: int) -> np.ndarray:
+    rows = []
+    c = [unit(int(x)) for x in cps]
+    for a, b, lo, hi in zip(starts, ends, line_starts, line_ends):
+        w = c[a:b]
+        before = c[a - 1] if a > lo else LINE_START
+        after = c[b] if b < hi else LINE_END
+        left2 = c[max(lo, a - 2) : a] or [LINE_START]
+        right2 = c[b : min(hi, b + 2)] or [LINE_END]
+        row = [
+            bucket(1, w, buckets), bucket(2, w[:1], buckets), bucket(3, w[-1:], buckets),
+            bucket(4, [LENGTH + min(len(w), 4), w[-1]], buckets),
+            bucket(5, w[:2], buckets) if len(w) >= 3 else -1, bucket(6, w[-2:], buckets) if len(w) >= 3 else -1,
+            bucket(7, [before], buckets), bucket(8, [after], buckets), bucket(9, left2, buckets),
+            bucket(10, right2, buckets), bucket(11, [*w, JOIN, after], buckets), bucket(12, [before, JOIN, *w], buckets),
+        ]
+        rows.append(row)
+    return np.array(rows, dtype=np.int32).reshape(-1, 12)
+
+
+def word_logits(features, table, scales, biases, weights, out_biases) -> np.ndarray:
+    """Each word's tag scores in float32: the rows' sums scaled, then biased
+    (two roundings), each unit above 0 weighting its row of weights, added in
+    order of the unit."""
+    used = features >= 0
+    sums = (table[np.where(used, features, 0)].astype(np.int64) * used[..., None]).sum(axis=1)
+    logits = np.repeat(out_biases[None, :], len(features), axis=0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        hidden = scales[None, :] * sums.astype(np.float32) + biases[None, :]
+        for d in range(table.shape[1]):
+            active = hidden[:, d] > 0
+            logits[active] += hidden[active, d][:, None] * weights[d][None, :]
+    return logits
+
+
+def word_head(features, table, scales, biases, weights, out_biases) -> np.ndarray:
+    """The first largest score of each word, NaN left out (0 where all are NaN)."""
+    logits = word_logits(features, table, scales, biases, weights, out_biases)
+    return np.array([0 if np.isnan(row).all() else int(np.nanargmax(row)) for row in logits], dtype=np.int64)

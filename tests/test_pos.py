@@ -22,6 +22,7 @@ from conftest import DEV_LINES, SEG, cli_runner
 
 from segcli import Segmenter, atoms, pos
 from segcli.errors import ModelError
+from segcli.encode import codepoints
 from segcli.evaluate import compare, split_tags
 from segcli.model import METADATA_FILE, default_dir
 
@@ -127,22 +128,26 @@ def test_tags_of_a_cut_do_not_change_it(tagger):
         assert [[w for w, _ in p] for p in other.tag_lines(DEV_LINES)] == list(other.cut_lines(DEV_LINES))
 
 
-def test_plain_cutting_never_asks_for_tags(tagger, monkeypatch):
-    """seg without --pos costs nothing: the scorer is never asked for the pos output."""
-    asked = []
-    score = tagger._scorer.score
+def test_plain_cutting_never_reads_the_head_and_tagging_scores_as_plain_does(monkeypatch):
+    """seg without --pos costs nothing: the head is not even read; with it,
+    the characters are scored as often and the same way as without."""
+    segmenter = Segmenter(MODEL)
+    calls = []
+    score = segmenter._scorer.score
 
     def spy(*args, **kwargs):
-        asked.append(kwargs.get("pos", False))
+        calls.append(kwargs)
         return score(*args, **kwargs)
 
-    monkeypatch.setattr(tagger._scorer, "score", spy)
-    tagger.cut(DEV_LINES[0])
-    list(tagger.cut_lines(DEV_LINES))
-    list(tagger.tokenize(DEV_LINES[1], mode="search"))
-    assert asked and not any(asked)
-    tagger.tag(DEV_LINES[0])
-    assert asked[-1] is True
+    monkeypatch.setattr(segmenter._scorer, "score", spy)
+    segmenter.cut(DEV_LINES[0])
+    list(segmenter.cut_lines(DEV_LINES))
+    list(segmenter.tokenize(DEV_LINES[1], mode="search"))
+    assert segmenter._loaded_pos_head is None
+    plain = len(calls)
+    list(segmenter.tag_lines(DEV_LINES))
+    assert segmenter._loaded_pos_head is not None
+    assert len(calls) - plain == plain - 2 and not any(calls)
 
 
 # --- the atom table -----------------------------------------------------------------
@@ -468,57 +473,120 @@ def test_spacy_tokens_get_pku_tags_and_universal_pos(tagger):
 # --- a word's tag id in C (csrc/tags.c) and its numpy twin -------------------------------
 
 @st.composite
-def rows_and_words(draw):
-    """(rows (N, T) float32, first rows, lengths): values from a small set, so
-    sums tie often, and infinities and NaN among them."""
-    tags = draw(st.integers(1, 6))
-    count = draw(st.integers(1, 12))
-    values = st.sampled_from([-2.0, -0.5, 0.0, 0.5, 1.0, 3.0, float("inf"), float("-inf"), float("nan")])
-    rows = np.array(draw(st.lists(st.lists(values, min_size=tags, max_size=tags), min_size=count, max_size=count)),
-                    dtype=np.float32).reshape(count, tags)
-    words = draw(st.lists(st.integers(0, count - 1).flatmap(
-        lambda a: st.tuples(st.just(a), st.integers(1, count - a))), max_size=20))
-    return rows, np.array([a for a, _ in words], np.int64), np.array([n for _, n in words], np.int64)
+def lines_and_words(draw):
+    """(code points, word starts, ends, line starts, line ends): a few lines
+    end to end, words anywhere inside them (overlapping, as search mode's),
+    code points from a small set (so features collide) and past Unicode."""
+    cps = draw(st.lists(st.sampled_from([0x4E00, 0x4E8C, 0x597D, 0x61, 0x30, 0xFF0C, 0x10FFFF, 0x110000]),
+                        min_size=1, max_size=14))
+    cuts = sorted(set(draw(st.lists(st.integers(1, len(cps) - 1), max_size=3)))) if len(cps) > 1 else []
+    bounds = [0, *cuts, len(cps)]
+    words = []
+    for lo, hi in zip(bounds, bounds[1:]):
+        for _ in range(draw(st.integers(0, 4))):
+            a = draw(st.integers(lo, hi - 1))
+            words.append((a, draw(st.integers(a + 1, hi)), lo, hi))
+    columns = [np.array([w[i] for w in words], np.int64) for i in range(4)]
+    return np.array(cps, np.uint32), *columns
 
 
-@given(rows_and_words())
+@given(lines_and_words(), st.sampled_from([1, 2, 8, 1 << 17]))
 @settings(max_examples=300, deadline=None)
-def test_word_tag_ids_are_the_numpy_twins(case):
+def test_word_features_are_the_python_twins(case, buckets):
     import reference_tags
 
-    rows, first_rows, lengths = case
-    with np.errstate(invalid="ignore"):  # inf - inf in the twin's sums
-        expected = reference_tags.word_tags(rows, first_rows, lengths)
-    assert pos.word_tag_ids(rows, first_rows, lengths).tolist() == expected.tolist()
+    cps, starts, ends, line_starts, line_ends = case
+    expected = reference_tags.word_features(cps, starts, ends, line_starts, line_ends, buckets)
+    assert pos.word_features(cps, starts, ends, line_starts, line_ends, buckets).tolist() == expected.tolist()
 
 
-@given(st.lists(st.floats(-50, 50, width=32), min_size=44 * 9, max_size=44 * 9), st.integers(1, 9))
-@settings(max_examples=100, deadline=None)
-def test_word_tag_ids_add_in_row_order_as_the_twin(values, length):
+@st.composite
+def heads_and_features(draw):
+    """A small head and features of a few words: int8 rows at the extremes,
+    weights from a small set (so tags tie), -1 among the features."""
+    buckets, width, tags = draw(st.sampled_from([1, 2, 8])), draw(st.integers(1, 5)), draw(st.sampled_from(
+        [1, 2, 3, 5, 8, 16, 44]))
+    floats = st.sampled_from([-2.0, -0.5, 0.0, 0.5, 1.0, 3.0, 1e-30, float("inf"), float("-inf"), float("nan")])
+    arrays = {
+        "table": np.array(draw(st.lists(st.integers(-128, 127), min_size=buckets * width, max_size=buckets * width)),
+                          np.int8).reshape(buckets, width),
+        "scales": np.array(draw(st.lists(floats, min_size=width, max_size=width)), np.float32),
+        "biases": np.array(draw(st.lists(floats, min_size=width, max_size=width)), np.float32),
+        "weights": np.array(draw(st.lists(floats, min_size=width * tags, max_size=width * tags)),
+                            np.float32).reshape(width, tags),
+        "out_biases": np.array(draw(st.lists(floats, min_size=tags, max_size=tags)), np.float32),
+    }
+    words = draw(st.integers(0, 6))
+    features = np.array(draw(st.lists(st.integers(-1, buckets - 1), min_size=12 * words, max_size=12 * words)),
+                        np.int32).reshape(words, 12)
+    return arrays, features
+
+
+@given(heads_and_features())
+@settings(max_examples=300, deadline=None)
+def test_word_head_tags_are_the_numpy_twins(case):
     import reference_tags
 
-    rows = np.array(values, np.float32).reshape(9, 44)
-    first_rows = np.arange(0, 10 - length, dtype=np.int64)
-    lengths = np.full(len(first_rows), length, np.int64)
-    sums = reference_tags.word_sums(rows, first_rows, lengths)
-    assert pos.word_tag_ids(rows, first_rows, lengths).tolist() == sums.argmax(axis=1).tolist()
-
-
-@pytest.mark.parametrize("first_rows, lengths, tags", [
-    ([0], [0], 4),  # a word of no row
-    ([-1], [1], 4),
-    ([2], [2], 4),  # past the last row
-    ([0], [1, 1], 4),  # lengths not one a word
-    ([0], [1], 5),  # rows not whole rows of `tags`
-    ([0], [1], 0),
-])
-def test_word_tags_in_c_refuses_words_outside_the_rows(first_rows, lengths, tags):
+    arrays, features = case
+    expected = reference_tags.word_head(features, **arrays)
+    # WordHead pads the tags to blocks of 8 (the C fast path); unpadded, the C loop takes them one by one.
+    assert pos.WordHead(**arrays).tag_ids(features).tolist() == expected.tolist()
     from segcli import _core
 
-    rows = np.zeros((3, 4), np.float32)
+    ids = np.empty(len(features), np.int64)
+    _core.word_head(features, arrays["table"], arrays["table"].shape[1], arrays["scales"], arrays["biases"],
+                    arrays["weights"], arrays["out_biases"], ids)
+    assert ids.tolist() == expected.tolist()
+
+
+def test_the_shipped_head_tags_as_its_twin_on_real_text(tagger):
+    import reference_tags
+
+    head = tagger._pos_head()
+    text = "迈向充满希望的新世纪——一九九八年新年讲话（附图片１张）"
+    cps = tagger.vocab.lookup_codepoints(codepoints(text))
+    starts = np.arange(len(text) - 1, dtype=np.int64)
+    ends = starts + 2
+    lows, highs = np.zeros_like(starts), np.full_like(starts, len(text))
+    features = pos.word_features(cps, starts, ends, lows, highs, head.buckets)
+    assert features.tolist() == reference_tags.word_features(cps, starts, ends, lows, highs, head.buckets).tolist()
+    arrays = {name: getattr(head, name) for name in ("table", "scales", "biases", "weights", "out_biases")}
+    assert head.tag_ids(features).tolist() == reference_tags.word_head(features, **arrays).tolist()
+
+
+@pytest.mark.parametrize("starts, ends, line_starts, line_ends, buckets", [
+    ([0], [0], [0], [3], 8),  # a word of no character
+    ([2], [4], [0], [3], 8),  # past its line
+    ([0], [2], [1], [3], 8),  # before its line
+    ([0], [4], [0], [4], 8),  # its line past the code points
+    ([0], [1], [0], [3, 3], 8),  # not one line bound a word
+    ([0], [1], [0], [3], 6),  # buckets not a power of two
+    ([0], [1], [0], [3], 0),
+])
+def test_word_features_in_c_refuse_words_outside_their_lines(starts, ends, line_starts, line_ends, buckets):
+    from segcli import _core
+
     with pytest.raises(ValueError):
-        _core.word_tags(rows, tags, np.array(first_rows, np.int64), np.array(lengths, np.int64),
-                        np.empty(len(first_rows), np.int64))
+        _core.word_features(np.zeros(3, np.uint32), np.array(starts, np.int64), np.array(ends, np.int64),
+                            np.array(line_starts, np.int64), np.array(line_ends, np.int64), buckets,
+                            np.empty((len(starts), 12), np.int32))
+
+
+@pytest.mark.parametrize("feature, width, weights_shape", [
+    (8, 2, (2, 3)),  # a bucket past the table
+    (-2, 2, (2, 3)),
+    (0, 3, (2, 3)),  # the table not rows of width
+    (0, 2, (3, 3)),  # weights not width rows
+])
+def test_word_head_in_c_refuses_buckets_outside_the_table(feature, width, weights_shape):
+    from segcli import _core
+
+    features = np.full((1, 12), -1, np.int32)
+    features[0, 0] = feature
+    with pytest.raises(ValueError):
+        _core.word_head(features, np.zeros((8, 2), np.int8), width, np.ones(width, np.float32),
+                        np.zeros(width, np.float32), np.zeros(weights_shape, np.float32), np.zeros(3, np.float32),
+                        np.empty(1, np.int64))
 
 
 # --- one dictionary a batch, one mode table ---------------------------------------------------
@@ -531,9 +599,9 @@ def test_tags_are_the_dictionary_the_batch_was_cut_with(tmp_path):
     segmenter = Segmenter(MODEL, [path])
     cut = segmenter._tag
 
-    def cut_then_add_word(lines, pos=False):
+    def cut_then_add_word(lines):
         segmenter.add_word("科学空间", "force", tag="nz")
-        tagged = cut(lines, pos)
+        tagged = cut(lines)
         segmenter.add_word("科学空间", "force", tag="vn")
         return tagged
 

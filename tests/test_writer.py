@@ -41,6 +41,40 @@ def test_render_text_agrees_with_its_twin(batch, delimiter):
     assert writer.text_bodies(*batch, delimiter) == expected
 
 
+NO_LABELS = (np.empty(0, np.int64), b"", np.empty(0, np.int64))
+
+
+@SETTINGS
+@given(tagged_batches(), st.sampled_from(["", " ", "/", " | ", "、"]),
+       st.lists(st.text(st.sampled_from("/_nv词\udc80"), max_size=3), min_size=1, max_size=4), st.randoms())
+def test_render_text_with_labels_agrees_with_its_twin(batch, delimiter, labels, rng):
+    """Each word followed by its label (seg --pos's /tag), labels of any length, the empty one too."""
+    cps, tags, space, starts, ends = batch
+    text = "".join(map(chr, cps.tolist()))
+    lines = [text[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+    count = sum(map(len, reference_render.words(lines, tags, space, starts, ends)))
+    word_labels = np.array([rng.randrange(len(labels)) for _ in range(count)], np.int64)
+    expected = reference_render.render_text(*batch, delimiter.encode(), word_labels,
+                                            [label.encode("utf-8", "surrogateescape") for label in labels])
+    assert writer.text_bodies(*batch, delimiter, word_labels, labels) == expected
+
+
+@pytest.mark.parametrize("word_labels, label_ends, error", [
+    ([0], [2], "one label a word"),  # one word too few
+    ([0, 0, 0], [2], "one label a word"),  # one too many
+    ([0, 1], [2], "a label that label_ends has not"),
+    ([0, -1], [2], "a label that label_ends has not"),
+    ([0, 0], [3], "within labels"),
+    ([0, 0], [2, 1], "ascending"),
+])
+def test_render_text_checks_its_labels(word_labels, label_ends, error):
+    cps = np.array([0x4E2D, 0x6587], np.uint32)
+    with pytest.raises(ValueError, match=error):
+        _core.render_text(cps, np.zeros(2, np.uint8), np.zeros(2, np.uint8), np.array([0], np.int64),
+                          np.array([2], np.int64), b" ", np.empty(64, np.uint8), np.empty(1, np.int64),
+                          np.array(word_labels, np.int64), b"/n", np.array(label_ends, np.int64))
+
+
 @SETTINGS
 @given(tagged_batches())
 def test_words_agree_with_their_twin(batch):
@@ -57,7 +91,7 @@ def test_render_text_refuses_overlapping_lines():
     cps = np.full(4, 0x10000, np.uint32)  # 4 bytes each: out exactly full for one pass
     with pytest.raises(ValueError, match="in order, apart"):
         _core.render_text(cps, np.zeros(4, np.uint8), np.zeros(4, np.uint8), np.array([0, 0], np.int64),
-                          np.array([4, 4], np.int64), b"", np.empty(16, np.uint8), np.empty(2, np.int64))
+                          np.array([4, 4], np.int64), b"", np.empty(16, np.uint8), np.empty(2, np.int64), *NO_LABELS)
 
 
 def test_words_refuse_a_line_of_another_length():
@@ -75,7 +109,7 @@ def test_render_text_checks_sizes_and_bounds(out_size, line, error):
     with pytest.raises(ValueError, match=error):
         _core.render_text(cps, np.zeros(2, np.uint8), np.zeros(2, np.uint8), np.array([line[0]], np.int64),
                           np.array([line[1]], np.int64), b" ", np.empty(out_size, np.uint8),
-                          np.empty(1, np.int64))
+                          np.empty(1, np.int64), *NO_LABELS)
 
 
 LINES = ["扫描二维码，关注微信号。", "", "  ", "hello  world 你好 ", "a\udc80b 𠀀ｆｕｌｌ", "2026年12月2日，https://a.cn/x?y=1",

@@ -9,17 +9,18 @@ import json
 from pathlib import Path
 
 from segcli import Segmenter
-from segcli.model import METADATA_FILE, MODEL_FILE, default_dir
+from segcli.model import METADATA_FILE, MODEL_FILE, POS_HEAD_FILE, default_dir
 
 HERE = Path(__file__).parent
 OUTPUTS = ("expected_pos.txt", "expected_pos_ctb.txt")
 
 
 def model_sha256() -> str:
-    """One hash over what decides the tags: the graph (the head is in it)
+    """One hash over what decides the tags: the graph (the cut), the head
     and the tag names of its columns."""
     tags = json.loads((default_dir() / METADATA_FILE).read_text(encoding="utf-8")).get("pos", {}).get("tags")
     digest = hashlib.sha256((default_dir() / MODEL_FILE).read_bytes())
+    digest.update((default_dir() / POS_HEAD_FILE).read_bytes())
     digest.update(json.dumps(tags).encode())
     return digest.hexdigest()
 
