@@ -70,35 +70,53 @@ hash_bucket(Hash hash, uint64_t mask)
 }
 
 PyDoc_STRVAR(word_features_doc,
-"word_features(cps, starts, ends, line_starts, line_ends, buckets, features) -> None\n\
+"word_features(cps, space, starts, ends, line_starts, line_ends, buckets, features) -> None\n\
 \n\
 features[k] (12 int32 a word, -1 for none) = the buckets (< buckets, a power\n\
 of two) of word k = cps[starts[k]:ends[k]]: the word, its first and last\n\
 characters, its length with its last character, its first and last two\n\
 (3 characters and more), the one and two characters before and after it\n\
-inside [line_starts[k], line_ends[k]) (the line's start or end past it),\n\
-and the word with the character after it and before it; every digit\n\
-hashed as 0, every ASCII letter as a, every character from U+1F000 on as one.");
+inside [line_starts[k], line_ends[k]) that are not space (nonzero in\n\
+space; the line's start or end past them), and the word with the character\n\
+after it and before it; every digit hashed as 0, every ASCII letter as a,\n\
+every character from U+1F000 on as one.");
+
+/* Up to two characters that are not space, nearest first, going from `at`
+ * by `step` while inside [lo, hi); how many there are. */
+static inline int
+neighbours(const uint32_t *c, const uint8_t *space, int64_t at, int64_t step, int64_t lo, int64_t hi,
+           uint32_t found[2])
+{
+	int count = 0;
+	for (; count < 2 && at >= lo && at < hi; at += step)
+		if (!space[at])
+			found[count++] = feature_unit(c[at]);
+	return count;
+}
 
 static PyObject *
 word_features(PyObject *Py_UNUSED(self), PyObject *args)
 {
-	enum { CPS, STARTS, ENDS, LINE_STARTS, LINE_ENDS, FEATURES, VIEWS };
+	enum { CPS, SPACE, STARTS, ENDS, LINE_STARTS, LINE_ENDS, FEATURES, VIEWS };
 	static const BufferSpec specs[VIEWS] = {
-		{"cps", sizeof(uint32_t)}, {"starts", sizeof(int64_t)}, {"ends", sizeof(int64_t)},
+		{"cps", sizeof(uint32_t)}, {"space", 1}, {"starts", sizeof(int64_t)}, {"ends", sizeof(int64_t)},
 		{"line_starts", sizeof(int64_t)}, {"line_ends", sizeof(int64_t)}, {"features", sizeof(int32_t)},
 	};
 	Py_buffer v[VIEWS];
 	Py_ssize_t buckets, ncps, nwords;
 	int bad = 0;
 
-	if (take_buffers(args, v, specs, VIEWS, "y*y*y*y*y*nw*:word_features", &v[CPS], &v[STARTS], &v[ENDS],
-	                 &v[LINE_STARTS], &v[LINE_ENDS], &buckets, &v[FEATURES]) < 0)
+	if (take_buffers(args, v, specs, VIEWS, "y*y*y*y*y*y*nw*:word_features", &v[CPS], &v[SPACE], &v[STARTS],
+	                 &v[ENDS], &v[LINE_STARTS], &v[LINE_ENDS], &buckets, &v[FEATURES]) < 0)
 		return NULL;
 	ncps = v[CPS].len / (Py_ssize_t)sizeof(uint32_t);
 	nwords = v[STARTS].len / (Py_ssize_t)sizeof(int64_t);
 	if (buckets < 1 || (buckets & (buckets - 1)) != 0 || buckets > ((Py_ssize_t)1 << 30)) {
 		PyErr_SetString(PyExc_ValueError, "buckets: expected a power of two, at most 2**30");
+		return release_buffers(v, VIEWS, NULL);
+	}
+	if (v[SPACE].len != ncps) {
+		PyErr_SetString(PyExc_ValueError, "space: expected one byte a code point");
 		return release_buffers(v, VIEWS, NULL);
 	}
 	if (v[ENDS].len != v[STARTS].len || v[LINE_STARTS].len != v[STARTS].len ||
@@ -112,6 +130,7 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
 	Py_BEGIN_ALLOW_THREADS
 	{
 		const uint32_t *c = (const uint32_t *)v[CPS].buf;
+		const uint8_t *space = (const uint8_t *)v[SPACE].buf;
 		const int64_t *starts = (const int64_t *)v[STARTS].buf, *ends = (const int64_t *)v[ENDS].buf;
 		const int64_t *lo = (const int64_t *)v[LINE_STARTS].buf, *hi = (const int64_t *)v[LINE_ENDS].buf;
 		int32_t *out = (int32_t *)v[FEATURES].buf;
@@ -120,16 +139,18 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
 		for (k = 0; k < nwords; k++, out += NFEATURES) {
 			const int64_t a = starts[k], b = ends[k], n = b - a;
 			const uint32_t *w;
-			uint32_t before, after;
+			uint32_t left[2], right[2], before, after;
+			int nleft, nright;
 			Hash h;
-			int64_t from, to;
 			if (!(0 <= lo[k] && lo[k] <= a && a < b && b <= hi[k] && hi[k] <= ncps)) {
 				bad = 1;
 				break;
 			}
 			w = c + a;
-			before = a > lo[k] ? feature_unit(c[a - 1]) : LINE_START;
-			after = b < hi[k] ? feature_unit(c[b]) : LINE_END;
+			nleft = neighbours(c, space, a - 1, -1, lo[k], hi[k], left);
+			nright = neighbours(c, space, b, 1, lo[k], hi[k], right);
+			before = nleft ? left[0] : LINE_START;
+			after = nright ? right[0] : LINE_END;
 			h = hash_start(1), hash_run(&h, w, n), out[0] = hash_bucket(h, mask);
 			h = hash_start(2), hash_run(&h, w, 1), out[1] = hash_bucket(h, mask);
 			h = hash_start(3), hash_run(&h, w + n - 1, 1), out[2] = hash_bucket(h, mask);
@@ -143,19 +164,15 @@ word_features(PyObject *Py_UNUSED(self), PyObject *args)
 			}
 			h = hash_start(7), hash_add(&h, before), out[6] = hash_bucket(h, mask);
 			h = hash_start(8), hash_add(&h, after), out[7] = hash_bucket(h, mask);
-			from = a - 2 > lo[k] ? a - 2 : lo[k];
-			h = hash_start(9);
-			if (from < a)
-				hash_run(&h, c + from, a - from);
-			else
-				hash_add(&h, LINE_START);
+			h = hash_start(9);  /* the two before, in text order */
+			if (nleft == 2)
+				hash_add(&h, left[1]);
+			hash_add(&h, before);
 			out[8] = hash_bucket(h, mask);
-			to = b + 2 < hi[k] ? b + 2 : hi[k];
 			h = hash_start(10);
-			if (b < to)
-				hash_run(&h, c + b, to - b);
-			else
-				hash_add(&h, LINE_END);
+			hash_add(&h, after);
+			if (nright == 2)
+				hash_add(&h, right[1]);
 			out[9] = hash_bucket(h, mask);
 			h = hash_start(11), hash_run(&h, w, n), hash_add(&h, JOIN), hash_add(&h, after);
 			out[10] = hash_bucket(h, mask);
@@ -176,7 +193,7 @@ hidden[d] = max(0, scales[d] * (the sum of table's int8 rows features[k]\n\
 that are not -1)[d] + biases[d]); float32, each product rounded before its\n\
 sum (setup.py builds with -ffp-contract=off), added in order of d, units at\n\
 0 left out: numpy's order, so the twin's tags are the same.  The first\n\
-largest score, NaN left out (0 if all are NaN).");
+largest score, a NaN counting as -inf.");
 
 /* Rows of words this far ahead are fetched while a word is tagged: the
  * table is larger than a core's cache, and a word's twelve rows lie
@@ -221,7 +238,7 @@ tag_words(const HeadRun *run)
 #endif
 	float *restrict logits = run->logits;
 	Py_ssize_t k, d, t;
-	int j;
+	int j, any;
 	for (k = 0; k < run->nwords; k++) {
 		const int32_t *f = run->features + k * NFEATURES;
 		Py_ssize_t best = 0;
@@ -232,7 +249,9 @@ tag_words(const HeadRun *run)
 				if (ahead[j] >= 0 && ahead[j] < run->rows)
 					__builtin_prefetch(run->table + (Py_ssize_t)ahead[j] * width);
 		}
-		memset(sums, 0, (size_t)width * sizeof(int32_t));
+		/* The first row is copied rather than added to zeros: a memset a
+		 * word was a library call a word. */
+		any = 0;
 		for (j = 0; j < NFEATURES; j++) {
 			const int8_t *restrict row;
 			if (f[j] == -1)
@@ -240,9 +259,18 @@ tag_words(const HeadRun *run)
 			if (f[j] < 0 || f[j] >= run->rows)
 				return -1;
 			row = run->table + (Py_ssize_t)f[j] * width;
-			for (d = 0; d < width; d++)
-				sums[d] += row[d];
+			if (any) {
+				for (d = 0; d < width; d++)
+					sums[d] += row[d];
+			} else {
+				for (d = 0; d < width; d++)
+					sums[d] = row[d];
+				any = 1;
+			}
 		}
+		if (!any)
+			for (d = 0; d < width; d++)
+				sums[d] = 0;
 		for (d = 0; d < width; d++) {
 			const float scaled = run->scales[d] * (float)sums[d];
 			hidden[d] = scaled + run->biases[d];
@@ -258,7 +286,8 @@ tag_words(const HeadRun *run)
 			 * additions do not wait on each other. */
 			Block acc[MAX_BLOCKS], most;
 			Py_ssize_t a, i;
-			memcpy(acc, run->out_biases, (size_t)tags * sizeof(float));
+			for (i = 0; i < nblocks; i++)
+				memcpy(&acc[i], run->out_biases + i * BLOCK, sizeof acc[i]);
 			for (a = 0; a < nactive; a++) {
 				const Block unit = (Block){0} + hidden[active[a]];
 				const float *w = run->weights + active[a] * tags;
@@ -269,7 +298,6 @@ tag_words(const HeadRun *run)
 					acc[i] += product;
 				}
 			}
-			memcpy(logits, acc, (size_t)tags * sizeof(float));
 			/* The largest score, lane by lane and then across the lanes (a
 			 * NaN compares false, so it is never kept). */
 			most = (Block){0} - INFINITY;
@@ -281,6 +309,14 @@ tag_words(const HeadRun *run)
 			for (i = 0; i < BLOCK; i++)
 				if (most[i] > top)
 					top = most[i];
+			/* The first largest (NaN counts as -inf: all -inf or NaN, the first). */
+			for (i = 0, t = top == -INFINITY; i < nblocks && t == 0; i++)
+				for (j = 0; j < BLOCK; j++)
+					if (acc[i][j] == top) {
+						best = i * BLOCK + j;
+						t = 1;
+						break;
+					}
 		} else
 #endif
 		{
@@ -299,12 +335,11 @@ tag_words(const HeadRun *run)
 			for (t = 0; t < tags; t++)
 				if (logits[t] > top)
 					top = logits[t];
-		}
-		/* The first largest; none equals top only when every score is NaN. */
-		for (t = 0; t < tags; t++) {
-			if (logits[t] == top) {
-				best = t;
-				break;
+			for (t = 0; t < tags && top != -INFINITY; t++) {
+				if (logits[t] == top) {
+					best = t;
+					break;
+				}
 			}
 		}
 		run->ids[k] = best;

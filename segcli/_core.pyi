@@ -200,7 +200,7 @@ def word_features(cps: Buffer, starts: Buffer, ends: Buffer, line_starts: Buffer
 def word_head(features: Buffer, table: Buffer, width: int, scales: Buffer, biases: Buffer, weights: Buffer,
               out_biases: Buffer, ids: Buffer, /) -> None:
     """Each word's tag id into ``ids`` (writable int64): the first largest
-    of ``out_biases + hidden @ weights`` (NaN left out; 0 where all are NaN)
+    of ``out_biases + hidden @ weights`` (a NaN counting as -inf)
     with ``hidden = scales * (rows of the int8 ``table`` named by the word's
     features, -1 skipped, summed) + biases``, units above 0 only; float32,
     each product rounded before its sum, in order of the unit (float32

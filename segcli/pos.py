@@ -166,15 +166,19 @@ def _maybe_kind(first: np.ndarray) -> np.ndarray:
 FEATURES = 12
 
 
-def word_features(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray, line_starts: np.ndarray,
-                  line_ends: np.ndarray, buckets: int) -> np.ndarray:
+def word_features(cps: np.ndarray, space: np.ndarray | None, starts: np.ndarray, ends: np.ndarray,
+                  line_starts: np.ndarray, line_ends: np.ndarray, buckets: int) -> np.ndarray:
     """(len(starts), FEATURES) int32: the buckets of the features of each
-    word cps[starts[k]:ends[k]] (lookup form, no whitespace), its context
-    read inside [line_starts[k], line_ends[k]): training and tagging share
-    this one function, so a word's features cannot drift between them."""
+    word cps[starts[k]:ends[k]] (lookup form), its context read inside
+    [line_starts[k], line_ends[k]) with the whitespace (space, None for
+    none) left out, as in the tagged training text, which has none.
+    Training and tagging share this one function, so a word's features
+    cannot drift between them."""
+    cps = np.ascontiguousarray(cps, dtype=np.uint32)
+    space = np.zeros(len(cps), np.uint8) if space is None else np.ascontiguousarray(space).view(np.uint8)
     features = np.empty((len(starts), FEATURES), dtype=np.int32)
-    _core.word_features(np.ascontiguousarray(cps, dtype=np.uint32), *(np.ascontiguousarray(a, dtype=np.int64)
-                        for a in (starts, ends, line_starts, line_ends)), buckets, features)
+    _core.word_features(cps, space, *(np.ascontiguousarray(a, dtype=np.int64)
+                                      for a in (starts, ends, line_starts, line_ends)), buckets, features)
     return features
 
 
@@ -197,8 +201,9 @@ class WordHead:
     @functools.cached_property
     def _padded(self) -> tuple[np.ndarray, np.ndarray]:
         """weights and out_biases with tags added up to a multiple of 8,
-        which never win (weights 0, bias -inf): word_head's fast path takes
-        whole blocks of 8 tags."""
+        which never win (weights 0, bias -inf; where every score is -inf or
+        NaN the first tag is taken): word_head's fast path takes whole
+        blocks of 8 tags."""
         extra = -len(self.out_biases) % 8
         weights = np.pad(self.weights, ((0, 0), (0, extra)))
         return (np.ascontiguousarray(weights, dtype=np.float32),
@@ -209,37 +214,33 @@ class WordHead:
         weights, out_biases = self._padded
         _core.word_head(np.ascontiguousarray(features, dtype=np.int32), self.table, self.table.shape[1], self.scales,
                         self.biases, weights, out_biases, ids)
-        ids[ids >= len(self.out_biases)] = 0  # every real score NaN: a padding tag was the first -inf
         return ids
 
 
-def span_tags(head: WordHead, kept: np.ndarray, folded: np.ndarray, line_starts: np.ndarray,
+def span_tags(head: WordHead, space: np.ndarray, folded: np.ndarray, line_starts: np.ndarray,
               line_ends: np.ndarray, starts: np.ndarray, ends: np.ndarray, names: Sequence[str],
               tag_of: Callable[[str], str | None] | None = None) -> list[str]:
     """The tag of each word [starts[k], ends[k]) of a batch: span_tag_ids' as strings."""
-    ids, labels = span_tag_ids(head, kept, folded, line_starts, line_ends, starts, ends, names, tag_of)
+    ids, labels = span_tag_ids(head, space, folded, line_starts, line_ends, starts, ends, names, tag_of)
     return np.asarray(labels, dtype=object)[ids].tolist()
 
 
-def span_tag_ids(head: WordHead, kept: np.ndarray, folded: np.ndarray, line_starts: np.ndarray,
+def span_tag_ids(head: WordHead, space: np.ndarray, folded: np.ndarray, line_starts: np.ndarray,
                  line_ends: np.ndarray, starts: np.ndarray, ends: np.ndarray, names: Sequence[str],
                  tag_of: Callable[[str], str | None] | None = None) -> tuple[np.ndarray, list[str]]:
     """(ids, labels): the tag of each word [starts[k], ends[k]) of a batch is
     labels[ids[k]] (positions in its code points, no whitespace inside a
-    word; words may overlap, as search mode's do). kept: the batch's
-    non-whitespace positions; folded: its lookup form; line_starts and
-    line_ends: its lines; names: the head's tags; tag_of: the dictionary's
-    tag of a word (lookup form). A word's context is the characters around
-    it on its line, whitespace left out, as in the tagged training text,
-    which has none."""
+    word; words may overlap, as search mode's do). space: the batch's
+    whitespace; folded: its lookup form; line_starts and line_ends: its
+    lines; names: the head's tags; tag_of: the dictionary's tag of a word
+    (lookup form). A word's context is the characters around it on its
+    line, whitespace left out (word_features)."""
     kind_names, kinds = _single_kinds()
     labels = [*names, *kind_names[1:]]
     if not len(starts):
         return np.empty(0, dtype=np.int64), labels
-    first = np.searchsorted(kept, starts)
     line = np.searchsorted(line_starts, starts, side="right") - 1
-    features = word_features(folded[kept], first, first + (ends - starts), np.searchsorted(kept, line_starts)[line],
-                             np.searchsorted(kept, line_ends)[line], head.buckets)
+    features = word_features(folded, space, starts, ends, line_starts[line], line_ends[line], head.buckets)
     ids = head.tag_ids(features)
     firsts = folded[starts]
     single = (ends - starts == 1) & (firsts < 0x10000)

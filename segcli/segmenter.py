@@ -452,8 +452,9 @@ class Segmenter:
         swap self._dictionary between the cut and the tags."""
         from . import pos
 
-        return pos.span_tag_ids(self._pos_head(), tagged.kept, tagged.folded, tagged.line_starts, tagged.line_ends,
-                                starts, ends, self._pos_tag_names(), pos.dictionary_tags(tagged.dictionary))
+        return pos.span_tag_ids(self._pos_head(), tagged.space, tagged.folded, tagged.line_starts,
+                                tagged.line_ends, starts, ends, self._pos_tag_names(),
+                                pos.dictionary_tags(tagged.dictionary))
 
     def _pos_head(self):
         """The model's tagging head (pos.WordHead), read on first use: plain cuts never load it."""

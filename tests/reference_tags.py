@@ -28,21 +28,22 @@ def unit(c: int) -> int:
     return PICTURE if 0x1F000 <= c < 0x110000 else c
 
 
-def word_features(cps, starts, ends, line_starts, line_ends, buckets: int) -> np.ndarray:
+def word_features(cps, space, starts, ends, line_starts, line_ends, buckets: int) -> np.ndarray:
     rows = []
     c = [unit(int(x)) for x in cps]
     for a, b, lo, hi in zip(starts, ends, line_starts, line_ends):
         w = c[a:b]
-        before = c[a - 1] if a > lo else LINE_START
-        after = c[b] if b < hi else LINE_END
-        left2 = c[max(lo, a - 2) : a] or [LINE_START]
-        right2 = c[b : min(hi, b + 2)] or [LINE_END]
+        left = [c[i] for i in range(lo, a) if not space[i]][-2:]  # the two before, in text order
+        right = [c[i] for i in range(b, hi) if not space[i]][:2]
+        before = left[-1] if left else LINE_START
+        after = right[0] if right else LINE_END
         row = [
             bucket(1, w, buckets), bucket(2, w[:1], buckets), bucket(3, w[-1:], buckets),
             bucket(4, [LENGTH + min(len(w), 4), w[-1]], buckets),
             bucket(5, w[:2], buckets) if len(w) >= 3 else -1, bucket(6, w[-2:], buckets) if len(w) >= 3 else -1,
-            bucket(7, [before], buckets), bucket(8, [after], buckets), bucket(9, left2, buckets),
-            bucket(10, right2, buckets), bucket(11, [*w, JOIN, after], buckets), bucket(12, [before, JOIN, *w], buckets),
+            bucket(7, [before], buckets), bucket(8, [after], buckets), bucket(9, left or [LINE_START], buckets),
+            bucket(10, right or [LINE_END], buckets), bucket(11, [*w, JOIN, after], buckets),
+            bucket(12, [before, JOIN, *w], buckets),
         ]
         rows.append(row)
     return np.array(rows, dtype=np.int32).reshape(-1, 12)
@@ -64,6 +65,6 @@ def word_logits(features, table, scales, biases, weights, out_biases) -> np.ndar
 
 
 def word_head(features, table, scales, biases, weights, out_biases) -> np.ndarray:
-    """The first largest score of each word, NaN left out (0 where all are NaN)."""
+    """The first largest score of each word, a NaN counting as -inf."""
     logits = word_logits(features, table, scales, biases, weights, out_biases)
-    return np.array([0 if np.isnan(row).all() else int(np.nanargmax(row)) for row in logits], dtype=np.int64)
+    return np.where(np.isnan(logits), -np.inf, logits).argmax(axis=1)

@@ -474,11 +474,13 @@ def test_spacy_tokens_get_pku_tags_and_universal_pos(tagger):
 
 @st.composite
 def lines_and_words(draw):
-    """(code points, word starts, ends, line starts, line ends): a few lines
-    end to end, words anywhere inside them (overlapping, as search mode's),
-    code points from a small set (so features collide) and past Unicode."""
-    cps = draw(st.lists(st.sampled_from([0x4E00, 0x4E8C, 0x597D, 0x61, 0x30, 0xFF0C, 0x10FFFF, 0x110000]),
-                        min_size=1, max_size=14))
+    """(code points, space, word starts, ends, line starts, line ends): a few
+    lines end to end, words anywhere inside them (overlapping, as search
+    mode's), code points from a small set (so features collide), some of
+    them space (which the context skips)."""
+    cps = draw(st.lists(st.sampled_from([0x4E00, 0x4E8C, 0x597D, 0x61, 0x5A, 0x30, 0x39, 0xFF0C, 0x1F600, 0x10FFFF,
+                                         0x20]), min_size=1, max_size=14))
+    space = np.array([draw(st.booleans()) for _ in cps], bool)
     cuts = sorted(set(draw(st.lists(st.integers(1, len(cps) - 1), max_size=3)))) if len(cps) > 1 else []
     bounds = [0, *cuts, len(cps)]
     words = []
@@ -487,7 +489,7 @@ def lines_and_words(draw):
             a = draw(st.integers(lo, hi - 1))
             words.append((a, draw(st.integers(a + 1, hi)), lo, hi))
     columns = [np.array([w[i] for w in words], np.int64) for i in range(4)]
-    return np.array(cps, np.uint32), *columns
+    return np.array(cps, np.uint32), space, *columns
 
 
 @given(lines_and_words(), st.sampled_from([1, 2, 8, 1 << 17]))
@@ -495,9 +497,10 @@ def lines_and_words(draw):
 def test_word_features_are_the_python_twins(case, buckets):
     import reference_tags
 
-    cps, starts, ends, line_starts, line_ends = case
-    expected = reference_tags.word_features(cps, starts, ends, line_starts, line_ends, buckets)
-    assert pos.word_features(cps, starts, ends, line_starts, line_ends, buckets).tolist() == expected.tolist()
+    cps, space, starts, ends, line_starts, line_ends = case
+    expected = reference_tags.word_features(cps, space, starts, ends, line_starts, line_ends, buckets)
+    got = pos.word_features(cps, space, starts, ends, line_starts, line_ends, buckets)
+    assert got.tolist() == expected.tolist()
 
 
 @st.composite
@@ -548,8 +551,10 @@ def test_the_shipped_head_tags_as_its_twin_on_real_text(tagger):
     starts = np.arange(len(text) - 1, dtype=np.int64)
     ends = starts + 2
     lows, highs = np.zeros_like(starts), np.full_like(starts, len(text))
-    features = pos.word_features(cps, starts, ends, lows, highs, head.buckets)
-    assert features.tolist() == reference_tags.word_features(cps, starts, ends, lows, highs, head.buckets).tolist()
+    space = np.zeros(len(cps), bool)
+    features = pos.word_features(cps, space, starts, ends, lows, highs, head.buckets)
+    assert features.tolist() == reference_tags.word_features(cps, space, starts, ends, lows, highs,
+                                                             head.buckets).tolist()
     arrays = {name: getattr(head, name) for name in ("table", "scales", "biases", "weights", "out_biases")}
     assert head.tag_ids(features).tolist() == reference_tags.word_head(features, **arrays).tolist()
 
@@ -567,9 +572,18 @@ def test_word_features_in_c_refuse_words_outside_their_lines(starts, ends, line_
     from segcli import _core
 
     with pytest.raises(ValueError):
-        _core.word_features(np.zeros(3, np.uint32), np.array(starts, np.int64), np.array(ends, np.int64),
-                            np.array(line_starts, np.int64), np.array(line_ends, np.int64), buckets,
-                            np.empty((len(starts), 12), np.int32))
+        _core.word_features(np.zeros(3, np.uint32), np.zeros(3, np.uint8), np.array(starts, np.int64),
+                            np.array(ends, np.int64), np.array(line_starts, np.int64),
+                            np.array(line_ends, np.int64), buckets, np.empty((len(starts), 12), np.int32))
+
+
+def test_word_features_in_c_refuse_space_of_another_length():
+    from segcli import _core
+
+    one = np.array([0], np.int64)
+    with pytest.raises(ValueError, match="space"):
+        _core.word_features(np.zeros(3, np.uint32), np.zeros(2, np.uint8), one, one + 1, one, one + 3, 8,
+                            np.empty((1, 12), np.int32))
 
 
 @pytest.mark.parametrize("feature, width, weights_shape", [

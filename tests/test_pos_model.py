@@ -219,7 +219,7 @@ def test_the_int8_head_is_the_trained_one_within_its_rounding():
 
 @pytest.mark.parametrize(("settings", "message"), [
     (["nope=1"], "unknown setting 'nope=1'"),
-    (["width=big"], "setting width needs a value like 20"),
+    (["width=big"], "setting width needs a value like 16"),
     (["width"], "unknown setting 'width'"),
 ])
 def test_a_bad_setting_is_a_usage_error(settings, message, tmp_path, seg_env):

