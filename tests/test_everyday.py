@@ -6,13 +6,11 @@ careful reader takes as one word. It is data, not a list of promises: the
 model splits some of these words, and everyday.md says which.
 
 What is asserted: CONVENTIONS, what the default standard keeps of PKU's
-way of cutting. WHOLE lists the words that the newer word list (wordfreq's
-Chinese list, segcli/training/data.py extended_lexicon; everyday.py
---extend-lexicon) makes whole in the default standard where jieba's lexicon
-alone splits them, each also after "他说" and before a full stop: the shipped
-model does not carry that list yet (everyday.md), so they are data here, and
-the test below holds that the shipped model still splits each of them (it
-fails once a model with the list is shipped: then assert them whole).
+way of cutting. WHOLE lists words that seg's own list of modern words
+(dicts/lexicon_extra.txt, in the shipped model's open lexicon through
+segcli/training/data.py extended_lexicon; everyday.py --extend-lexicon)
+makes whole in the default standard where jieba's lexicon alone split
+them, each also after "他说" and before a full stop.
 """
 
 import pytest
@@ -465,8 +463,9 @@ PROBE = [
     ("law", "法院发出了限高令", "限高令"),
 ]
 
-# Split by the shipped model with jieba's lexicon alone; whole with the
-# newer words in its lexicon (benchmarks/experiments/everyday.md).
+# Split by the model with jieba's lexicon alone; whole since the shipped
+# model's lexicon holds seg's own list of modern words (dicts/lexicon_extra.txt,
+# benchmarks/experiments/everyday.md), each also after 他说 and before 。.
 WHOLE = [
     ("生成n个正态随机数", "正态"),
     ("常用的聚类算法", "聚类"),
@@ -479,7 +478,8 @@ WHOLE = [
     ("这个游戏很烧脑", "烧脑"),
     ("小红书上有很多攻略", "小红书"),
     ("她在闲鱼上卖旧衣服", "闲鱼"),
-    ("这款车是插电混动的", "混动"),
+    ("区块链技术的应用", "区块链"),
+    ("周末我们去海底捞吃饭", "海底捞"),
 ]
 
 # What the default standard keeps of PKU's conventions while it does so: a
@@ -502,8 +502,9 @@ def test_probe_is_well_formed():
 
 
 @pytest.mark.parametrize("sentence, word", WHOLE)
-def test_shipped_model_has_no_newer_word_list_yet(segmenter, sentence, word):
-    assert word not in segmenter.cut(sentence)
+@pytest.mark.parametrize("before, after", [("", ""), ("他说", ""), ("", "。")])
+def test_modern_words_of_the_lexicon_are_whole(segmenter, sentence, word, before, after):
+    assert word in segmenter.cut(before + sentence + after)
 
 
 @pytest.mark.parametrize("sentence, words", CONVENTIONS)

@@ -6,12 +6,14 @@ without retraining.
 
     python benchmarks/experiments/everyday.py [--model DIR ...] [--dev] [--peers jieba,thulac]
     python benchmarks/experiments/everyday.py --extend-lexicon OUT [--model DIR]
-        [--set lexicon_extra=wordfreq --set lexicon_extra_max_cb=800 ...]
+        [--set lexicon_extra=FILE|wordfreq --set lexicon_extra_max_cb=800 ...]
 
-Setup for --extend-lexicon: pip install wordfreq (its large Chinese list is
-read from the installed package), and the training corpora of
-models/recipe.json (their training splits say which of the list's words the
-annotators contradict; segcli/training/data.py, extended_lexicon).
+--extend-lexicon reads seg's own list of modern words (dicts/lexicon_extra.txt,
+the shipped model's) unless lexicon_extra names another file or wordfreq
+(pip install wordfreq: its large Chinese list, CC BY-SA), and the training
+corpora of models/recipe.json (their training splits say which of the
+list's words the annotators contradict; segcli/training/data.py,
+extended_lexicon).
 
 A probe case is a hit when its word is one token of the sentence's cut. The
 report: hits per domain for each model and standard, and for each peer on the
@@ -83,7 +85,7 @@ def extend_lexicon(model_dir: Path | None, out: Path, settings: list[str]) -> di
     from segcli.training.config import Config, parse_settings
     from segcli.training.data import extended_lexicon
 
-    cfg = Config(**{"lexicon_extra": "wordfreq", **parse_settings(settings)})
+    cfg = Config(**{"lexicon_extra": str(common.ROOT / "dicts" / "lexicon_extra.txt"), **parse_settings(settings)})
     if out.exists():
         raise SystemExit(f"{out} exists: give a new directory")
     loaded = model.load(model_dir)
