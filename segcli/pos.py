@@ -217,30 +217,22 @@ class WordHead:
         return ids
 
 
-def span_tags(head: WordHead, space: np.ndarray, folded: np.ndarray, line_starts: np.ndarray,
-              line_ends: np.ndarray, starts: np.ndarray, ends: np.ndarray, names: Sequence[str],
-              tag_of: Callable[[str], str | None] | None = None) -> list[str]:
-    """The tag of each word [starts[k], ends[k]) of a batch: span_tag_ids' as strings."""
-    ids, labels = span_tag_ids(head, space, folded, line_starts, line_ends, starts, ends, names, tag_of)
-    return np.asarray(labels, dtype=object)[ids].tolist()
-
-
-def span_tag_ids(head: WordHead, space: np.ndarray, folded: np.ndarray, line_starts: np.ndarray,
-                 line_ends: np.ndarray, starts: np.ndarray, ends: np.ndarray, names: Sequence[str],
+def span_tag_ids(head: WordHead, batch, starts: np.ndarray, ends: np.ndarray, names: Sequence[str],
                  tag_of: Callable[[str], str | None] | None = None) -> tuple[np.ndarray, list[str]]:
-    """(ids, labels): the tag of each word [starts[k], ends[k]) of a batch is
-    labels[ids[k]] (positions in its code points, no whitespace inside a
-    word; words may overlap, as search mode's do). space: the batch's
-    whitespace; folded: its lookup form; line_starts and line_ends: its
-    lines; names: the head's tags; tag_of: the dictionary's tag of a word
-    (lookup form). A word's context is the characters around it on its
+    """(ids, labels): the tag of each word [starts[k], ends[k]) of a decoded
+    batch is labels[ids[k]] (positions in its code points, no whitespace
+    inside a word; words may overlap, as search mode's do). batch: its
+    lookup form (folded), whitespace (space) and lines (line_starts,
+    line_ends); names: the head's tags; tag_of: the dictionary's tag of a
+    word (lookup form). A word's context is the characters around it on its
     line, whitespace left out (word_features)."""
+    folded, line_starts, line_ends = batch.folded, batch.line_starts, batch.line_ends
     kind_names, kinds = _single_kinds()
     labels = [*names, *kind_names[1:]]
     if not len(starts):
         return np.empty(0, dtype=np.int64), labels
     line = np.searchsorted(line_starts, starts, side="right") - 1
-    features = word_features(folded, space, starts, ends, line_starts[line], line_ends[line], head.buckets)
+    features = word_features(folded, batch.space, starts, ends, line_starts[line], line_ends[line], head.buckets)
     ids = head.tag_ids(features)
     firsts = folded[starts]
     single = (ends - starts == 1) & (firsts < 0x10000)

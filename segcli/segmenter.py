@@ -401,7 +401,7 @@ class Segmenter:
         seg_starts = np.flatnonzero(boundary == -1)
         seg_ends = np.flatnonzero(boundary == 1)
         tags = decode(scores, seg_starts, seg_ends, self._transitions)
-        return _Tagged(cps, space, tags, batch.line_starts, batch.line_ends, batch.kept, batch.folded, dictionary)
+        return _Tagged(cps, space, tags, batch.line_starts, batch.line_ends, batch.folded, dictionary)
 
     # -- part-of-speech tags (pos.py decides each word's) ------------------------
 
@@ -447,13 +447,12 @@ class Segmenter:
         return np.asarray(labels, dtype=object)[ids].tolist()
 
     def _word_tag_ids(self, tagged: _Tagged, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        """pos.span_tag_ids of the words [starts[k], ends[k]) of a decoded
-        batch. Dictionary tags are the batch's dictionary's: add_word may
-        swap self._dictionary between the cut and the tags."""
+        """pos.span_tag_ids of the words of a decoded batch, with the tags of
+        the dictionary it was cut with (add_word may swap self._dictionary
+        between the cut and the tags)."""
         from . import pos
 
-        return pos.span_tag_ids(self._pos_head(), tagged.space, tagged.folded, tagged.line_starts,
-                                tagged.line_ends, starts, ends, self._pos_tag_names(),
+        return pos.span_tag_ids(self._pos_head(), tagged, starts, ends, self._pos_tag_names(),
                                 pos.dictionary_tags(tagged.dictionary))
 
     def _pos_head(self):
@@ -503,7 +502,6 @@ class _Tagged(NamedTuple):
     tags: np.ndarray
     line_starts: np.ndarray
     line_ends: np.ndarray
-    kept: np.ndarray | None = None  # the positions that are not whitespace
     folded: np.ndarray | None = None  # the code points' lookup form
     dictionary: UserDictionary | None = None  # the dictionary the batch was cut with (its words' tags too)
 
