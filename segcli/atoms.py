@@ -21,6 +21,7 @@ are one token).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 
@@ -175,7 +176,11 @@ def _with_marks(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[
 
 # A URL's Han part between two of its delimiters (?q=分词&hl=zh, /路径/x):
 # the expression sees ASCII runs only, so such a URL is joined here. A Han
-# run at its end stays out (https://github.com/foo查看 ends at foo).
+# run at its end stays out (https://github.com/foo查看 ends at foo, and
+# https://zh.wikipedia.org/wiki/分词查看 at wiki/: prose may follow a URL
+# without a space), except where the URL's end is plain: a query value
+# before the end, whitespace or punctuation (?q=中文。), and a URL in
+# brackets up to the closing one ([维基](https://…/wiki/快速排序)).
 _URL_START = re.compile(r"(?:https?://|ftp://|www\.)")
 _URL_TAIL = re.compile(f"{_URL_CHARS}*{_URL_END}")
 _DELIMITERS = frozenset(map(ord, "/?&=#"))
@@ -185,6 +190,19 @@ _DELIMITER_CPS = np.array(sorted(_DELIMITERS), dtype=np.uint32)
 def _is_han(cps: np.ndarray) -> np.ndarray:
     return (((cps >= 0x3400) & (cps <= 0x9FFF)) | ((cps >= 0xF900) & (cps <= 0xFAFF))
             | ((cps >= 0x20000) & (cps <= 0x3134F)))
+
+
+_OPENERS = {ord("("): ord(")"), ord("（"): ord("）")}
+
+
+def _plain_end(cps: np.ndarray, start: int, end: int, han_end: int) -> bool:
+    """Whether the Han run cps[end:han_end] after a URL's delimiter ends the
+    URL plainly (see above): after = before the end of the text, whitespace
+    or punctuation, or before the bracket closing one just before the URL."""
+    after = chr(cps[han_end]) if han_end < len(cps) else ""
+    if cps[end - 1] == ord("=") and (not after or after.isspace() or unicodedata.category(after)[0] == "P"):
+        return True
+    return start > 0 and _OPENERS.get(int(cps[start - 1])) == (ord(after) if after else None)
 
 
 def _with_han_url_parts(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -204,6 +222,8 @@ def _with_han_url_parts(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray) -
             while han_end < n and _is_han(cps[han_end]):
                 han_end += 1
             if han_end == n or int(cps[han_end]) not in _DELIMITERS:
+                if _plain_end(cps, start, end, han_end):
+                    end = han_end
                 break
             tail = _URL_TAIL.match(from_codepoints(cps[han_end : han_end + 4096]))
             if not tail:

@@ -59,6 +59,12 @@ CASES = [
     ("http://a.com/路径/x.html和ftp://a.b/文件/", ["http://a.com/路径/x.html", "ftp://a.b/文件/"]),
     ("https://zh.wikipedia.org/wiki/分词查看，https://a.com/x或/usr/bin",
      ["https://zh.wikipedia.org/wiki/", "https://a.com/x", "/usr/bin"]),
+    # ... unless the end is plain: a query value before the end or punctuation, a URL in brackets.
+    ("详见[维基百科](https://zh.wikipedia.org/wiki/快速排序)。", ["https://zh.wikipedia.org/wiki/快速排序"]),
+    ("见（https://a.cn/文档/安装）", ["https://a.cn/文档/安装"]),
+    ("网址是https://example.com/搜索?q=中文", ["https://example.com/搜索?q=中文"]),
+    ("搜https://s.cn/?q=分词，或https://s.cn/?q=分词 好", ["https://s.cn/?q=分词", "https://s.cn/?q=分词"]),
+    ("(https://a.cn/x查看)和https://a.cn/?q=分词a", ["https://a.cn/x", "https://a.cn/?q="]),
     ("/usr/local/中文/bin", ["/usr/local/", "bin"]),  # a path is ASCII
     ("====分割线====，a==b，x = 1", ["====", "====", "=="]),  # one = is no run
     ("## 标题，#话题##话题#", []),  # nor are runs of #
