@@ -18,7 +18,7 @@ enum {
 };
 
 /* What a feature hashes of a code point (lookup form): every digit is 0,
- * every ASCII letter a, every character from U+1F000 on (emoji) one
+ * every ASCII letter a, every character of U+1F000..U+1FFFF (emoji) one
  * picture: the tagged training text has few of them, and a feature it
  * never saw lands on the rows of others. */
 static inline uint32_t
@@ -28,7 +28,7 @@ feature_unit(uint32_t c)
 		return '0';
 	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
 		return 'a';
-	if (c >= 0x1F000 && c < 0x110000)
+	if (c >= 0x1F000 && c < 0x20000)
 		return PICTURE;
 	return c;
 }
@@ -225,7 +225,15 @@ typedef struct {
  * each of the two callers below, so each is vectorised for its own
  * instruction set; the same operations in the same order, so both give the
  * same tags. */
-static inline __attribute__((always_inline)) int
+#if defined(__GNUC__) || defined(__clang__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define ALWAYS_INLINE inline
+#define PREFETCH(address) ((void)(address))
+#endif
+
+static ALWAYS_INLINE int
 tag_words(const HeadRun *run)
 {
 	const Py_ssize_t width = run->width, tags = run->tags;
@@ -247,7 +255,7 @@ tag_words(const HeadRun *run)
 			const int32_t *ahead = f + PREFETCH_AHEAD * NFEATURES;
 			for (j = 0; j < NFEATURES; j++)
 				if (ahead[j] >= 0 && ahead[j] < run->rows)
-					__builtin_prefetch(run->table + (Py_ssize_t)ahead[j] * width);
+					PREFETCH(run->table + (Py_ssize_t)ahead[j] * width);
 		}
 		/* The first row is copied rather than added to zeros: a memset a
 		 * word was a library call a word. */
@@ -384,7 +392,7 @@ word_head(PyObject *Py_UNUSED(self), PyObject *args)
 		return NULL;
 	run.nwords = v[IDS].len / (Py_ssize_t)sizeof(int64_t);
 	run.tags = v[OUT_BIASES].len / (Py_ssize_t)sizeof(float);
-	if (run.width < 1 || v[TABLE].len % run.width != 0 ||
+	if (run.width < 1 || run.tags > PY_SSIZE_T_MAX / run.width || v[TABLE].len % run.width != 0 ||
 	    v[SCALES].len / (Py_ssize_t)sizeof(float) != run.width ||
 	    v[BIASES].len / (Py_ssize_t)sizeof(float) != run.width || run.tags < 1 ||
 	    v[WEIGHTS].len / (Py_ssize_t)sizeof(float) != run.width * run.tags) {

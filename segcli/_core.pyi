@@ -186,15 +186,16 @@ def unpack_rows(rows: Buffer, item_bytes: int, stream_at: Buffer, margin: int, c
     the rows.  The GIL is released while copying.
     """
 
-def word_features(cps: Buffer, starts: Buffer, ends: Buffer, line_starts: Buffer, line_ends: Buffer,
-                  buckets: int, features: Buffer, /) -> None:
+def word_features(cps: Buffer, space: Buffer, starts: Buffer, ends: Buffer, line_starts: Buffer,
+                  line_ends: Buffer, buckets: int, features: Buffer, /) -> None:
     """The word head's features of each word ``cps[starts[k]:ends[k]]``
-    (``cps`` uint32, the others int64, one a word) into ``features``
-    (writable int32, 12 a word, -1 for a feature the word has not): buckets
-    below ``buckets`` (a power of two) of hashed code point runs, the word's
-    context read inside ``[line_starts[k], line_ends[k])``.  Raises
-    ValueError on wrong sizes, a word of no character or outside its line.
-    The GIL is released while hashing.
+    (``cps`` uint32, ``space`` one byte a code point, nonzero for
+    whitespace; the others int64, one a word) into ``features`` (writable
+    int32, 12 a word, -1 for a feature the word has not): buckets below
+    ``buckets`` (a power of two, at most 2**30) of hashed code point runs,
+    the word's context read inside ``[line_starts[k], line_ends[k])`` with
+    the whitespace left out.  Raises ValueError on wrong sizes, a word of no
+    character or outside its line.  The GIL is released while hashing.
     """
 
 def word_head(features: Buffer, table: Buffer, width: int, scales: Buffer, biases: Buffer, weights: Buffer,

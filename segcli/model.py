@@ -134,6 +134,8 @@ class Model:
         if tags is None:
             raise ModelError(f"cannot load model: {path.name}: the model has no part-of-speech head")
         with _reading(path):
+            if not zipfile.is_zipfile(path):  # np.load would report it as pickled data
+                raise _damaged(path, "not an .npz archive")
             with np.load(path, allow_pickle=False) as archive:
                 arrays = {name: archive[name] for name in _POS_HEAD_ARRAYS if name in archive.files}
         kinds = {"table": np.int8, "scales": np.float32, "biases": np.float32, "weights": np.float32,
@@ -143,10 +145,11 @@ class Model:
         table = arrays["table"]
         buckets = table.shape[0] if table.ndim == 2 else 0
         width = table.shape[1] if table.ndim == 2 else 0
-        if (not buckets or buckets & (buckets - 1) or not width or arrays["scales"].shape != (width,)
+        if (not buckets or buckets & (buckets - 1) or buckets > 1 << 30 or not width
+                or arrays["scales"].shape != (width,)
                 or arrays["biases"].shape != (width,) or arrays["weights"].shape != (width, len(tags))
                 or arrays["out_biases"].shape != (len(tags),)):
-            raise _damaged(path, f"expected a (power of two, width) table and a head over {len(tags)} tags")
+            raise _damaged(path, f"expected a (power of two up to 2**30, width) table and a head over {len(tags)} tags")
         return {name: np.ascontiguousarray(a) for name, a in arrays.items()}
 
     @property
@@ -286,7 +289,8 @@ def _check_pos(path: Path, pos) -> None:
     if pos is None:
         return
     tags = pos.get("tags") if isinstance(pos, dict) else None
-    if (not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t for t in tags)
+    if (not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t and t.isprintable()
+                                                          and not any(c.isspace() for c in t) for t in tags)
             or len(set(tags)) != len(tags)):
         raise _damaged(path, 'expected "pos": {"tags": [...distinct tag names...], ...}')
 

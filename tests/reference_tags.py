@@ -20,12 +20,12 @@ def bucket(salt: int, units, buckets: int) -> int:
 
 
 def unit(c: int) -> int:
-    """Digits are 0, ASCII letters a, U+1F000 and past (emoji) one picture."""
+    """Digits are 0, ASCII letters a, U+1F000..U+1FFFF (emoji) one picture."""
     if 0x30 <= c <= 0x39:
         return 0x30
     if 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A:
         return 0x61
-    return PICTURE if 0x1F000 <= c < 0x110000 else c
+    return PICTURE if 0x1F000 <= c < 0x20000 else c
 
 
 def word_features(cps, space, starts, ends, line_starts, line_ends, buckets: int) -> np.ndarray:

@@ -478,8 +478,8 @@ def lines_and_words(draw):
     lines end to end, words anywhere inside them (overlapping, as search
     mode's), code points from a small set (so features collide), some of
     them space (which the context skips)."""
-    cps = draw(st.lists(st.sampled_from([0x4E00, 0x4E8C, 0x597D, 0x61, 0x5A, 0x30, 0x39, 0xFF0C, 0x1F600, 0x10FFFF,
-                                         0x20]), min_size=1, max_size=14))
+    cps = draw(st.lists(st.sampled_from([0x4E00, 0x4E8C, 0x597D, 0x61, 0x5A, 0x30, 0x39, 0xFF0C, 0x1F600, 0x1F44D,
+                                         0x20BB7, 0x10FFFF, 0x20]), min_size=1, max_size=14))
     space = np.array([draw(st.booleans()) for _ in cps], bool)
     cuts = sorted(set(draw(st.lists(st.integers(1, len(cps) - 1), max_size=3)))) if len(cps) > 1 else []
     bounds = [0, *cuts, len(cps)]

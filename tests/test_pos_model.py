@@ -156,7 +156,7 @@ def test_training_again_replaces_the_head(with_head, tagged_corpus, tmp_path):
     assert (tmp_path / model.MODEL_FILE).read_bytes() == (with_head / model.MODEL_FILE).read_bytes()
 
 
-@pytest.mark.parametrize("value", ["n v", {"tags": []}, {"tags": ["n", "n"]}, {"tags": [1]}, {"tags": [""]},
+@pytest.mark.parametrize("value", ["n v", {"tags": []}, {"tags": ["n", "n"]}, {"tags": [1]}, {"tags": [""]}, {"tags": ["a b"]},
                                    {"dev": {}}])
 def test_damaged_pos_metadata_is_a_model_error(with_head, tmp_path, value):
     for path in with_head.iterdir():
