@@ -16,7 +16,13 @@ def render_text(cps, tags, space, line_starts, line_ends, delimiter: bytes, word
     """Each line's body, or None where some code point cannot be encoded;
     with word_labels, the batch's j-th word followed by labels[word_labels[j]]."""
     cps, tags, space = np.asarray(cps, np.uint32), np.asarray(tags, np.uint8), np.asarray(space, bool)
-    suffixes = iter([labels[i] for i in word_labels] if word_labels is not None and len(word_labels) else [])
+    labelled = word_labels is not None and len(word_labels) > 0
+    if labelled:
+        count = sum(len(_groups(tags, space, a, b)) for a, b in zip(np.asarray(line_starts).tolist(),
+                                                                    np.asarray(line_ends).tolist()))
+        if count != len(word_labels):
+            raise ValueError("word_labels: expected one label a word of the batch")
+    suffixes = iter([labels[i] for i in word_labels] if labelled else [])
     bodies = []
     for a, b in zip(np.asarray(line_starts).tolist(), np.asarray(line_ends).tolist()):
         words = _groups(tags, space, a, b)
