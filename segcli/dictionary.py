@@ -28,9 +28,9 @@ Special multipliers
     (non-forced) words are never dropped, they only add their multipliers.
 ``None`` (``dictfile.LISTED``: a bare line, ``add_word(word)``)
     Lists the word: it sticks.  Each occurrence that overlaps no other listed
-    one is cut whole; where listed words overlap, the model chooses among
-    the ways of cutting them into listed words and words the dictionary does
-    not discourage.  Atoms, forced and forbidden words win over a listed
+    word and no word the dictionary encourages (k >= 1) is cut whole; where
+    they overlap, the model chooses among the ways of cutting them into
+    listed words and words the dictionary does not discourage.  Atoms, forced and forbidden words win over a listed
     word.  See :mod:`segcli.dictrules`, which applies forced and listed words.
 
 A jieba frequency line (``云计算 5``) is left to the model where it knows the
