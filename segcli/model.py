@@ -138,9 +138,7 @@ class Model:
                 raise _damaged(path, "not an .npz archive")
             with np.load(path, allow_pickle=False) as archive:
                 arrays = {name: archive[name] for name in _POS_HEAD_ARRAYS if name in archive.files}
-        kinds = {"table": np.int8, "scales": np.float32, "biases": np.float32, "weights": np.float32,
-                 "out_biases": np.float32}
-        if sorted(arrays) != sorted(_POS_HEAD_ARRAYS) or any(arrays[n].dtype != kinds[n] for n in kinds):
+        if len(arrays) != len(_POS_HEAD_ARRAYS) or any(arrays[n].dtype != t for n, t in _POS_HEAD_ARRAYS.items()):
             raise _damaged(path, f"expected the arrays {', '.join(_POS_HEAD_ARRAYS)} (int8 table, float32 others)")
         table = arrays["table"]
         buckets = table.shape[0] if table.ndim == 2 else 0
@@ -280,7 +278,8 @@ def architecture(recorded: Mapping, *, window: int = 0) -> dict:
     return result
 
 
-_POS_HEAD_ARRAYS = ("table", "scales", "biases", "weights", "out_biases")
+_POS_HEAD_ARRAYS = {"table": np.int8, "scales": np.float32, "biases": np.float32, "weights": np.float32,
+                    "out_biases": np.float32}  # POS_HEAD_FILE's arrays and their types
 
 
 def _check_pos(path: Path, pos) -> None:
